@@ -1,0 +1,55 @@
+# Scribe: a thin wrapper over CMake. The README's two commands are
+# `make run` and `make test`; `make deps` installs the Debian packages a
+# fresh machine lacks (only those), `make bench` runs the benchmarks.
+
+BUILD   := build/release
+DEV     := build/dev
+ASAN    := build/asan
+ARGS    ?=
+JOBS    ?= 2
+
+# Debian packages the build and the tests need.
+PACKAGES := cmake make pkg-config gcc clang libclang-rt-14-dev \
+	libuv1-dev libsqlite3-dev sqlite3 libyaml-dev libcjson-dev \
+	libcmocka-dev
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps build run test bench format clean
+
+deps:
+	@missing=$$(for p in $(PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing:" $$missing; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS) --target scribe
+
+run: build
+	./$(BUILD)/scribe run $(ARGS)
+
+test: deps
+	cmake -S . -B $(DEV) -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(DEV) -j$(JOBS)
+	cd $(DEV) && ctest -j$(JOBS) --output-on-failure
+	CC=clang cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DSCRIBE_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN) -j$(JOBS)
+	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest -j$(JOBS) --output-on-failure
+
+bench: build
+	cmake --build $(BUILD) -j$(JOBS)
+	bash tests/bench/run.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build

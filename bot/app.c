@@ -1,0 +1,571 @@
+/*
+ * app.c - the shell around the core; see app.h.
+ *
+ * For every event: clean its text, find the incident of its room, write it
+ * to the timeline (the unique source id absorbs redelivery), and if it is
+ * a command, load what the command needs, run the core, and write the
+ * effects - incident changes, typed timeline entries and outbox rows - in
+ * the same transaction. Acks wait for the commit; the outbox is delivered
+ * after it.
+ */
+#include <strings.h>
+
+#include "util/base.h"
+#include "util/log.h"
+#include "app.h"
+#include "core/core.h"
+#include "core/text.h"
+
+#define PIN_EMOJI "\xf0\x9f\x93\x8c" /* 📌 */
+#define OUTBOX_BATCH 64
+
+void app_result_release(struct app_result *r)
+{
+	free(r->error);
+	free(r->moved_to);
+	memset(r, 0, sizeof(*r));
+}
+
+static void on_check(uv_check_t *h)
+{
+	struct app *a = h->data;
+
+	app_flush(a);
+}
+
+int app_init(struct app *a, const struct config *cfg, struct store *st,
+	     uv_loop_t *loop)
+{
+	memset(a, 0, sizeof(*a));
+	a->cfg = cfg;
+	a->st = st;
+	a->loop = loop;
+	if (loop) {
+		uv_check_init(loop, &a->flusher);
+		a->flusher.data = a;
+	}
+	return 0;
+}
+
+void app_add_transport(struct app *a, struct chat *c)
+{
+	if (a->ntransports < APP_MAX_TRANSPORTS)
+		a->transports[a->ntransports++] = c;
+}
+
+void app_release(struct app *a)
+{
+	if (store_in_transaction(a->st))
+		app_flush(a);
+	if (a->loop)
+		uv_close((uv_handle_t *)&a->flusher, NULL);
+	free(a->acks);
+	free(a->cache_platform);
+	free(a->cache_room);
+	a->acks = NULL;
+	a->cache_platform = a->cache_room = NULL;
+}
+
+static struct chat *transport(struct app *a, const char *platform)
+{
+	size_t i;
+
+	for (i = 0; i < a->ntransports; i++)
+		if (!strcmp(a->transports[i]->ops->name, platform))
+			return a->transports[i];
+	return NULL;
+}
+
+/* Opens the batch's transaction on its first event. */
+static int batch_open(struct app *a)
+{
+	int rc;
+
+	if (store_in_transaction(a->st))
+		return 0;
+	rc = store_begin(a->st);
+	if (rc)
+		return rc;
+	a->batch = 0;
+	if (a->loop && !a->flusher_on) {
+		uv_check_start(&a->flusher, on_check);
+		a->flusher_on = true;
+	}
+	return 0;
+}
+
+static void forget_room(struct app *a)
+{
+	free(a->cache_platform);
+	free(a->cache_room);
+	a->cache_platform = a->cache_room = NULL;
+}
+
+/* The incident whose channel is the event's room, or 0. */
+static int room_incident(struct app *a, const char *platform,
+			 const char *room, int64_t *id)
+{
+	int rc;
+
+	if (a->cache_room && !strcmp(a->cache_room, room) &&
+	    !strcmp(a->cache_platform, platform)) {
+		*id = a->cache_incident;
+		return 0;
+	}
+	rc = store_incident_by_room(a->st, platform, room, id);
+	if (rc == SCRIBE_ENOTFOUND) {
+		*id = 0;
+		rc = 0;
+	}
+	if (rc)
+		return rc;
+	forget_room(a);
+	a->cache_platform = xstrdup(platform);
+	a->cache_room = xstrdup(room);
+	a->cache_incident = *id;
+	return 0;
+}
+
+static void set_error(struct app_result *res, int status, const char *fmt,
+		      ...) __attribute__((format(printf, 3, 4)));
+static void set_error(struct app_result *res, int status, const char *fmt,
+		      ...)
+{
+	va_list ap;
+	char msg[512];
+
+	if (!res)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	res->status = status;
+	free(res->error);
+	res->error = xstrdup(msg);
+}
+
+/* ---- commands ---------------------------------------------------------- */
+
+/* Queues the core's posts. A post to the incident's channel goes to the
+ * incident's platform; a reply goes where the command was typed. */
+static int queue_posts(struct app *a, const struct chat_event *ev,
+		       const struct effects *fx)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < fx->nposts; i++) {
+		const struct fx_post *p = &fx->posts[i];
+		const struct incident *inc = fx->inc;
+		bool own = !p->room;
+
+		rc = store_outbox_add(a->st, inc ? inc->id : 0,
+				      own ? inc->platform : ev->platform,
+				      own ? inc->room : p->room, p->to_user,
+				      "message", p->text, ev->ts);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int record_effects(struct app *a, const struct chat_event *ev,
+			  struct effects *fx, int64_t command_entry,
+			  struct app_result *res)
+{
+	struct incident *inc = fx->inc;
+	struct chat *t;
+	size_t i;
+	int rc;
+
+	if (fx->created) {
+		t = transport(a, inc->platform);
+		if (t && t->ops->room_for_channel)
+			inc->room = t->ops->room_for_channel(t, inc->channel);
+		rc = store_incident_save(a->st, inc, true);
+		if (rc)
+			return rc;
+		if (command_entry) {
+			rc = store_timeline_set_incident(a->st, command_entry,
+							 inc->id);
+			if (rc)
+				return rc;
+		}
+		if (!inc->room) {
+			rc = store_outbox_add(a->st, inc->id, inc->platform,
+					      NULL, NULL, "create_room",
+					      inc->channel, ev->ts);
+			if (rc)
+				return rc;
+		}
+		forget_room(a);
+		if (res && inc->room)
+			res->moved_to = xstrdup(inc->room);
+	} else if (inc) {
+		rc = store_incident_save(a->st, inc, false);
+		if (rc)
+			return rc;
+	}
+	for (i = 0; i < fx->nentries; i++) {
+		const struct fx_entry *e = &fx->entries[i];
+		struct store_entry se = {
+			.incident_id = inc ? inc->id : 0,
+			.kind = e->kind,
+			.at = e->at,
+			.platform = ev->platform,
+			.room = inc && inc->room ? inc->room : ev->room,
+			.who = &e->who,
+			.text = e->text,
+			.key = e->key,
+		};
+
+		rc = store_timeline_add(a->st, &se, NULL);
+		if (rc)
+			return rc;
+	}
+	return queue_posts(a, ev, fx);
+}
+
+static int run_command(struct app *a, const struct chat_event *ev,
+		       const char *line, int64_t room_inc,
+		       int64_t command_entry, struct app_result *res)
+{
+	struct core_req req;
+	struct core_env env = {
+		.cfg = a->cfg,
+		.now = ev->ts,
+		.platform = ev->platform,
+		.room = ev->room,
+		.speaker = ev->author,
+	};
+	struct effects fx = { 0 };
+	struct incident inc = { 0 }, *open = NULL;
+	struct timeline_row *rows = NULL;
+	size_t nrows = 0, nopen = 0;
+	int64_t id;
+	int rc = 0;
+
+	core_parse(&req, line);
+	id = req.inc_ref ? req.inc_ref : room_inc;
+	if ((req.need & NEED_INCIDENT) && id) {
+		rc = store_incident_load(a->st, id, &inc);
+		if (rc == 0)
+			env.inc = &inc;
+		else if (rc != SCRIBE_ENOTFOUND)
+			goto out;
+	}
+	if ((req.need & NEED_TIMELINE) && env.inc && req.timeline_count > 0) {
+		rc = store_timeline_tail(a->st, id, req.timeline_count, &rows,
+					 &nrows);
+		if (rc)
+			goto out;
+		env.rows = rows;
+		env.nrows = nrows;
+	}
+	if (req.need & NEED_OPEN_LIST) {
+		rc = store_incidents_open(a->st, &open, &nopen);
+		if (rc)
+			goto out;
+		env.open = open;
+		env.nopen = nopen;
+	}
+	rc = store_next_incident_id(a->st, &env.next_id);
+	if (rc)
+		goto out;
+
+	if (core_run(&req, &env, &fx)) {
+		/* Refused: the core changed nothing; only its reply that
+		 * says why is kept. */
+		a->refused++;
+		rc = queue_posts(a, ev, &fx);
+		set_error(res, SCRIBE_EINVAL, "%s",
+			  fx.nposts ? fx.posts[0].text : "refused");
+	} else {
+		rc = record_effects(a, ev, &fx, command_entry, res);
+	}
+out:
+	effects_release(&fx);
+	incident_release(&inc);
+	store_rows_free(rows, nrows);
+	store_incidents_free(open, nopen);
+	core_req_release(&req);
+	return rc;
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+/* Finds the message an edit, delete or reaction is about. */
+static int find_ref(struct app *a, const struct chat_event *ev, int64_t *id,
+		    bool *deleted, struct app_result *res)
+{
+	int rc;
+
+	if (!ev->ref || !*ev->ref) {
+		set_error(res, SCRIBE_EINVAL, "it does not say which message");
+		return SCRIBE_EINVAL;
+	}
+	rc = store_message_find(a->st, ev->platform, ev->room, ev->ref, id,
+				NULL, deleted);
+	if (rc == SCRIBE_ENOTFOUND)
+		set_error(res, SCRIBE_EINVAL, "there is no message '%.80s' here",
+			  ev->ref);
+	return rc == SCRIBE_ENOTFOUND ? SCRIBE_EINVAL : rc;
+}
+
+static int record_change(struct app *a, const struct chat_event *ev,
+			 int64_t incident, const char *text, bool cut,
+			 struct app_result *res)
+{
+	static const enum entry_kind kinds[] = {
+		[CHAT_EDIT] = ENTRY_EDIT,
+		[CHAT_DELETE] = ENTRY_DELETE,
+		[CHAT_REACTION] = ENTRY_REACTION,
+	};
+	struct store_entry se = {
+		.incident_id = incident,
+		.kind = kinds[ev->kind],
+		.at = ev->ts,
+		.platform = ev->platform,
+		.room = ev->room,
+		.source_id = ev->id,
+		.who = &ev->author,
+		.text = ev->kind == CHAT_REACTION ? ev->emoji : text,
+		.truncated = cut,
+	};
+	bool deleted = false;
+	int64_t target;
+	int rc;
+
+	if (ev->kind == CHAT_REACTION && (!ev->emoji || !*ev->emoji)) {
+		set_error(res, SCRIBE_EINVAL, "a reaction needs an emoji");
+		return SCRIBE_EINVAL;
+	}
+	rc = find_ref(a, ev, &target, &deleted, res);
+	if (rc)
+		return rc;
+	if (deleted && ev->kind != CHAT_REACTION) {
+		set_error(res, SCRIBE_EINVAL, "message '%.80s' was deleted",
+			  ev->ref);
+		return SCRIBE_EINVAL;
+	}
+	se.ref_id = target;
+	rc = store_timeline_add(a->st, &se, NULL);
+	if (rc)
+		return rc;
+	switch (ev->kind) {
+	case CHAT_EDIT:
+		return store_message_edit(a->st, target, text, cut, ev->ts);
+	case CHAT_DELETE:
+		return store_message_delete(a->st, target, ev->ts,
+					    ev->author.name);
+	default:
+		if (!strcmp(ev->emoji, PIN_EMOJI) ||
+		    !strcasecmp(ev->emoji, "pushpin") ||
+		    !strcasecmp(ev->emoji, ":pushpin:"))
+			return store_entry_set_key(a->st, target);
+		return 0;
+	}
+}
+
+/* A command seen before is not run again; but if it declared an incident,
+ * whoever replays it still moves into that incident's channel. */
+static void moved_by_duplicate(struct app *a, const struct chat_event *ev,
+			       struct app_result *res)
+{
+	struct incident inc;
+	int64_t entry, id;
+
+	if (!res || store_message_find(a->st, ev->platform, ev->room, ev->id,
+				       &entry, &id, NULL) ||
+	    !id || store_incident_load(a->st, id, &inc))
+		return;
+	if (inc.room && inc.origin_room && !strcmp(inc.origin_room, ev->room) &&
+	    inc.marks[MARK_DECLARED] == ev->ts)
+		res->moved_to = xstrdup(inc.room);
+	incident_release(&inc);
+}
+
+static int handle(struct app *a, const struct chat_event *ev,
+		  struct app_result *res)
+{
+	const char *line = NULL;
+	int64_t incident, entry_id = 0;
+	char *text;
+	bool cut;
+	int rc;
+
+	if (!ev->author.id || !*ev->author.id || !ev->room || !*ev->room) {
+		set_error(res, SCRIBE_EINVAL, "an event needs a room and an "
+					      "author");
+		return SCRIBE_EINVAL;
+	}
+	text = text_clean(ev->text ? ev->text : "", ev->text ? ev->len : 0,
+			  a->cfg->message_max, &cut);
+	rc = room_incident(a, ev->platform, ev->room, &incident);
+	if (rc)
+		goto out;
+	if (ev->kind == CHAT_EDIT || ev->kind == CHAT_DELETE ||
+	    ev->kind == CHAT_REACTION) {
+		rc = incident ? record_change(a, ev, incident, text, cut, res)
+			      : 0;
+		goto out;
+	}
+	if (ev->kind == CHAT_COMMAND)
+		line = text;
+	else if (ev->kind == CHAT_MESSAGE)
+		line = core_command_text(text);
+	if (incident || line) {
+		struct store_entry se = {
+			.incident_id = incident,
+			.kind = line		     ? ENTRY_COMMAND
+				: ev->kind == CHAT_FILE ? ENTRY_FILE
+							: ENTRY_MESSAGE,
+			.at = ev->ts,
+			.platform = ev->platform,
+			.room = ev->room,
+			.source_id = ev->id,
+			.who = &ev->author,
+			.text = text,
+			.thread = ev->thread,
+			.truncated = cut,
+		};
+
+		if (ev->kind == CHAT_FILE && !*text && ev->file_name)
+			se.text = ev->file_name;
+		rc = store_timeline_add(a->st, &se, &entry_id);
+		if (rc == SCRIBE_EDUP && line)
+			moved_by_duplicate(a, ev, res);
+		if (rc)
+			goto out;
+		if (ev->kind == CHAT_FILE) {
+			rc = store_file_add(a->st, entry_id, ev->file_name,
+					    ev->file_type, ev->file_url);
+			if (rc)
+				goto out;
+		}
+	}
+	if (line)
+		rc = run_command(a, ev, line, incident, entry_id, res);
+out:
+	free(text);
+	return rc;
+}
+
+int app_event(struct app *a, const struct chat_event *ev,
+	      struct app_result *res)
+{
+	int rc;
+
+	if (res)
+		memset(res, 0, sizeof(*res));
+	rc = batch_open(a);
+	if (rc)
+		return rc;
+	rc = handle(a, ev, res);
+	if (rc == SCRIBE_EDUP) {
+		a->duplicates++;
+		if (res)
+			res->status = SCRIBE_EDUP;
+		rc = 0;
+	} else if (rc == SCRIBE_EINVAL) {
+		rc = 0; /* res says why; nothing was written */
+	} else if (rc) {
+		/* The store failed: drop the batch; nothing was acked. */
+		store_rollback(a->st);
+		forget_room(a);
+		a->nacks = 0;
+		return rc;
+	}
+	a->events++;
+	a->batch++;
+	if (ev->ack) {
+		ALLOC_GROW(a->acks, a->nacks + 1, a->acks_cap);
+		a->acks[a->nacks].ack = ev->ack;
+		a->acks[a->nacks].ud = ev->ack_ud;
+		a->nacks++;
+	}
+	return 0;
+}
+
+/* ---- after the commit -------------------------------------------------- */
+
+/* The room of an outbox row: its own, or its incident's. NULL while the
+ * incident's room does not exist yet. */
+static char *row_room(struct app *a, const struct outbox_row *row)
+{
+	struct incident inc;
+	char *room = NULL;
+
+	if (row->room)
+		return xstrdup(row->room);
+	if (row->incident_id &&
+	    !store_incident_load(a->st, row->incident_id, &inc)) {
+		room = inc.room ? xstrdup(inc.room) : NULL;
+		incident_release(&inc);
+	}
+	return room;
+}
+
+static int deliver(struct app *a, struct chat *t, int64_t now)
+{
+	struct outbox_row *rows;
+	size_t n, i, sent = 0;
+	int64_t *done;
+	char *room;
+	int rc;
+
+	rc = store_outbox_due(a->st, t->ops->name, now, OUTBOX_BATCH, &rows,
+			      &n);
+	if (rc || !n)
+		return rc;
+	done = xcalloc(n, sizeof(*done));
+	for (i = 0; i < n; i++) {
+		room = row_room(a, &rows[i]);
+		if (t->ops->deliver(t, &rows[i], room) == 0)
+			done[sent++] = rows[i].id;
+		free(room);
+	}
+	rc = store_begin(a->st);
+	for (i = 0; !rc && i < sent; i++)
+		rc = store_outbox_sent(a->st, done[i], now);
+	if (!rc)
+		rc = store_commit(a->st);
+	else
+		store_rollback(a->st);
+	free(done);
+	store_outbox_free(rows, n);
+	if (!rc && sent == OUTBOX_BATCH)
+		return deliver(a, t, now);
+	return rc;
+}
+
+int app_flush(struct app *a)
+{
+	struct timespec ts;
+	int64_t now;
+	size_t i;
+	int rc = 0;
+
+	if (a->flusher_on) {
+		uv_check_stop(&a->flusher);
+		a->flusher_on = false;
+	}
+	if (store_in_transaction(a->st)) {
+		rc = store_commit(a->st);
+		if (rc) {
+			store_rollback(a->st);
+			forget_room(a);
+		}
+		for (i = 0; i < a->nacks; i++)
+			a->acks[i].ack(a->acks[i].ud, rc);
+		a->nacks = 0;
+		a->batch = 0;
+		if (rc)
+			return rc;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	for (i = 0; i < a->ntransports && !rc; i++)
+		rc = deliver(a, a->transports[i], now);
+	return rc;
+}

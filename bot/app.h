@@ -1,0 +1,64 @@
+/*
+ * app.h - the shell: transports -> core -> store -> outbox -> transports.
+ *
+ * app_event() records one event and runs the command in it, inside the
+ * current batch's transaction (opened on the first event). app_flush()
+ * commits the batch with one fsync (group commit), acknowledges its events
+ * to their transports, then delivers the outbox. On a loop, the app
+ * flushes by itself at the end of every loop turn that brought events.
+ */
+#ifndef SCRIBE_APP_H
+#define SCRIBE_APP_H
+
+#include <uv.h>
+
+#include "util/base.h"
+#include "config.h"
+#include "chat/chat.h"
+#include "store/store.h"
+
+#define APP_MAX_TRANSPORTS 4
+
+struct app_ack {
+	void (*ack)(void *ud, int status);
+	void *ud;
+};
+
+struct app {
+	const struct config *cfg;
+	struct store *st;
+	uv_loop_t *loop; /* NULL: the caller flushes (replay) */
+	uv_check_t flusher;
+	bool flusher_on;
+	struct chat *transports[APP_MAX_TRANSPORTS];
+	size_t ntransports;
+	struct app_ack *acks; /* waiting for the batch's commit */
+	size_t nacks, acks_cap;
+	size_t batch; /* events in the open transaction */
+	/* The last room looked up, and its incident (0: none). */
+	char *cache_platform, *cache_room;
+	int64_t cache_incident;
+	uint64_t events, duplicates, refused;
+};
+
+/* What became of one event, for the console and replay. */
+struct app_result {
+	int status;  /* 0, SCRIBE_EDUP (seen before), SCRIBE_EINVAL */
+	char *error; /* owned: why it was not recorded, or NULL */
+	char *moved_to; /* owned: the room of an incident it declared */
+};
+void app_result_release(struct app_result *r);
+
+int app_init(struct app *a, const struct config *cfg, struct store *st,
+	     uv_loop_t *loop);
+void app_add_transport(struct app *a, struct chat *c);
+/* Records ev and runs its command. res may be NULL. Returns 0, or a store
+ * error (the batch is rolled back and its events are not acknowledged). */
+int app_event(struct app *a, const struct chat_event *ev,
+	      struct app_result *res);
+/* Commits the batch, acknowledges it and delivers the outbox. */
+int app_flush(struct app *a);
+/* Closes the loop handle; the loop must run once more to finish it. */
+void app_release(struct app *a);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * chat.h - what a chat transport gives the app, and what it does for it.
+ *
+ * A transport (console, replay, and later Slack and Matrix) turns what its
+ * platform sends into struct chat_event values, hands them to the app, and
+ * acknowledges them to its platform only when the app calls ack (after the
+ * commit). The other way, the app hands it outbox rows to deliver. The core
+ * never sees a platform's JSON: only these normalized events.
+ */
+#ifndef SCRIBE_CHAT_H
+#define SCRIBE_CHAT_H
+
+#include "util/base.h"
+#include "core/model.h"
+
+struct outbox_row;
+
+enum chat_kind {
+	CHAT_MESSAGE,  /* text said in a room (a "!inc ..." is a command) */
+	CHAT_COMMAND,  /* a slash command: text is the words after it */
+	CHAT_FILE,     /* a file shared, with an optional text */
+	CHAT_EDIT,     /* ref's text is now text */
+	CHAT_DELETE,   /* ref was deleted */
+	CHAT_REACTION, /* emoji on ref */
+};
+
+/* One normalized event. Everything is borrowed for the call. */
+struct chat_event {
+	enum chat_kind kind;
+	const char *platform; /* "console", "slack", "matrix" */
+	const char *room;     /* the platform's room id */
+	const char *id;	      /* the platform's event id: the dedupe key */
+	const char *ref;      /* edit, delete, reaction: the message's id */
+	const char *thread;   /* id of the thread root, or NULL */
+	struct user author;
+	int64_t ts; /* when it was sent, UTC ms */
+	const char *text;
+	size_t len;
+	const char *emoji;
+	const char *file_name, *file_type, *file_url;
+	/* Called once the event is durable (status 0) or was refused. */
+	void (*ack)(void *ud, int status);
+	void *ack_ud;
+};
+
+struct chat;
+
+/* A transport's operations: a const table, one slot per line. */
+struct chat_ops {
+	const char *name; /* the platform: "console", "slack", "matrix" */
+	/* The room id of a new incident channel when the platform names rooms
+	 * itself (console: "#inc-3-db"); NULL when rooms are created through
+	 * the outbox ("create_room" rows). Returns an allocated string. */
+	char *(*room_for_channel)(struct chat *c, const char *channel);
+	/* Delivers one outbox row. Returns 0 when sent, or a negative error
+	 * (the row is retried later). */
+	int (*deliver)(struct chat *c, const struct outbox_row *row,
+		       const char *room);
+};
+
+struct chat {
+	const struct chat_ops *ops;
+	void *impl; /* the transport's own state */
+};
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * config.h - Scribe's configuration: one YAML file read into one struct.
+ *
+ * config_load() starts from working defaults (so no file at all is a valid
+ * configuration), reads the file with libyaml, and validates it. Errors name
+ * the file, the line and the key. A platform is on when its section is
+ * present, or, with no config file, when its secrets are in the
+ * environment. Secrets are never stored here: only the names of the
+ * environment variables that hold them.
+ */
+#ifndef SCRIBE_CONFIG_H
+#define SCRIBE_CONFIG_H
+
+#include "util/base.h"
+
+struct config_severity {
+	int level;         /* N of "sev<N>" */
+	char *description; /* owned */
+};
+
+struct config_slack {
+	bool enabled;
+	char *api_url;            /* "https://slack.com/api/" */
+	char *socket_url;         /* override of the Socket Mode URL, or NULL */
+	char *bot_token_env;      /* "SLACK_BOT_TOKEN" */
+	char *app_token_env;      /* "SLACK_APP_TOKEN" */
+	char *signing_secret_env; /* "SLACK_SIGNING_SECRET" */
+	bool private_channels;    /* false */
+	bool archive_on_close;    /* false */
+	char **responders;        /* user ids invited to every incident */
+	size_t nresponders;
+	int ping_interval_ms; /* 10000 */
+	int reconnect_min_ms; /* 500 */
+	int reconnect_max_ms; /* 30000 */
+};
+
+struct config_matrix {
+	bool enabled;
+	char *homeserver;        /* e.g. "https://matrix.example.org" */
+	char *user_id;           /* "@scribe:example.org" (password login) */
+	char *access_token_env;  /* "MATRIX_ACCESS_TOKEN" */
+	char *password_env;      /* "MATRIX_PASSWORD" */
+	char *device_name;       /* "scribe" */
+	char **allowed_inviters; /* users or ":server" suffixes */
+	size_t nallowed_inviters;
+	char **responders;
+	size_t nresponders;
+	int sync_timeout_ms;  /* 30000 */
+	int reconnect_min_ms; /* 500 */
+	int reconnect_max_ms; /* 30000 */
+};
+
+struct config {
+	char *path;           /* the file read, or NULL for defaults */
+	char *dir;            /* its folder, or the working directory */
+	char *timezone;       /* IANA name, "UTC" by default */
+	char *store_path;     /* "scribe.db", resolved against dir */
+	char *postmortem_dir; /* "postmortems", resolved against dir */
+	char *channel_prefix; /* "inc" */
+	size_t message_max;   /* bytes kept of one message: 40000 */
+	char *log_level;      /* "info" */
+	char **roles;         /* commander, comms, scribe, and more */
+	size_t nroles;
+	struct config_severity *severities; /* sev1..sev4 by default */
+	size_t nseverities;
+	int default_severity; /* 3 */
+	struct config_slack slack;
+	struct config_matrix matrix;
+};
+
+/* Fills c with the defaults. Never fails. */
+void config_defaults(struct config *c);
+
+/*
+ * Loads path (NULL: defaults, and platforms switched on from the
+ * environment). On error returns SCRIBE_EINVAL or SCRIBE_EIO with
+ * "FILE:LINE: key 'x': reason" in err, and c holds the defaults.
+ */
+int config_load(struct config *c, const char *path, char *err, size_t errlen);
+
+/* Frees everything c owns. */
+void config_release(struct config *c);
+
+/* True when sev<level> is configured. */
+bool config_has_severity(const struct config *c, int level);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * model.h - the incident as the core sees it: plain values, no I/O.
+ *
+ * The store loads a struct incident (with its roles, hypotheses, lessons
+ * and actions) before a command runs; the core changes it and marks what it
+ * changed dirty; the store writes back only the dirty parts. Times are UTC
+ * epoch milliseconds, 0 meaning "not recorded".
+ */
+#ifndef SCRIBE_MODEL_H
+#define SCRIBE_MODEL_H
+
+#include "util/base.h"
+
+/* Who did something: the platform's user id and a display name. */
+struct user {
+	char *id;   /* owned; "alice" on the console, "U123" on Slack */
+	char *name; /* owned; display name, never a ping */
+};
+
+enum mark {
+	MARK_DECLARED,
+	MARK_STARTED,
+	MARK_DETECTED,
+	MARK_ACKNOWLEDGED,
+	MARK_MITIGATED,
+	MARK_RESOLVED,
+	MARK_CLOSED,
+	MARK_COUNT
+};
+
+enum status {
+	STATUS_INVESTIGATING,
+	STATUS_IDENTIFIED,
+	STATUS_MONITORING,
+	STATUS_RESOLVED,
+	STATUS_COUNT
+};
+
+/* Postmortem fields set with `summary <text>` and friends. */
+enum field {
+	FIELD_SUMMARY,
+	FIELD_IMPACT,
+	FIELD_ROOTCAUSE,
+	FIELD_RESOLUTION,
+	FIELD_CONCLUSION,
+	FIELD_COUNT
+};
+
+enum hyp_state { HYP_OPEN, HYP_CONFIRMED, HYP_RULED_OUT };
+enum lesson_kind { LESSON_WELL, LESSON_WRONG, LESSON_LUCKY, LESSON_COUNT };
+enum action_kind { ACTION_TASK, ACTION_FIX };
+
+struct role {
+	char *role; /* owned; a configured role name */
+	struct user who;
+	int64_t at;
+	bool dirty;
+};
+
+struct hypothesis {
+	int n; /* H<n> */
+	char *text;
+	struct user by;
+	int64_t raised;
+	enum hyp_state state;
+	int64_t decided; /* when confirmed or ruled out */
+	struct user decided_by;
+	char *why; /* owned, may be NULL */
+	bool dirty;
+};
+
+struct lesson {
+	int n;
+	enum lesson_kind kind;
+	char *text;
+	struct user by;
+	int64_t at;
+	bool dirty;
+};
+
+struct action {
+	int n; /* A<n>, one sequence for tasks and fixes */
+	enum action_kind kind;
+	char *text;
+	struct user owner; /* id NULL when nobody owns it yet */
+	struct user by;
+	int64_t at;
+	int64_t done; /* 0 while open */
+	struct user done_by;
+	bool dirty;
+};
+
+struct incident {
+	int64_t id; /* INC-<id> */
+	char *title;
+	char *slug;
+	int severity; /* N of sev<N> */
+	enum status status;
+	char *platform;     /* where it was declared: "console", "slack", ... */
+	char *channel;      /* channel name, "inc-3-db-errors" */
+	char *room;         /* the platform's room id, NULL until created */
+	char *origin_room;  /* the room declare was typed in */
+	struct user declared_by;
+	int64_t marks[MARK_COUNT];
+	bool resolved_explicit; /* `mark resolved` set the resolved time */
+	char *fields[FIELD_COUNT];
+	int revision; /* postmortems written so far (closes) */
+
+	struct role *roles;
+	size_t nroles, roles_cap;
+	struct hypothesis *hyps;
+	size_t nhyps, hyps_cap;
+	struct lesson *lessons;
+	size_t nlessons, lessons_cap;
+	struct action *actions;
+	size_t nactions, actions_cap;
+
+	bool dirty; /* the incident row itself changed */
+};
+
+void user_set(struct user *u, const char *id, const char *name);
+void user_copy(struct user *dst, const struct user *src);
+void user_release(struct user *u);
+
+void incident_release(struct incident *inc);
+const char *mark_name(enum mark m);
+const char *status_name(enum status s);
+const char *field_name(enum field f);
+const char *lesson_name(enum lesson_kind k);
+/* Name lookups: return the index, or -1 when the word is not one. */
+int mark_parse(const char *word);
+int status_parse(const char *word);
+int field_parse(const char *word);
+int lesson_parse(const char *word);
+
+/* Lookups within an incident; NULL when absent. */
+struct role *incident_role(struct incident *inc, const char *role);
+struct hypothesis *incident_hyp(struct incident *inc, int n);
+struct action *incident_action(struct incident *inc, int n);
+
+/* Effective lifecycle times, with PRODUCT.md's defaults applied:
+ * started defaults to min(detected, declared), detected to declared. */
+int64_t incident_started(const struct incident *inc);
+int64_t incident_detected(const struct incident *inc);
+
+#endif

@@ -1,0 +1,303 @@
+/*
+ * main.c - the scribe command line.
+ *
+ *   scribe run [-c FILE]            the bot: its platforms, or the console
+ *   scribe console [-c FILE]        the local chat on the same store
+ *   scribe replay FILE [--tz ZONE] [--quiet]
+ *   scribe db migrate|check|backup DEST
+ *   scribe version
+ *
+ * Every subcommand takes -c/--config FILE and --db PATH (the store,
+ * overriding the config). main() loads the config, fixes the process time
+ * zone from it (TZ + tzset, once), opens the store and hands over.
+ */
+#include <errno.h>
+
+#include "util/base.h"
+#include "util/log.h"
+#include "app.h"
+#include "config.h"
+#include "chat/console.h"
+#include "chat/replay.h"
+#include "net/loop.h"
+#include "store/store.h"
+
+#define SCRIBE_VERSION "0.1.0"
+
+struct opts {
+	const char *config;
+	const char *db;
+	const char *tz;
+	bool quiet;
+	const char *args[4]; /* positional arguments after the subcommand */
+	int nargs;
+};
+
+static int usage(FILE *to)
+{
+	fprintf(to,
+		"usage: scribe <command> [-c FILE] [--db PATH]\n"
+		"  run                 start the bot (the console when no "
+		"platform is configured)\n"
+		"  console             chat locally on the same store\n"
+		"  replay FILE [--tz ZONE] [--quiet]\n"
+		"                      feed a transcript through the bot\n"
+		"  db migrate          bring the database to this version\n"
+		"  db check            check the database's integrity\n"
+		"  db backup DEST      copy the live database to DEST\n"
+		"  version             print the version\n");
+	return to == stderr ? 2 : 0;
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 2; i < argc; i++) {
+		const char *a = argv[i];
+
+		if ((!strcmp(a, "-c") || !strcmp(a, "--config") ||
+		     !strcmp(a, "--db") || !strcmp(a, "--tz")) &&
+		    i + 1 < argc) {
+			if (a[1] == 'c' || a[2] == 'c')
+				o->config = argv[++i];
+			else if (!strcmp(a, "--db"))
+				o->db = argv[++i];
+			else
+				o->tz = argv[++i];
+		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+			o->quiet = true;
+		} else if (a[0] == '-' && a[1]) {
+			fprintf(stderr, "scribe: unknown option '%s'\n", a);
+			return -1;
+		} else if (o->nargs < (int)ARRAY_SIZE(o->args)) {
+			o->args[o->nargs++] = a;
+		} else {
+			fprintf(stderr, "scribe: unexpected '%s'\n", a);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Loads the config and fixes the zone; returns 0 or prints why. */
+static int setup(const struct opts *o, struct config *cfg)
+{
+	char err[1024];
+	enum log_level lvl = LOG_INFO;
+
+	if (config_load(cfg, o->config, err, sizeof(err))) {
+		fprintf(stderr, "scribe: %s\n", err);
+		return -1;
+	}
+	if (o->db) {
+		free(cfg->store_path);
+		cfg->store_path = xstrdup(o->db);
+	}
+	setenv("TZ", cfg->timezone, 1);
+	tzset();
+	if (!strcmp(cfg->log_level, "debug"))
+		lvl = LOG_DEBUG;
+	else if (!strcmp(cfg->log_level, "warning"))
+		lvl = LOG_WARN;
+	else if (!strcmp(cfg->log_level, "error"))
+		lvl = LOG_ERROR;
+	log_set_level(lvl);
+	return 0;
+}
+
+static int open_store(const struct config *cfg, struct store **st)
+{
+	char err[1024];
+
+	if (store_open(st, cfg->store_path, err, sizeof(err))) {
+		fprintf(stderr, "scribe: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+struct session {
+	struct loop loop;
+	struct console con;
+	struct app app;
+};
+
+static void session_stop(void *ud)
+{
+	struct session *s = ud;
+
+	console_stop(&s->con);
+}
+
+/* The console on the loop until end of input or a signal. */
+static int run_console(const struct config *cfg, struct store *st)
+{
+	struct session s;
+	int rc;
+
+	if (loop_init(&s.loop, session_stop, &s)) {
+		fprintf(stderr, "scribe: cannot start the event loop\n");
+		return 1;
+	}
+	app_init(&s.app, cfg, st, &s.loop.uv);
+	console_init(&s.con, &s.app, &s.loop.uv, stdout);
+	app_add_transport(&s.app, &s.con.chat);
+	rc = console_start(&s.con);
+	if (rc) {
+		fprintf(stderr, "scribe: console: %s\n", uv_strerror(rc));
+		console_stop(&s.con);
+	}
+	loop_run(&s.loop);
+	app_release(&s.app);
+	console_release(&s.con);
+	if (loop_release(&s.loop)) {
+		log_error("the event loop did not close cleanly");
+		return 1;
+	}
+	return rc ? 1 : 0;
+}
+
+static int cmd_run(const struct opts *o, bool console_only)
+{
+	struct config cfg;
+	struct store *st;
+	int rc;
+
+	if (setup(o, &cfg))
+		return 1;
+	if (!console_only && (cfg.slack.enabled || cfg.matrix.enabled)) {
+		fprintf(stderr,
+			"scribe: %s is configured, but this build of scribe "
+			"has only the console transport; run `scribe console`, "
+			"or remove the section\n",
+			cfg.slack.enabled ? "slack" : "matrix");
+		config_release(&cfg);
+		return 2;
+	}
+	if (open_store(&cfg, &st)) {
+		config_release(&cfg);
+		return 1;
+	}
+	rc = run_console(&cfg, st);
+	store_close(st);
+	config_release(&cfg);
+	return rc;
+}
+
+static int cmd_replay(const struct opts *o)
+{
+	struct replay_stats stats;
+	struct console con;
+	struct config cfg;
+	struct store *st;
+	struct app app;
+	int rc;
+
+	if (o->nargs != 1) {
+		fprintf(stderr, "usage: scribe replay FILE [--tz ZONE] "
+				"[--quiet]\n");
+		return 2;
+	}
+	if (setup(o, &cfg))
+		return 1;
+	if (open_store(&cfg, &st)) {
+		config_release(&cfg);
+		return 1;
+	}
+	app_init(&app, &cfg, st, NULL);
+	console_init(&con, &app, NULL, stdout);
+	con.quiet = o->quiet;
+	app_add_transport(&app, &con.chat);
+	rc = replay_file(&app, &con, o->args[0], o->tz, &stats);
+	app_release(&app);
+	console_release(&con);
+	fprintf(stderr,
+		"replay: %llu lines, %llu recorded, %llu already recorded, "
+		"%llu skipped\n",
+		(unsigned long long)stats.lines,
+		(unsigned long long)stats.recorded,
+		(unsigned long long)stats.duplicates,
+		(unsigned long long)stats.skipped);
+	store_close(st);
+	config_release(&cfg);
+	return rc ? 1 : 0;
+}
+
+static int cmd_db(const struct opts *o)
+{
+	const char *verb = o->nargs ? o->args[0] : "";
+	struct config cfg;
+	struct store *st;
+	char err[1024];
+	int rc = 0, before;
+
+	if (strcmp(verb, "migrate") && strcmp(verb, "check") &&
+	    strcmp(verb, "backup")) {
+		fprintf(stderr, "usage: scribe db migrate|check|backup DEST\n");
+		return 2;
+	}
+	if (!strcmp(verb, "backup") && o->nargs != 2) {
+		fprintf(stderr, "usage: scribe db backup DEST\n");
+		return 2;
+	}
+	if (setup(o, &cfg))
+		return 1;
+	if (store_open_raw(&st, cfg.store_path, err, sizeof(err))) {
+		fprintf(stderr, "scribe: %s\n", err);
+		config_release(&cfg);
+		return 1;
+	}
+	before = store_schema_version(st);
+	if (!strcmp(verb, "migrate")) {
+		rc = store_migrate(st, store_latest_version(), err, sizeof(err));
+		if (!rc)
+			printf("%s: schema version %d (was %d)\n",
+			       cfg.store_path, store_latest_version(), before);
+	} else if (!strcmp(verb, "check")) {
+		rc = store_check(st, err, sizeof(err));
+		if (!rc)
+			printf("%s: ok (schema version %d)\n", cfg.store_path,
+			       before);
+	} else {
+		rc = store_check(st, err, sizeof(err));
+		if (!rc)
+			rc = store_backup(st, o->args[1], err, sizeof(err));
+		if (!rc)
+			printf("%s: backed up to %s\n", cfg.store_path,
+			       o->args[1]);
+	}
+	if (rc)
+		fprintf(stderr, "scribe: %s: %s\n", cfg.store_path, err);
+	store_close(st);
+	config_release(&cfg);
+	return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	const char *cmd = argc > 1 ? argv[1] : "";
+
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("scribe %s\n", SCRIBE_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") ||
+	    !strcmp(cmd, "-h"))
+		return usage(stdout);
+	if (parse_opts(argc, argv, &o))
+		return 2;
+	if (!strcmp(cmd, "run"))
+		return cmd_run(&o, false);
+	if (!strcmp(cmd, "console"))
+		return cmd_run(&o, true);
+	if (!strcmp(cmd, "replay"))
+		return cmd_replay(&o);
+	if (!strcmp(cmd, "db"))
+		return cmd_db(&o);
+	if (*cmd)
+		fprintf(stderr, "scribe: unknown command '%s'\n", cmd);
+	return usage(stderr);
+}

@@ -1,0 +1,94 @@
+/*
+ * base.c - the error strings and the checked allocation wrappers.
+ */
+#include <stdarg.h>
+
+#include "base.h"
+
+const char *scribe_strerror(int err)
+{
+	switch (err) {
+	case SCRIBE_OK: return "success";
+	case SCRIBE_ENOMEM: return "out of memory";
+	case SCRIBE_EINVAL: return "invalid input";
+	case SCRIBE_EIO: return "input/output error";
+	case SCRIBE_ESTORE: return "database error";
+	case SCRIBE_ENOTFOUND: return "not found";
+	case SCRIBE_ETOOBIG: return "too big";
+	case SCRIBE_EVERSION: return "database is newer than this binary";
+	case SCRIBE_EDUP: return "already recorded";
+	}
+	return "unknown error";
+}
+
+static void *oom(size_t n)
+{
+	fprintf(stderr, "scribe: out of memory allocating %zu bytes\n", n);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	return p ? p : oom(n);
+}
+
+void *xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+
+	return p ? p : oom(nmemb * size);
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	return q ? q : oom(n);
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *p;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		abort();
+	p = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+void grow_array(void **arr, size_t *cap, size_t n, size_t sz)
+{
+	size_t c = *cap;
+
+	if (n <= c)
+		return;
+	c = c ? c : 8;
+	while (c < n)
+		c *= 2;
+	*arr = xrealloc(*arr, c * sz);
+	*cap = c;
+}

@@ -1,0 +1,16 @@
+# Turns store/migrations/NNNN_name.sql into a C array of strings, in order.
+# Run by the build (see CMakeLists.txt); the store applies them by index.
+set(out "/* Generated from the files of store/migrations by embed_migrations.cmake. */\n")
+string(APPEND out "#include <stddef.h>\n\nconst char *const store_migrations[] = {\n")
+set(n 0)
+foreach(f ${FILES})
+  file(READ ${f} sql)
+  string(REPLACE "\\" "\\\\" sql "${sql}")
+  string(REPLACE "\"" "\\\"" sql "${sql}")
+  string(REPLACE "\n" "\\n\"\n\"" sql "${sql}")
+  get_filename_component(name ${f} NAME)
+  string(APPEND out "/* ${name} */\n\"${sql}\",\n")
+  math(EXPR n "${n} + 1")
+endforeach()
+string(APPEND out "};\n\nconst size_t store_migration_count = ${n};\n")
+file(WRITE ${OUT} "${out}")

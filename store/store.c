@@ -1,0 +1,1189 @@
+/*
+ * store.c - SQLite behind store.h: opening, migrations, checks, backup,
+ * and the reads and writes of incidents, the timeline, the outbox and the
+ * transport cursors.
+ *
+ * Statements are prepared on first use and kept in st->stmt[], indexed by
+ * enum stmt_id; each use resets and clears its bindings. Nothing here
+ * decides anything: the rules live in bot/core.
+ */
+#include <sqlite3.h>
+#include <strings.h>
+
+#include "util/base.h"
+#include "util/log.h"
+#include "store/store.h"
+
+extern const char *const store_migrations[];
+extern const size_t store_migration_count;
+
+enum stmt_id {
+	Q_NEXT_ID,
+	Q_INC_BY_ROOM,
+	Q_INC_LOAD,
+	Q_INC_INSERT,
+	Q_INC_UPDATE,
+	Q_INC_SET_ROOM,
+	Q_INC_OPEN,
+	Q_ROLES_LOAD,
+	Q_ROLE_SAVE,
+	Q_HYPS_LOAD,
+	Q_HYP_SAVE,
+	Q_LESSONS_LOAD,
+	Q_LESSON_SAVE,
+	Q_ACTIONS_LOAD,
+	Q_ACTION_SAVE,
+	Q_TL_ADD,
+	Q_TL_SET_INC,
+	Q_MSG_FIND,
+	Q_MSG_REV_ADD,
+	Q_MSG_SET_TEXT,
+	Q_MSG_DELETE,
+	Q_MSG_DELETE_REVS,
+	Q_TL_KEY,
+	Q_FILE_ADD,
+	Q_TL_TAIL,
+	Q_TL_COUNT,
+	Q_OUT_ADD,
+	Q_OUT_DUE,
+	Q_OUT_SENT,
+	Q_OUT_RETRY,
+	Q_OUT_PENDING,
+	Q_CUR_GET,
+	Q_CUR_SET,
+	Q_COUNT
+};
+
+static const char *const sql[Q_COUNT] = {
+	[Q_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM incidents",
+	[Q_INC_BY_ROOM] = "SELECT id FROM incidents WHERE platform = ? AND "
+			  "room = ?",
+	[Q_INC_LOAD] =
+		"SELECT id, title, slug, severity, status, platform, channel, "
+		"room, origin_room, declared_by_id, declared_by_name, "
+		"declared_ms, started_ms, detected_ms, acknowledged_ms, "
+		"mitigated_ms, resolved_ms, closed_ms, resolved_explicit, "
+		"summary, impact, rootcause, resolution, conclusion, revision "
+		"FROM incidents WHERE id = ?",
+	[Q_INC_INSERT] =
+		"INSERT INTO incidents (id, title, slug, severity, status, "
+		"platform, channel, room, origin_room, declared_by_id, "
+		"declared_by_name, declared_ms, started_ms, detected_ms, "
+		"acknowledged_ms, mitigated_ms, resolved_ms, closed_ms, "
+		"resolved_explicit, summary, impact, rootcause, resolution, "
+		"conclusion, revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+		"?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
+		"?21, ?22, ?23, ?24, ?25)",
+	[Q_INC_UPDATE] =
+		"UPDATE incidents SET title = ?2, slug = ?3, severity = ?4, "
+		"status = ?5, platform = ?6, channel = ?7, room = ?8, "
+		"origin_room = ?9, declared_by_id = ?10, declared_by_name = "
+		"?11, declared_ms = ?12, started_ms = ?13, detected_ms = ?14, "
+		"acknowledged_ms = ?15, mitigated_ms = ?16, resolved_ms = ?17, "
+		"closed_ms = ?18, resolved_explicit = ?19, summary = ?20, "
+		"impact = ?21, rootcause = ?22, resolution = ?23, conclusion = "
+		"?24, revision = ?25 WHERE id = ?1",
+	[Q_INC_SET_ROOM] = "UPDATE incidents SET room = ? WHERE id = ?",
+	[Q_INC_OPEN] = "SELECT id, title, severity, status, channel, room, "
+		       "platform FROM incidents WHERE closed_ms IS NULL "
+		       "ORDER BY id",
+	[Q_ROLES_LOAD] = "SELECT role, user_id, user_name, at_ms FROM roles "
+			 "WHERE incident_id = ? ORDER BY at_ms, role",
+	[Q_ROLE_SAVE] = "INSERT OR REPLACE INTO roles VALUES (?, ?, ?, ?, ?)",
+	[Q_HYPS_LOAD] = "SELECT n, text, by_id, by_name, raised_ms, state, "
+			"decided_ms, decided_by_id, decided_by_name, why FROM "
+			"hypotheses WHERE incident_id = ? ORDER BY n",
+	[Q_HYP_SAVE] = "INSERT OR REPLACE INTO hypotheses VALUES (?, ?, ?, ?, "
+		       "?, ?, ?, ?, ?, ?, ?)",
+	[Q_LESSONS_LOAD] = "SELECT n, kind, text, by_id, by_name, at_ms FROM "
+			   "lessons WHERE incident_id = ? ORDER BY n",
+	[Q_LESSON_SAVE] = "INSERT OR REPLACE INTO lessons VALUES (?, ?, ?, ?, "
+			  "?, ?, ?)",
+	[Q_ACTIONS_LOAD] = "SELECT n, kind, text, owner_id, owner_name, "
+			   "by_id, by_name, at_ms, done_ms, done_by_id, "
+			   "done_by_name FROM actions WHERE incident_id = ? "
+			   "ORDER BY n",
+	[Q_ACTION_SAVE] = "INSERT OR REPLACE INTO actions VALUES (?, ?, ?, ?, "
+			  "?, ?, ?, ?, ?, ?, ?, ?)",
+	[Q_TL_ADD] = "INSERT INTO timeline (incident_id, kind, at_ms, "
+		     "platform, room, source_id, author_id, author_name, "
+		     "text, thread, ref_id, key, truncated) VALUES (?, ?, ?, "
+		     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+	[Q_TL_SET_INC] = "UPDATE timeline SET incident_id = ? WHERE id = ?",
+	[Q_MSG_FIND] = "SELECT id, deleted_ms IS NOT NULL, incident_id FROM "
+		       "timeline "
+		       "WHERE platform = ? AND room = ? AND source_id = ?",
+	[Q_MSG_REV_ADD] = "INSERT INTO revisions SELECT id, edits + 1, text, "
+			  "? FROM timeline WHERE id = ?",
+	[Q_MSG_SET_TEXT] = "UPDATE timeline SET text = ?, truncated = ?, "
+			   "edits = edits + 1 WHERE id = ?",
+	[Q_MSG_DELETE] = "UPDATE timeline SET text = '', deleted_ms = ?, "
+			 "deleted_by = ? WHERE id = ?",
+	[Q_MSG_DELETE_REVS] = "UPDATE revisions SET text = '' WHERE "
+			      "entry_id = ?",
+	[Q_TL_KEY] = "UPDATE timeline SET key = 1 WHERE id = ?",
+	[Q_FILE_ADD] = "INSERT OR IGNORE INTO files VALUES (?, ?, ?, ?)",
+	[Q_TL_TAIL] = "SELECT id, kind, at_ms, author_name, text, deleted_ms "
+		      "IS NOT NULL FROM (SELECT * FROM timeline WHERE "
+		      "incident_id = ? AND kind != 'command' ORDER BY at_ms "
+		      "DESC, id DESC LIMIT ?) "
+		      "ORDER BY at_ms, id",
+	[Q_TL_COUNT] = "SELECT count(*) FROM timeline WHERE incident_id = ?",
+	[Q_OUT_ADD] = "INSERT INTO outbox (incident_id, platform, room, "
+		      "to_user, kind, body, created_ms) VALUES (?, ?, ?, ?, "
+		      "?, ?, ?)",
+	[Q_OUT_DUE] = "SELECT id, incident_id, platform, room, to_user, kind, "
+		      "body, attempts FROM outbox WHERE platform = ? AND "
+		      "sent_ms IS NULL AND next_ms <= ? ORDER BY id LIMIT ?",
+	[Q_OUT_SENT] = "UPDATE outbox SET sent_ms = ?, attempts = attempts + "
+		       "1 WHERE id = ?",
+	[Q_OUT_RETRY] = "UPDATE outbox SET next_ms = ?, attempts = attempts "
+			"+ 1, last_error = ? WHERE id = ?",
+	[Q_OUT_PENDING] = "SELECT count(*) FROM outbox WHERE platform = ? AND "
+			  "sent_ms IS NULL",
+	[Q_CUR_GET] = "SELECT value FROM cursors WHERE transport = ?",
+	[Q_CUR_SET] = "INSERT OR REPLACE INTO cursors VALUES (?, ?, ?)",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[Q_COUNT];
+	char db_id[17];
+};
+
+
+const char *store_errmsg(struct store *st)
+{
+	return st && st->db ? sqlite3_errmsg(st->db) : "no database";
+}
+
+static int fail(struct store *st, const char *what)
+{
+	log_error("store: %s: %s", what, store_errmsg(st));
+	return SCRIBE_ESTORE;
+}
+
+/* The cached statement q, reset and ready to bind; NULL on error. */
+static sqlite3_stmt *stmt(struct store *st, enum stmt_id q)
+{
+	sqlite3_stmt *s = st->stmt[q];
+
+	if (!s) {
+		if (sqlite3_prepare_v3(st->db, sql[q], -1,
+				       SQLITE_PREPARE_PERSISTENT, &s, NULL)) {
+			fail(st, sql[q]);
+			return NULL;
+		}
+		st->stmt[q] = s;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* 0 binds NULL: "not recorded". */
+static void bind_ms(sqlite3_stmt *s, int i, int64_t v)
+{
+	if (v)
+		sqlite3_bind_int64(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static char *col_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *v = sqlite3_column_text(s, i);
+
+	return v ? xstrdup((const char *)v) : NULL;
+}
+
+static void col_user(sqlite3_stmt *s, int i, struct user *u)
+{
+	u->id = col_dup(s, i);
+	u->name = col_dup(s, i + 1);
+}
+
+/* Runs a statement that returns no rows. */
+static int run(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return fail(st, what);
+	return 0;
+}
+
+static int exec(struct store *st, const char *q)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, q, NULL, NULL, &msg) != SQLITE_OK) {
+		log_error("store: %s", msg ? msg : "error");
+		sqlite3_free(msg);
+		return SCRIBE_ESTORE;
+	}
+	return 0;
+}
+
+/* ---- opening and migrations ------------------------------------------ */
+
+int store_latest_version(void)
+{
+	return (int)store_migration_count;
+}
+
+int store_schema_version(struct store *st)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL))
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+int store_migrate(struct store *st, int to, char *err, size_t errlen)
+{
+	int v = store_schema_version(st);
+	char *msg = NULL, pragma[64];
+
+	if (v < 0) {
+		snprintf(err, errlen, "%s", store_errmsg(st));
+		return SCRIBE_ESTORE;
+	}
+	if (v > store_latest_version()) {
+		snprintf(err, errlen,
+			 "the database has schema version %d, newer than "
+			 "this scribe (%d): use a newer scribe",
+			 v, store_latest_version());
+		return SCRIBE_EVERSION;
+	}
+	for (; v < to && v < store_latest_version(); v++) {
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+			 v + 1);
+		if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) ||
+		    sqlite3_exec(st->db, store_migrations[v], NULL, NULL,
+				 &msg) ||
+		    sqlite3_exec(st->db, pragma, NULL, NULL, &msg) ||
+		    sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg)) {
+			snprintf(err, errlen, "migration %d failed: %s", v + 1,
+				 msg ? msg : store_errmsg(st));
+			sqlite3_free(msg);
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			return SCRIBE_ESTORE;
+		}
+	}
+	return 0;
+}
+
+static int load_db_id(struct store *st)
+{
+	sqlite3_stmt *s;
+	unsigned char rnd[8];
+	int rc = SCRIBE_ESTORE;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT value FROM meta WHERE key = 'db_id'",
+			       -1, &s, NULL))
+		return fail(st, "meta");
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		snprintf(st->db_id, sizeof(st->db_id), "%s",
+			 (const char *)sqlite3_column_text(s, 0));
+		rc = 0;
+	}
+	sqlite3_finalize(s);
+	if (!rc)
+		return 0;
+	sqlite3_randomness(sizeof(rnd), rnd);
+	snprintf(st->db_id, sizeof(st->db_id),
+		 "%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
+		 rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO meta VALUES ('db_id', ?)", -1, &s,
+			       NULL))
+		return fail(st, "meta");
+	bind_text(s, 1, st->db_id);
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : fail(st, "meta");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_open_raw(struct store **out, const char *path, char *err,
+		   size_t errlen)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	int rc;
+
+	*out = NULL;
+	rc = sqlite3_open_v2(path, &st->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				     SQLITE_OPEN_NOMUTEX,
+			     NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_extended_result_codes(st->db, 1);
+		sqlite3_busy_timeout(st->db, 5000);
+		/* WAL and FULL: an acknowledged event survives a power cut.
+		 * The first read also tells a foreign file from a database. */
+		rc = sqlite3_exec(st->db,
+				  "PRAGMA journal_mode = WAL;"
+				  "PRAGMA synchronous = FULL;"
+				  "PRAGMA foreign_keys = ON;"
+				  "PRAGMA wal_autocheckpoint = 0;",
+				  NULL, NULL, NULL);
+	}
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, store_errmsg(st));
+		store_close(st);
+		return SCRIBE_ESTORE;
+	}
+	*out = st;
+	return 0;
+}
+
+int store_open(struct store **out, const char *path, char *err,
+	       size_t errlen)
+{
+	struct store *st;
+	char why[512];
+	int rc;
+
+	rc = store_open_raw(&st, path, err, errlen);
+	if (rc)
+		return rc;
+	rc = store_migrate(st, store_latest_version(), why, sizeof(why));
+	if (!rc)
+		rc = load_db_id(st);
+	if (rc) {
+		if (rc == SCRIBE_ESTORE && !why[0])
+			snprintf(why, sizeof(why), "%s", store_errmsg(st));
+		snprintf(err, errlen, "%s: %s", path, why);
+		store_close(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+void store_close(struct store *st)
+{
+	size_t i;
+
+	if (!st)
+		return;
+	for (i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	if (st->db) {
+		/* A clean close folds the WAL back into the database. */
+		sqlite3_wal_checkpoint_v2(st->db, NULL,
+					  SQLITE_CHECKPOINT_TRUNCATE, NULL,
+					  NULL);
+		sqlite3_close(st->db);
+	}
+	free(st);
+}
+
+int store_check(struct store *st, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	const char *r;
+	int rc = 0, v = store_schema_version(st);
+
+	if (v < 0) {
+		snprintf(err, errlen, "%s", store_errmsg(st));
+		return SCRIBE_ESTORE;
+	}
+	if (v != store_latest_version()) {
+		snprintf(err, errlen,
+			 "schema version %d, this scribe expects %d%s", v,
+			 store_latest_version(),
+			 v < store_latest_version() ? " (run `scribe db migrate`)"
+						    : "");
+		return v > store_latest_version() ? SCRIBE_EVERSION
+						  : SCRIBE_ESTORE;
+	}
+	if (sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s,
+			       NULL)) {
+		snprintf(err, errlen, "%s", store_errmsg(st));
+		return SCRIBE_ESTORE;
+	}
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		r = (const char *)sqlite3_column_text(s, 0);
+		if (!r || strcmp(r, "ok")) {
+			snprintf(err, errlen, "integrity check: %s",
+				 r ? r : "failed");
+			rc = SCRIBE_ESTORE;
+		}
+	} else {
+		snprintf(err, errlen, "%s", store_errmsg(st));
+		rc = SCRIBE_ESTORE;
+	}
+	sqlite3_finalize(s);
+	if (rc)
+		return rc;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA foreign_key_check", -1, &s,
+			       NULL)) {
+		snprintf(err, errlen, "%s", store_errmsg(st));
+		return SCRIBE_ESTORE;
+	}
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		snprintf(err, errlen, "foreign key check: table %s",
+			 sqlite3_column_text(s, 0));
+		rc = SCRIBE_ESTORE;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int store_backup(struct store *st, const char *dest, char *err,
+		 size_t errlen)
+{
+	sqlite3 *to;
+	sqlite3_backup *b;
+	int rc;
+
+	if (sqlite3_open(dest, &to) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", dest, sqlite3_errmsg(to));
+		sqlite3_close(to);
+		return SCRIBE_EIO;
+	}
+	b = sqlite3_backup_init(to, "main", st->db, "main");
+	if (!b) {
+		snprintf(err, errlen, "%s: %s", dest, sqlite3_errmsg(to));
+		sqlite3_close(to);
+		return SCRIBE_EIO;
+	}
+	do {
+		rc = sqlite3_backup_step(b, 256);
+	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "%s: %s", dest, sqlite3_errmsg(to));
+		sqlite3_close(to);
+		return SCRIBE_EIO;
+	}
+	sqlite3_close(to);
+	return 0;
+}
+
+void store_checkpoint(struct store *st)
+{
+	sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+				  NULL, NULL);
+}
+
+int store_begin(struct store *st)
+{
+	return exec(st, "BEGIN IMMEDIATE");
+}
+
+int store_commit(struct store *st)
+{
+	return exec(st, "COMMIT");
+}
+
+void store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		exec(st, "ROLLBACK");
+}
+
+bool store_in_transaction(struct store *st)
+{
+	return !sqlite3_get_autocommit(st->db);
+}
+
+const char *store_db_id(struct store *st)
+{
+	return st->db_id;
+}
+
+/* ---- incidents --------------------------------------------------------- */
+
+/* Runs s, which returns one integer; *v gets it. */
+static int scalar(struct store *st, sqlite3_stmt *s, int64_t *v)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		return 0;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? SCRIBE_ENOTFOUND : fail(st, "query");
+}
+
+int store_next_incident_id(struct store *st, int64_t *id)
+{
+	sqlite3_stmt *s = stmt(st, Q_NEXT_ID);
+
+	return s ? scalar(st, s, id) : SCRIBE_ESTORE;
+}
+
+int store_incident_by_room(struct store *st, const char *platform,
+			   const char *room, int64_t *id)
+{
+	sqlite3_stmt *s = stmt(st, Q_INC_BY_ROOM);
+
+	if (!s)
+		return SCRIBE_ESTORE;
+	bind_text(s, 1, platform);
+	bind_text(s, 2, room);
+	return scalar(st, s, id);
+}
+
+static int load_children(struct store *st, struct incident *inc)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!(s = stmt(st, Q_ROLES_LOAD)))
+		return SCRIBE_ESTORE;
+	sqlite3_bind_int64(s, 1, inc->id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct role *r;
+
+		ALLOC_GROW(inc->roles, inc->nroles + 1, inc->roles_cap);
+		r = &inc->roles[inc->nroles++];
+		memset(r, 0, sizeof(*r));
+		r->role = col_dup(s, 0);
+		col_user(s, 1, &r->who);
+		r->at = sqlite3_column_int64(s, 3);
+	}
+	if (rc != SQLITE_DONE)
+		return fail(st, "roles");
+
+	if (!(s = stmt(st, Q_HYPS_LOAD)))
+		return SCRIBE_ESTORE;
+	sqlite3_bind_int64(s, 1, inc->id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct hypothesis *h;
+		const char *state = (const char *)sqlite3_column_text(s, 5);
+
+		ALLOC_GROW(inc->hyps, inc->nhyps + 1, inc->hyps_cap);
+		h = &inc->hyps[inc->nhyps++];
+		memset(h, 0, sizeof(*h));
+		h->n = sqlite3_column_int(s, 0);
+		h->text = col_dup(s, 1);
+		col_user(s, 2, &h->by);
+		h->raised = sqlite3_column_int64(s, 4);
+		h->state = !strcmp(state, "confirmed")	 ? HYP_CONFIRMED
+			   : !strcmp(state, "ruled_out") ? HYP_RULED_OUT
+							 : HYP_OPEN;
+		h->decided = sqlite3_column_int64(s, 6);
+		col_user(s, 7, &h->decided_by);
+		h->why = col_dup(s, 9);
+	}
+	if (rc != SQLITE_DONE)
+		return fail(st, "hypotheses");
+
+	if (!(s = stmt(st, Q_LESSONS_LOAD)))
+		return SCRIBE_ESTORE;
+	sqlite3_bind_int64(s, 1, inc->id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct lesson *l;
+
+		ALLOC_GROW(inc->lessons, inc->nlessons + 1, inc->lessons_cap);
+		l = &inc->lessons[inc->nlessons++];
+		memset(l, 0, sizeof(*l));
+		l->n = sqlite3_column_int(s, 0);
+		l->kind = (enum lesson_kind)lesson_parse(
+			(const char *)sqlite3_column_text(s, 1));
+		l->text = col_dup(s, 2);
+		col_user(s, 3, &l->by);
+		l->at = sqlite3_column_int64(s, 5);
+	}
+	if (rc != SQLITE_DONE)
+		return fail(st, "lessons");
+
+	if (!(s = stmt(st, Q_ACTIONS_LOAD)))
+		return SCRIBE_ESTORE;
+	sqlite3_bind_int64(s, 1, inc->id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct action *a;
+
+		ALLOC_GROW(inc->actions, inc->nactions + 1, inc->actions_cap);
+		a = &inc->actions[inc->nactions++];
+		memset(a, 0, sizeof(*a));
+		a->n = sqlite3_column_int(s, 0);
+		a->kind = strcmp((const char *)sqlite3_column_text(s, 1), "fix")
+				  ? ACTION_TASK
+				  : ACTION_FIX;
+		a->text = col_dup(s, 2);
+		col_user(s, 3, &a->owner);
+		col_user(s, 5, &a->by);
+		a->at = sqlite3_column_int64(s, 7);
+		a->done = sqlite3_column_int64(s, 8);
+		col_user(s, 9, &a->done_by);
+	}
+	if (rc != SQLITE_DONE)
+		return fail(st, "actions");
+	return 0;
+}
+
+int store_incident_load(struct store *st, int64_t id, struct incident *inc)
+{
+	sqlite3_stmt *s = stmt(st, Q_INC_LOAD);
+	int rc, i;
+
+	memset(inc, 0, sizeof(*inc));
+	if (!s)
+		return SCRIBE_ESTORE;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return rc == SQLITE_DONE ? SCRIBE_ENOTFOUND
+					 : fail(st, "incident");
+	}
+	inc->id = sqlite3_column_int64(s, 0);
+	inc->title = col_dup(s, 1);
+	inc->slug = col_dup(s, 2);
+	inc->severity = sqlite3_column_int(s, 3);
+	i = status_parse((const char *)sqlite3_column_text(s, 4));
+	inc->status = i < 0 ? STATUS_INVESTIGATING : (enum status)i;
+	inc->platform = col_dup(s, 5);
+	inc->channel = col_dup(s, 6);
+	inc->room = col_dup(s, 7);
+	inc->origin_room = col_dup(s, 8);
+	col_user(s, 9, &inc->declared_by);
+	for (i = 0; i < MARK_COUNT; i++)
+		inc->marks[i] = sqlite3_column_int64(s, 11 + i);
+	inc->resolved_explicit = sqlite3_column_int(s, 18);
+	for (i = 0; i < FIELD_COUNT; i++)
+		inc->fields[i] = col_dup(s, 19 + i);
+	inc->revision = sqlite3_column_int(s, 24);
+	sqlite3_reset(s);
+	rc = load_children(st, inc);
+	if (rc)
+		incident_release(inc);
+	return rc;
+}
+
+static int save_children(struct store *st, struct incident *inc)
+{
+	static const char *const states[] = { "open", "confirmed",
+					      "ruled_out" };
+	sqlite3_stmt *s;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < inc->nroles; i++) {
+		struct role *r = &inc->roles[i];
+
+		if (!r->dirty)
+			continue;
+		if (!(s = stmt(st, Q_ROLE_SAVE)))
+			return SCRIBE_ESTORE;
+		sqlite3_bind_int64(s, 1, inc->id);
+		bind_text(s, 2, r->role);
+		bind_text(s, 3, r->who.id);
+		bind_text(s, 4, r->who.name);
+		sqlite3_bind_int64(s, 5, r->at);
+		if ((rc = run(st, s, "role")))
+			return rc;
+		r->dirty = false;
+	}
+	for (i = 0; i < inc->nhyps; i++) {
+		struct hypothesis *h = &inc->hyps[i];
+
+		if (!h->dirty)
+			continue;
+		if (!(s = stmt(st, Q_HYP_SAVE)))
+			return SCRIBE_ESTORE;
+		sqlite3_bind_int64(s, 1, inc->id);
+		sqlite3_bind_int(s, 2, h->n);
+		bind_text(s, 3, h->text);
+		bind_text(s, 4, h->by.id);
+		bind_text(s, 5, h->by.name);
+		sqlite3_bind_int64(s, 6, h->raised);
+		bind_text(s, 7, states[h->state]);
+		bind_ms(s, 8, h->decided);
+		bind_text(s, 9, h->decided_by.id);
+		bind_text(s, 10, h->decided_by.name);
+		bind_text(s, 11, h->why);
+		if ((rc = run(st, s, "hypothesis")))
+			return rc;
+		h->dirty = false;
+	}
+	for (i = 0; i < inc->nlessons; i++) {
+		struct lesson *l = &inc->lessons[i];
+
+		if (!l->dirty)
+			continue;
+		if (!(s = stmt(st, Q_LESSON_SAVE)))
+			return SCRIBE_ESTORE;
+		sqlite3_bind_int64(s, 1, inc->id);
+		sqlite3_bind_int(s, 2, l->n);
+		bind_text(s, 3, lesson_name(l->kind));
+		bind_text(s, 4, l->text);
+		bind_text(s, 5, l->by.id);
+		bind_text(s, 6, l->by.name);
+		sqlite3_bind_int64(s, 7, l->at);
+		if ((rc = run(st, s, "lesson")))
+			return rc;
+		l->dirty = false;
+	}
+	for (i = 0; i < inc->nactions; i++) {
+		struct action *a = &inc->actions[i];
+
+		if (!a->dirty)
+			continue;
+		if (!(s = stmt(st, Q_ACTION_SAVE)))
+			return SCRIBE_ESTORE;
+		sqlite3_bind_int64(s, 1, inc->id);
+		sqlite3_bind_int(s, 2, a->n);
+		bind_text(s, 3, a->kind == ACTION_FIX ? "fix" : "action");
+		bind_text(s, 4, a->text);
+		bind_text(s, 5, a->owner.id);
+		bind_text(s, 6, a->owner.name);
+		bind_text(s, 7, a->by.id);
+		bind_text(s, 8, a->by.name);
+		sqlite3_bind_int64(s, 9, a->at);
+		bind_ms(s, 10, a->done);
+		bind_text(s, 11, a->done_by.id);
+		bind_text(s, 12, a->done_by.name);
+		if ((rc = run(st, s, "action")))
+			return rc;
+		a->dirty = false;
+	}
+	return 0;
+}
+
+int store_incident_save(struct store *st, struct incident *inc, bool insert)
+{
+	sqlite3_stmt *s;
+	int i, rc;
+
+	if (inc->dirty || insert) {
+		s = stmt(st, insert ? Q_INC_INSERT : Q_INC_UPDATE);
+		if (!s)
+			return SCRIBE_ESTORE;
+		sqlite3_bind_int64(s, 1, inc->id);
+		bind_text(s, 2, inc->title);
+		bind_text(s, 3, inc->slug);
+		sqlite3_bind_int(s, 4, inc->severity);
+		bind_text(s, 5, status_name(inc->status));
+		bind_text(s, 6, inc->platform);
+		bind_text(s, 7, inc->channel);
+		bind_text(s, 8, inc->room);
+		bind_text(s, 9, inc->origin_room);
+		bind_text(s, 10, inc->declared_by.id);
+		bind_text(s, 11, inc->declared_by.name);
+		for (i = 0; i < MARK_COUNT; i++)
+			bind_ms(s, 12 + i, inc->marks[i]);
+		sqlite3_bind_int(s, 19, inc->resolved_explicit);
+		for (i = 0; i < FIELD_COUNT; i++)
+			bind_text(s, 20 + i, inc->fields[i]);
+		sqlite3_bind_int(s, 25, inc->revision);
+		if ((rc = run(st, s, "incident")))
+			return rc;
+		inc->dirty = false;
+	}
+	return save_children(st, inc);
+}
+
+int store_incident_set_room(struct store *st, int64_t id, const char *room)
+{
+	sqlite3_stmt *s = stmt(st, Q_INC_SET_ROOM);
+
+	if (!s)
+		return SCRIBE_ESTORE;
+	bind_text(s, 1, room);
+	sqlite3_bind_int64(s, 2, id);
+	return run(st, s, "incident room");
+}
+
+int store_incidents_open(struct store *st, struct incident **list,
+			 size_t *n)
+{
+	sqlite3_stmt *s = stmt(st, Q_INC_OPEN);
+	size_t cap = 0;
+	int rc;
+
+	*list = NULL;
+	*n = 0;
+	if (!s)
+		return SCRIBE_ESTORE;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct incident *inc;
+		int status;
+
+		ALLOC_GROW(*list, *n + 1, cap);
+		inc = &(*list)[(*n)++];
+		memset(inc, 0, sizeof(*inc));
+		inc->id = sqlite3_column_int64(s, 0);
+		inc->title = col_dup(s, 1);
+		inc->severity = sqlite3_column_int(s, 2);
+		status = status_parse((const char *)sqlite3_column_text(s, 3));
+		inc->status = status < 0 ? STATUS_INVESTIGATING
+					 : (enum status)status;
+		inc->channel = col_dup(s, 4);
+		inc->room = col_dup(s, 5);
+		inc->platform = col_dup(s, 6);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		store_incidents_free(*list, *n);
+		*list = NULL;
+		*n = 0;
+		return fail(st, "open incidents");
+	}
+	return 0;
+}
+
+void store_incidents_free(struct incident *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		incident_release(&list[i]);
+	free(list);
+}
+
+/* ---- timeline ---------------------------------------------------------- */
+
+int store_timeline_add(struct store *st, const struct store_entry *e,
+		       int64_t *id)
+{
+	sqlite3_stmt *s = stmt(st, Q_TL_ADD);
+	int rc;
+
+	if (!s)
+		return SCRIBE_ESTORE;
+	if (e->incident_id)
+		sqlite3_bind_int64(s, 1, e->incident_id);
+	sqlite3_bind_text(s, 2, entry_kind_name(e->kind), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, e->at);
+	bind_text(s, 4, e->platform);
+	bind_text(s, 5, e->room ? e->room : "");
+	bind_text(s, 6, e->source_id);
+	bind_text(s, 7, e->who->id);
+	bind_text(s, 8, e->who->name ? e->who->name : e->who->id);
+	bind_text(s, 9, e->text ? e->text : "");
+	bind_text(s, 10, e->thread);
+	if (e->ref_id)
+		sqlite3_bind_int64(s, 11, e->ref_id);
+	sqlite3_bind_int(s, 12, e->key);
+	sqlite3_bind_int(s, 13, e->truncated);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return fail(st, "timeline");
+	if (!sqlite3_changes(st->db))
+		return SCRIBE_EDUP;
+	if (id)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int store_timeline_set_incident(struct store *st, int64_t entry_id,
+				int64_t incident_id)
+{
+	sqlite3_stmt *s = stmt(st, Q_TL_SET_INC);
+
+	if (!s)
+		return SCRIBE_ESTORE;
+	sqlite3_bind_int64(s, 1, incident_id);
+	sqlite3_bind_int64(s, 2, entry_id);
+	return run(st, s, "timeline incident");
+}
+
+int store_message_find(struct store *st, const char *platform,
+		       const char *room, const char *source_id, int64_t *id,
+		       int64_t *incident, bool *deleted)
+{
+	sqlite3_stmt *s = stmt(st, Q_MSG_FIND);
+	int rc;
+
+	if (!s)
+		return SCRIBE_ESTORE;
+	bind_text(s, 1, platform);
+	bind_text(s, 2, room ? room : "");
+	bind_text(s, 3, source_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		if (deleted)
+			*deleted = sqlite3_column_int(s, 1);
+		if (incident)
+			*incident = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? SCRIBE_ENOTFOUND : fail(st, "message");
+}
+
+int store_message_edit(struct store *st, int64_t id, const char *text,
+		       bool truncated, int64_t at)
+{
+	sqlite3_stmt *s = stmt(st, Q_MSG_REV_ADD);
+	int rc;
+
+	if (!s)
+		return SCRIBE_ESTORE;
+	sqlite3_bind_int64(s, 1, at);
+	sqlite3_bind_int64(s, 2, id);
+	if ((rc = run(st, s, "revision")))
+		return rc;
+	if (!(s = stmt(st, Q_MSG_SET_TEXT)))
+		return SCRIBE_ESTORE;
+	bind_text(s, 1, text);
+	sqlite3_bind_int(s, 2, truncated);
+	sqlite3_bind_int64(s, 3, id);
+	return run(st, s, "edit");
+}
+
+int store_message_delete(struct store *st, int64_t id, int64_t at,
+			 const char *by)
+{
+	sqlite3_stmt *s = stmt(st, Q_MSG_DELETE);
+	int rc;
+
+	if (!s)
+		return SCRIBE_ESTORE;
+	sqlite3_bind_int64(s, 1, at);
+	bind_text(s, 2, by);
+	sqlite3_bind_int64(s, 3, id);
+	if ((rc = run(st, s, "delete")))
+		return rc;
+	if (!(s = stmt(st, Q_MSG_DELETE_REVS)))
+		return SCRIBE_ESTORE;
+	sqlite3_bind_int64(s, 1, id);
+	return run(st, s, "delete revisions");
+}
+
+int store_entry_set_key(struct store *st, int64_t id)
+{
+	sqlite3_stmt *s = stmt(st, Q_TL_KEY);
+
+	if (!s)
+		return SCRIBE_ESTORE;
+	sqlite3_bind_int64(s, 1, id);
+	return run(st, s, "key");
+}
+
+int store_file_add(struct store *st, int64_t entry_id, const char *name,
+		   const char *type, const char *url)
+{
+	sqlite3_stmt *s = stmt(st, Q_FILE_ADD);
+
+	if (!s)
+		return SCRIBE_ESTORE;
+	sqlite3_bind_int64(s, 1, entry_id);
+	bind_text(s, 2, name ? name : "");
+	bind_text(s, 3, type ? type : "");
+	bind_text(s, 4, url ? url : "");
+	return run(st, s, "file");
+}
+
+int store_timeline_tail(struct store *st, int64_t incident_id, int n,
+			struct timeline_row **rows, size_t *nrows)
+{
+	sqlite3_stmt *s = stmt(st, Q_TL_TAIL);
+	size_t cap = 0;
+	int rc;
+
+	*rows = NULL;
+	*nrows = 0;
+	if (!s)
+		return SCRIBE_ESTORE;
+	sqlite3_bind_int64(s, 1, incident_id);
+	sqlite3_bind_int(s, 2, n);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct timeline_row *r;
+		int k = entry_kind_parse((const char *)sqlite3_column_text(s, 1));
+
+		ALLOC_GROW(*rows, *nrows + 1, cap);
+		r = &(*rows)[(*nrows)++];
+		r->id = sqlite3_column_int64(s, 0);
+		r->kind = k < 0 ? ENTRY_MESSAGE : (enum entry_kind)k;
+		r->at = sqlite3_column_int64(s, 2);
+		r->who = col_dup(s, 3);
+		r->text = col_dup(s, 4);
+		r->deleted = sqlite3_column_int(s, 5);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		store_rows_free(*rows, *nrows);
+		*rows = NULL;
+		*nrows = 0;
+		return fail(st, "timeline");
+	}
+	return 0;
+}
+
+void store_rows_free(struct timeline_row *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free((char *)rows[i].who);
+		free((char *)rows[i].text);
+	}
+	free(rows);
+}
+
+int store_timeline_count(struct store *st, int64_t incident_id,
+			 int64_t *count)
+{
+	sqlite3_stmt *s = stmt(st, Q_TL_COUNT);
+
+	if (!s)
+		return SCRIBE_ESTORE;
+	sqlite3_bind_int64(s, 1, incident_id);
+	return scalar(st, s, count);
+}
+
+/* ---- outbox ------------------------------------------------------------ */
+
+int store_outbox_add(struct store *st, int64_t incident_id,
+		     const char *platform, const char *room,
+		     const char *to_user, const char *kind, const char *body,
+		     int64_t now)
+{
+	sqlite3_stmt *s = stmt(st, Q_OUT_ADD);
+
+	if (!s)
+		return SCRIBE_ESTORE;
+	if (incident_id)
+		sqlite3_bind_int64(s, 1, incident_id);
+	bind_text(s, 2, platform);
+	bind_text(s, 3, room);
+	bind_text(s, 4, to_user);
+	bind_text(s, 5, kind);
+	bind_text(s, 6, body);
+	sqlite3_bind_int64(s, 7, now);
+	return run(st, s, "outbox");
+}
+
+int store_outbox_due(struct store *st, const char *platform, int64_t now,
+		     int max, struct outbox_row **rows, size_t *n)
+{
+	sqlite3_stmt *s = stmt(st, Q_OUT_DUE);
+	size_t cap = 0;
+	int rc;
+
+	*rows = NULL;
+	*n = 0;
+	if (!s)
+		return SCRIBE_ESTORE;
+	bind_text(s, 1, platform);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_int(s, 3, max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct outbox_row *r;
+
+		ALLOC_GROW(*rows, *n + 1, cap);
+		r = &(*rows)[(*n)++];
+		r->id = sqlite3_column_int64(s, 0);
+		r->incident_id = sqlite3_column_int64(s, 1);
+		r->platform = col_dup(s, 2);
+		r->room = col_dup(s, 3);
+		r->to_user = col_dup(s, 4);
+		r->kind = col_dup(s, 5);
+		r->body = col_dup(s, 6);
+		r->attempts = sqlite3_column_int(s, 7);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		store_outbox_free(*rows, *n);
+		*rows = NULL;
+		*n = 0;
+		return fail(st, "outbox");
+	}
+	return 0;
+}
+
+void store_outbox_free(struct outbox_row *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(rows[i].platform);
+		free(rows[i].room);
+		free(rows[i].to_user);
+		free(rows[i].kind);
+		free(rows[i].body);
+	}
+	free(rows);
+}
+
+int store_outbox_sent(struct store *st, int64_t id, int64_t now)
+{
+	sqlite3_stmt *s = stmt(st, Q_OUT_SENT);
+
+	if (!s)
+		return SCRIBE_ESTORE;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, id);
+	return run(st, s, "outbox sent");
+}
+
+int store_outbox_retry(struct store *st, int64_t id, int64_t next_ms,
+		       const char *error)
+{
+	sqlite3_stmt *s = stmt(st, Q_OUT_RETRY);
+
+	if (!s)
+		return SCRIBE_ESTORE;
+	sqlite3_bind_int64(s, 1, next_ms);
+	bind_text(s, 2, error);
+	sqlite3_bind_int64(s, 3, id);
+	return run(st, s, "outbox retry");
+}
+
+int store_outbox_pending(struct store *st, const char *platform,
+			 int64_t *count)
+{
+	sqlite3_stmt *s = stmt(st, Q_OUT_PENDING);
+
+	if (!s)
+		return SCRIBE_ESTORE;
+	bind_text(s, 1, platform);
+	return scalar(st, s, count);
+}
+
+/* ---- cursors ----------------------------------------------------------- */
+
+int store_cursor_get(struct store *st, const char *transport, char **value)
+{
+	sqlite3_stmt *s = stmt(st, Q_CUR_GET);
+	int rc;
+
+	*value = NULL;
+	if (!s)
+		return SCRIBE_ESTORE;
+	bind_text(s, 1, transport);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*value = col_dup(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(st, "cursor");
+}
+
+int store_cursor_set(struct store *st, const char *transport,
+		     const char *value, int64_t now)
+{
+	sqlite3_stmt *s = stmt(st, Q_CUR_SET);
+
+	if (!s)
+		return SCRIBE_ESTORE;
+	bind_text(s, 1, transport);
+	bind_text(s, 2, value);
+	sqlite3_bind_int64(s, 3, now);
+	return run(st, s, "cursor");
+}

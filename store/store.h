@@ -1,0 +1,162 @@
+/*
+ * store.h - the only code that speaks SQL.
+ *
+ * One SQLite database in WAL mode with synchronous=FULL: a commit survives
+ * a crash and a power cut. Writes happen between store_begin() and
+ * store_commit() (BEGIN IMMEDIATE), and the app groups everything that
+ * arrives in one turn of the loop into one transaction (group commit).
+ * Migrations are the SQL files of store/migrations, compiled in and
+ * tracked by PRAGMA user_version; a database newer than this binary is
+ * refused. Statements are prepared once and cached.
+ *
+ * Every function returns 0 or a negative enum scribe_err; on
+ * SCRIBE_ESTORE, store_errmsg() says what SQLite said.
+ */
+#ifndef SCRIBE_STORE_H
+#define SCRIBE_STORE_H
+
+#include "util/base.h"
+#include "core/core.h"
+#include "core/model.h"
+
+struct store;
+
+/* Opens (creating if needed) and migrates path. On failure *out is NULL
+ * and err says why ("scribe.db: file is not a database", ...). */
+int store_open(struct store **out, const char *path, char *err,
+	       size_t errlen);
+/* Opens without migrating (for `scribe db check` and the tests). */
+int store_open_raw(struct store **out, const char *path, char *err,
+		   size_t errlen);
+void store_close(struct store *st);
+const char *store_errmsg(struct store *st);
+
+/* The schema version of the file, and the one this binary brings. */
+int store_schema_version(struct store *st);
+int store_latest_version(void);
+/* Applies the migrations up to version `to` (each in one transaction). */
+int store_migrate(struct store *st, int to, char *err, size_t errlen);
+/* PRAGMA integrity_check and foreign_key_check; err gets the first
+ * problem. */
+int store_check(struct store *st, char *err, size_t errlen);
+/* A consistent copy of the live database through the online backup API. */
+int store_backup(struct store *st, const char *dest, char *err,
+		 size_t errlen);
+/* A WAL checkpoint (PASSIVE), for idle moments. */
+void store_checkpoint(struct store *st);
+
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+bool store_in_transaction(struct store *st);
+
+/* ---- meta --------------------------------------------------------------- */
+
+/* The random id of this database (made at first open), 16 hex digits. */
+const char *store_db_id(struct store *st);
+
+/* ---- incidents ---------------------------------------------------------- */
+
+/* The id the next incident will take. */
+int store_next_incident_id(struct store *st, int64_t *id);
+/* The incident whose channel is (platform, room): SCRIBE_ENOTFOUND else. */
+int store_incident_by_room(struct store *st, const char *platform,
+			   const char *room, int64_t *id);
+/* Loads incident id with its roles, hypotheses, lessons and actions. The
+ * caller releases it with incident_release(). */
+int store_incident_load(struct store *st, int64_t id, struct incident *inc);
+/* Inserts (insert) or updates the incident's row when dirty, and writes its
+ * dirty roles, hypotheses, lessons and actions. Clears the dirty flags. */
+int store_incident_save(struct store *st, struct incident *inc, bool insert);
+int store_incident_set_room(struct store *st, int64_t id, const char *room);
+/* The incidents not closed, oldest first, without their children. */
+int store_incidents_open(struct store *st, struct incident **list,
+			 size_t *n);
+void store_incidents_free(struct incident *list, size_t n);
+
+/* ---- timeline ----------------------------------------------------------- */
+
+/* One timeline entry to record. */
+struct store_entry {
+	int64_t incident_id; /* 0: none (a command outside an incident) */
+	enum entry_kind kind;
+	int64_t at;
+	const char *platform;
+	const char *room;      /* "" when none */
+	const char *source_id; /* the platform's id; NULL for Scribe's own */
+	const struct user *who;
+	const char *text;
+	const char *thread; /* source id of the thread root, or NULL */
+	int64_t ref_id;	    /* entry edited, deleted or reacted to, or 0 */
+	bool key;
+	bool truncated;
+};
+
+/* Records e; *id gets the new row's id. SCRIBE_EDUP when its source id was
+ * recorded before (nothing is written then). */
+int store_timeline_add(struct store *st, const struct store_entry *e,
+		       int64_t *id);
+/* Sets the incident of an entry (a declare's own command line). */
+int store_timeline_set_incident(struct store *st, int64_t entry_id,
+				int64_t incident_id);
+/* The entry with that source id: its id, its incident (0: none) and
+ * whether it is deleted. incident and deleted may be NULL. */
+int store_message_find(struct store *st, const char *platform,
+		       const char *room, const char *source_id, int64_t *id,
+		       int64_t *incident, bool *deleted);
+/* Keeps the current text as a revision and sets the new one. */
+int store_message_edit(struct store *st, int64_t id, const char *text,
+		       bool truncated, int64_t at);
+/* Tombstones a message: its text and revisions are cleared, who deleted it
+ * and when are kept. */
+int store_message_delete(struct store *st, int64_t id, int64_t at,
+			 const char *by);
+/* Marks an entry as a key entry (📌). */
+int store_entry_set_key(struct store *st, int64_t id);
+int store_file_add(struct store *st, int64_t entry_id, const char *name,
+		   const char *type, const char *url);
+/* The last n entries of an incident, oldest first, without the command
+ * lines themselves (their typed entries say what they did); free with
+ * store_rows_free(). */
+int store_timeline_tail(struct store *st, int64_t incident_id, int n,
+			struct timeline_row **rows, size_t *nrows);
+void store_rows_free(struct timeline_row *rows, size_t n);
+/* How many timeline entries an incident has (all kinds). */
+int store_timeline_count(struct store *st, int64_t incident_id,
+			 int64_t *count);
+
+/* ---- outbox ------------------------------------------------------------- */
+
+struct outbox_row {
+	int64_t id;
+	int64_t incident_id; /* 0: none */
+	char *platform;
+	char *room;    /* NULL: the incident's room */
+	char *to_user; /* NULL: everyone */
+	char *kind;    /* "message", "create_room", "postmortem", ... */
+	char *body;
+	int attempts;
+};
+
+int store_outbox_add(struct store *st, int64_t incident_id,
+		     const char *platform, const char *room,
+		     const char *to_user, const char *kind, const char *body,
+		     int64_t now);
+/* Up to max unsent rows of platform due at now, oldest first. */
+int store_outbox_due(struct store *st, const char *platform, int64_t now,
+		     int max, struct outbox_row **rows, size_t *n);
+void store_outbox_free(struct outbox_row *rows, size_t n);
+int store_outbox_sent(struct store *st, int64_t id, int64_t now);
+int store_outbox_retry(struct store *st, int64_t id, int64_t next_ms,
+		       const char *error);
+int store_outbox_pending(struct store *st, const char *platform,
+			 int64_t *count);
+
+/* ---- cursors ------------------------------------------------------------ */
+
+/* *value is NULL when the transport has none yet; the caller frees it. */
+int store_cursor_get(struct store *st, const char *transport, char **value);
+int store_cursor_set(struct store *st, const char *transport,
+		     const char *value, int64_t now);
+
+#endif
