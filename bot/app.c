@@ -16,7 +16,7 @@
 #include "core/core.h"
 #include "core/text.h"
 
-#define PIN_EMOJI "\xf0\x9f\x93\x8c" /* 📌 */
+#define PIN_EMOJI    "\xf0\x9f\x93\x8c" /* 📌 */
 #define OUTBOX_BATCH 64
 
 void app_result_release(struct app_result *r)
@@ -102,8 +102,8 @@ static void forget_room(struct app *a)
 }
 
 /* The incident whose channel is the event's room, or 0. */
-static int room_incident(struct app *a, const char *platform,
-			 const char *room, int64_t *id)
+static int room_incident(struct app *a, const char *platform, const char *room,
+			 int64_t *id)
 {
 	int rc;
 
@@ -126,10 +126,9 @@ static int room_incident(struct app *a, const char *platform,
 	return 0;
 }
 
-static void set_error(struct app_result *res, int status, const char *fmt,
-		      ...) __attribute__((format(printf, 3, 4)));
-static void set_error(struct app_result *res, int status, const char *fmt,
-		      ...)
+static void set_error(struct app_result *res, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_error(struct app_result *res, int status, const char *fmt, ...)
 {
 	va_list ap;
 	char msg[512];
@@ -209,14 +208,14 @@ static int record_effects(struct app *a, const struct chat_event *ev,
 	for (i = 0; i < fx->nentries; i++) {
 		const struct fx_entry *e = &fx->entries[i];
 		struct store_entry se = {
-			.incident_id = inc ? inc->id : 0,
-			.kind = e->kind,
-			.at = e->at,
-			.platform = ev->platform,
-			.room = inc && inc->room ? inc->room : ev->room,
-			.who = &e->who,
-			.text = e->text,
-			.key = e->key,
+		    .incident_id = inc ? inc->id : 0,
+		    .kind = e->kind,
+		    .at = e->at,
+		    .platform = ev->platform,
+		    .room = inc && inc->room ? inc->room : ev->room,
+		    .who = &e->who,
+		    .text = e->text,
+		    .key = e->key,
 		};
 
 		rc = store_timeline_add(a->st, &se, NULL);
@@ -232,14 +231,14 @@ static int run_command(struct app *a, const struct chat_event *ev,
 {
 	struct core_req req;
 	struct core_env env = {
-		.cfg = a->cfg,
-		.now = ev->ts,
-		.platform = ev->platform,
-		.room = ev->room,
-		.speaker = ev->author,
+	    .cfg = a->cfg,
+	    .now = ev->ts,
+	    .platform = ev->platform,
+	    .room = ev->room,
+	    .speaker = ev->author,
 	};
-	struct effects fx = { 0 };
-	struct incident inc = { 0 }, *open = NULL;
+	struct effects fx = {0};
+	struct incident inc = {0}, *open = NULL;
 	struct timeline_row *rows = NULL;
 	size_t nrows = 0, nopen = 0;
 	int64_t id;
@@ -307,8 +306,8 @@ static int find_ref(struct app *a, const struct chat_event *ev, int64_t *id,
 	rc = store_message_find(a->st, ev->platform, ev->room, ev->ref, id,
 				NULL, deleted);
 	if (rc == SCRIBE_ENOTFOUND)
-		set_error(res, SCRIBE_EINVAL, "there is no message '%.80s' here",
-			  ev->ref);
+		set_error(res, SCRIBE_EINVAL,
+			  "there is no message '%.80s' here", ev->ref);
 	return rc == SCRIBE_ENOTFOUND ? SCRIBE_EINVAL : rc;
 }
 
@@ -317,25 +316,29 @@ static int record_change(struct app *a, const struct chat_event *ev,
 			 struct app_result *res)
 {
 	static const enum entry_kind kinds[] = {
-		[CHAT_EDIT] = ENTRY_EDIT,
-		[CHAT_DELETE] = ENTRY_DELETE,
-		[CHAT_REACTION] = ENTRY_REACTION,
+	    [CHAT_EDIT] = ENTRY_EDIT,
+	    [CHAT_DELETE] = ENTRY_DELETE,
+	    [CHAT_REACTION] = ENTRY_REACTION,
 	};
 	struct store_entry se = {
-		.incident_id = incident,
-		.kind = kinds[ev->kind],
-		.at = ev->ts,
-		.platform = ev->platform,
-		.room = ev->room,
-		.source_id = ev->id,
-		.who = &ev->author,
-		.text = ev->kind == CHAT_REACTION ? ev->emoji : text,
-		.truncated = cut,
+	    .incident_id = incident,
+	    .kind = kinds[ev->kind],
+	    .at = ev->ts,
+	    .platform = ev->platform,
+	    .room = ev->room,
+	    .source_id = ev->id,
+	    .who = &ev->author,
+	    .text = ev->kind == CHAT_REACTION ? ev->emoji : text,
+	    .truncated = cut,
 	};
 	bool deleted = false;
 	int64_t target;
 	int rc;
 
+	/* A redelivered change is a duplicate before it is anything else. */
+	if (ev->id && !store_message_find(a->st, ev->platform, ev->room, ev->id,
+					  &target, NULL, NULL))
+		return SCRIBE_EDUP;
 	if (ev->kind == CHAT_REACTION && (!ev->emoji || !*ev->emoji)) {
 		set_error(res, SCRIBE_EINVAL, "a reaction needs an emoji");
 		return SCRIBE_EINVAL;
@@ -375,8 +378,9 @@ static void moved_by_duplicate(struct app *a, const struct chat_event *ev,
 	struct incident inc;
 	int64_t entry, id;
 
-	if (!res || store_message_find(a->st, ev->platform, ev->room, ev->id,
-				       &entry, &id, NULL) ||
+	if (!res ||
+	    store_message_find(a->st, ev->platform, ev->room, ev->id, &entry,
+			       &id, NULL) ||
 	    !id || store_incident_load(a->st, id, &inc))
 		return;
 	if (inc.room && inc.origin_room && !strcmp(inc.origin_room, ev->room) &&
@@ -395,8 +399,9 @@ static int handle(struct app *a, const struct chat_event *ev,
 	int rc;
 
 	if (!ev->author.id || !*ev->author.id || !ev->room || !*ev->room) {
-		set_error(res, SCRIBE_EINVAL, "an event needs a room and an "
-					      "author");
+		set_error(res, SCRIBE_EINVAL,
+			  "an event needs a room and an "
+			  "author");
 		return SCRIBE_EINVAL;
 	}
 	text = text_clean(ev->text ? ev->text : "", ev->text ? ev->len : 0,
@@ -406,8 +411,10 @@ static int handle(struct app *a, const struct chat_event *ev,
 		goto out;
 	if (ev->kind == CHAT_EDIT || ev->kind == CHAT_DELETE ||
 	    ev->kind == CHAT_REACTION) {
-		rc = incident ? record_change(a, ev, incident, text, cut, res)
-			      : 0;
+		if (incident)
+			rc = record_change(a, ev, incident, text, cut, res);
+		else if (res)
+			res->ignored = true;
 		goto out;
 	}
 	if (ev->kind == CHAT_COMMAND)
@@ -416,18 +423,18 @@ static int handle(struct app *a, const struct chat_event *ev,
 		line = core_command_text(text);
 	if (incident || line) {
 		struct store_entry se = {
-			.incident_id = incident,
-			.kind = line		     ? ENTRY_COMMAND
-				: ev->kind == CHAT_FILE ? ENTRY_FILE
-							: ENTRY_MESSAGE,
-			.at = ev->ts,
-			.platform = ev->platform,
-			.room = ev->room,
-			.source_id = ev->id,
-			.who = &ev->author,
-			.text = text,
-			.thread = ev->thread,
-			.truncated = cut,
+		    .incident_id = incident,
+		    .kind = line                    ? ENTRY_COMMAND
+			    : ev->kind == CHAT_FILE ? ENTRY_FILE
+						    : ENTRY_MESSAGE,
+		    .at = ev->ts,
+		    .platform = ev->platform,
+		    .room = ev->room,
+		    .source_id = ev->id,
+		    .who = &ev->author,
+		    .text = text,
+		    .thread = ev->thread,
+		    .truncated = cut,
 		};
 
 		if (ev->kind == CHAT_FILE && !*text && ev->file_name)
@@ -446,6 +453,8 @@ static int handle(struct app *a, const struct chat_event *ev,
 	}
 	if (line)
 		rc = run_command(a, ev, line, incident, entry_id, res);
+	else if (!incident && res)
+		res->ignored = true;
 out:
 	free(text);
 	return rc;
@@ -514,8 +523,8 @@ static int deliver(struct app *a, struct chat *t, int64_t now)
 	char *room;
 	int rc;
 
-	rc = store_outbox_due(a->st, t->ops->name, now, OUTBOX_BATCH, &rows,
-			      &n);
+	rc =
+	    store_outbox_due(a->st, t->ops->name, now, OUTBOX_BATCH, &rows, &n);
 	if (rc || !n)
 		return rc;
 	done = xcalloc(n, sizeof(*done));

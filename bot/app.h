@@ -43,8 +43,9 @@ struct app {
 
 /* What became of one event, for the console and replay. */
 struct app_result {
-	int status;  /* 0, SCRIBE_EDUP (seen before), SCRIBE_EINVAL */
-	char *error; /* owned: why it was not recorded, or NULL */
+	int status;     /* 0, SCRIBE_EDUP (seen before), SCRIBE_EINVAL */
+	bool ignored;   /* outside any incident and not a command: not kept */
+	char *error;    /* owned: why it was not recorded, or NULL */
 	char *moved_to; /* owned: the room of an incident it declared */
 };
 void app_result_release(struct app_result *r);

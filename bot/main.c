@@ -28,6 +28,7 @@ struct opts {
 	const char *config;
 	const char *db;
 	const char *tz;
+	long batch;
 	bool quiet;
 	const char *args[4]; /* positional arguments after the subcommand */
 	int nargs;
@@ -35,17 +36,16 @@ struct opts {
 
 static int usage(FILE *to)
 {
-	fprintf(to,
-		"usage: scribe <command> [-c FILE] [--db PATH]\n"
-		"  run                 start the bot (the console when no "
-		"platform is configured)\n"
-		"  console             chat locally on the same store\n"
-		"  replay FILE [--tz ZONE] [--quiet]\n"
-		"                      feed a transcript through the bot\n"
-		"  db migrate          bring the database to this version\n"
-		"  db check            check the database's integrity\n"
-		"  db backup DEST      copy the live database to DEST\n"
-		"  version             print the version\n");
+	fprintf(to, "usage: scribe <command> [-c FILE] [--db PATH]\n"
+		    "  run                 start the bot (the console when no "
+		    "platform is configured)\n"
+		    "  console             chat locally on the same store\n"
+		    "  replay FILE [--tz ZONE] [--quiet] [--batch N]\n"
+		    "                      feed a transcript through the bot\n"
+		    "  db migrate          bring the database to this version\n"
+		    "  db check            check the database's integrity\n"
+		    "  db backup DEST      copy the live database to DEST\n"
+		    "  version             print the version\n");
 	return to == stderr ? 2 : 0;
 }
 
@@ -66,6 +66,15 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				o->db = argv[++i];
 			else
 				o->tz = argv[++i];
+		} else if (!strcmp(a, "--batch") && i + 1 < argc) {
+			char *end;
+
+			o->batch = strtol(argv[++i], &end, 10);
+			if (*end || o->batch < 1 || o->batch > 1000000) {
+				fprintf(stderr, "scribe: --batch takes 1 to "
+						"1000000\n");
+				return -1;
+			}
 		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
 			o->quiet = true;
 		} else if (a[0] == '-' && a[1]) {
@@ -209,16 +218,19 @@ static int cmd_replay(const struct opts *o)
 	app_init(&app, &cfg, st, NULL);
 	console_init(&con, &app, NULL, stdout);
 	con.quiet = o->quiet;
+	if (o->batch)
+		replay_batch = (unsigned)o->batch;
 	app_add_transport(&app, &con.chat);
 	rc = replay_file(&app, &con, o->args[0], o->tz, &stats);
 	app_release(&app);
 	console_release(&con);
 	fprintf(stderr,
 		"replay: %llu lines, %llu recorded, %llu already recorded, "
-		"%llu skipped\n",
+		"%llu outside incidents, %llu skipped\n",
 		(unsigned long long)stats.lines,
 		(unsigned long long)stats.recorded,
 		(unsigned long long)stats.duplicates,
+		(unsigned long long)stats.ignored,
 		(unsigned long long)stats.skipped);
 	store_close(st);
 	config_release(&cfg);
@@ -251,7 +263,8 @@ static int cmd_db(const struct opts *o)
 	}
 	before = store_schema_version(st);
 	if (!strcmp(verb, "migrate")) {
-		rc = store_migrate(st, store_latest_version(), err, sizeof(err));
+		rc =
+		    store_migrate(st, store_latest_version(), err, sizeof(err));
 		if (!rc)
 			printf("%s: schema version %d (was %d)\n",
 			       cfg.store_path, store_latest_version(), before);

@@ -55,94 +55,94 @@ enum stmt_id {
 };
 
 static const char *const sql[Q_COUNT] = {
-	[Q_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM incidents",
-	[Q_INC_BY_ROOM] = "SELECT id FROM incidents WHERE platform = ? AND "
-			  "room = ?",
-	[Q_INC_LOAD] =
-		"SELECT id, title, slug, severity, status, platform, channel, "
-		"room, origin_room, declared_by_id, declared_by_name, "
-		"declared_ms, started_ms, detected_ms, acknowledged_ms, "
-		"mitigated_ms, resolved_ms, closed_ms, resolved_explicit, "
-		"summary, impact, rootcause, resolution, conclusion, revision "
-		"FROM incidents WHERE id = ?",
-	[Q_INC_INSERT] =
-		"INSERT INTO incidents (id, title, slug, severity, status, "
-		"platform, channel, room, origin_room, declared_by_id, "
-		"declared_by_name, declared_ms, started_ms, detected_ms, "
-		"acknowledged_ms, mitigated_ms, resolved_ms, closed_ms, "
-		"resolved_explicit, summary, impact, rootcause, resolution, "
-		"conclusion, revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-		"?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
-		"?21, ?22, ?23, ?24, ?25)",
-	[Q_INC_UPDATE] =
-		"UPDATE incidents SET title = ?2, slug = ?3, severity = ?4, "
-		"status = ?5, platform = ?6, channel = ?7, room = ?8, "
-		"origin_room = ?9, declared_by_id = ?10, declared_by_name = "
-		"?11, declared_ms = ?12, started_ms = ?13, detected_ms = ?14, "
-		"acknowledged_ms = ?15, mitigated_ms = ?16, resolved_ms = ?17, "
-		"closed_ms = ?18, resolved_explicit = ?19, summary = ?20, "
-		"impact = ?21, rootcause = ?22, resolution = ?23, conclusion = "
-		"?24, revision = ?25 WHERE id = ?1",
-	[Q_INC_SET_ROOM] = "UPDATE incidents SET room = ? WHERE id = ?",
-	[Q_INC_OPEN] = "SELECT id, title, severity, status, channel, room, "
-		       "platform FROM incidents WHERE closed_ms IS NULL "
-		       "ORDER BY id",
-	[Q_ROLES_LOAD] = "SELECT role, user_id, user_name, at_ms FROM roles "
-			 "WHERE incident_id = ? ORDER BY at_ms, role",
-	[Q_ROLE_SAVE] = "INSERT OR REPLACE INTO roles VALUES (?, ?, ?, ?, ?)",
-	[Q_HYPS_LOAD] = "SELECT n, text, by_id, by_name, raised_ms, state, "
-			"decided_ms, decided_by_id, decided_by_name, why FROM "
-			"hypotheses WHERE incident_id = ? ORDER BY n",
-	[Q_HYP_SAVE] = "INSERT OR REPLACE INTO hypotheses VALUES (?, ?, ?, ?, "
-		       "?, ?, ?, ?, ?, ?, ?)",
-	[Q_LESSONS_LOAD] = "SELECT n, kind, text, by_id, by_name, at_ms FROM "
-			   "lessons WHERE incident_id = ? ORDER BY n",
-	[Q_LESSON_SAVE] = "INSERT OR REPLACE INTO lessons VALUES (?, ?, ?, ?, "
-			  "?, ?, ?)",
-	[Q_ACTIONS_LOAD] = "SELECT n, kind, text, owner_id, owner_name, "
-			   "by_id, by_name, at_ms, done_ms, done_by_id, "
-			   "done_by_name FROM actions WHERE incident_id = ? "
-			   "ORDER BY n",
-	[Q_ACTION_SAVE] = "INSERT OR REPLACE INTO actions VALUES (?, ?, ?, ?, "
-			  "?, ?, ?, ?, ?, ?, ?, ?)",
-	[Q_TL_ADD] = "INSERT INTO timeline (incident_id, kind, at_ms, "
-		     "platform, room, source_id, author_id, author_name, "
-		     "text, thread, ref_id, key, truncated) VALUES (?, ?, ?, "
-		     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-	[Q_TL_SET_INC] = "UPDATE timeline SET incident_id = ? WHERE id = ?",
-	[Q_MSG_FIND] = "SELECT id, deleted_ms IS NOT NULL, incident_id FROM "
-		       "timeline "
-		       "WHERE platform = ? AND room = ? AND source_id = ?",
-	[Q_MSG_REV_ADD] = "INSERT INTO revisions SELECT id, edits + 1, text, "
-			  "? FROM timeline WHERE id = ?",
-	[Q_MSG_SET_TEXT] = "UPDATE timeline SET text = ?, truncated = ?, "
-			   "edits = edits + 1 WHERE id = ?",
-	[Q_MSG_DELETE] = "UPDATE timeline SET text = '', deleted_ms = ?, "
-			 "deleted_by = ? WHERE id = ?",
-	[Q_MSG_DELETE_REVS] = "UPDATE revisions SET text = '' WHERE "
-			      "entry_id = ?",
-	[Q_TL_KEY] = "UPDATE timeline SET key = 1 WHERE id = ?",
-	[Q_FILE_ADD] = "INSERT OR IGNORE INTO files VALUES (?, ?, ?, ?)",
-	[Q_TL_TAIL] = "SELECT id, kind, at_ms, author_name, text, deleted_ms "
-		      "IS NOT NULL FROM (SELECT * FROM timeline WHERE "
-		      "incident_id = ? AND kind != 'command' ORDER BY at_ms "
-		      "DESC, id DESC LIMIT ?) "
-		      "ORDER BY at_ms, id",
-	[Q_TL_COUNT] = "SELECT count(*) FROM timeline WHERE incident_id = ?",
-	[Q_OUT_ADD] = "INSERT INTO outbox (incident_id, platform, room, "
-		      "to_user, kind, body, created_ms) VALUES (?, ?, ?, ?, "
+    [Q_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM incidents",
+    [Q_INC_BY_ROOM] = "SELECT id FROM incidents WHERE platform = ? AND "
+		      "room = ?",
+    [Q_INC_LOAD] =
+	"SELECT id, title, slug, severity, status, platform, channel, "
+	"room, origin_room, declared_by_id, declared_by_name, "
+	"declared_ms, started_ms, detected_ms, acknowledged_ms, "
+	"mitigated_ms, resolved_ms, closed_ms, resolved_explicit, "
+	"summary, impact, rootcause, resolution, conclusion, revision "
+	"FROM incidents WHERE id = ?",
+    [Q_INC_INSERT] =
+	"INSERT INTO incidents (id, title, slug, severity, status, "
+	"platform, channel, room, origin_room, declared_by_id, "
+	"declared_by_name, declared_ms, started_ms, detected_ms, "
+	"acknowledged_ms, mitigated_ms, resolved_ms, closed_ms, "
+	"resolved_explicit, summary, impact, rootcause, resolution, "
+	"conclusion, revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+	"?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
+	"?21, ?22, ?23, ?24, ?25)",
+    [Q_INC_UPDATE] =
+	"UPDATE incidents SET title = ?2, slug = ?3, severity = ?4, "
+	"status = ?5, platform = ?6, channel = ?7, room = ?8, "
+	"origin_room = ?9, declared_by_id = ?10, declared_by_name = "
+	"?11, declared_ms = ?12, started_ms = ?13, detected_ms = ?14, "
+	"acknowledged_ms = ?15, mitigated_ms = ?16, resolved_ms = ?17, "
+	"closed_ms = ?18, resolved_explicit = ?19, summary = ?20, "
+	"impact = ?21, rootcause = ?22, resolution = ?23, conclusion = "
+	"?24, revision = ?25 WHERE id = ?1",
+    [Q_INC_SET_ROOM] = "UPDATE incidents SET room = ? WHERE id = ?",
+    [Q_INC_OPEN] = "SELECT id, title, severity, status, channel, room, "
+		   "platform FROM incidents WHERE closed_ms IS NULL "
+		   "ORDER BY id",
+    [Q_ROLES_LOAD] = "SELECT role, user_id, user_name, at_ms FROM roles "
+		     "WHERE incident_id = ? ORDER BY at_ms, role",
+    [Q_ROLE_SAVE] = "INSERT OR REPLACE INTO roles VALUES (?, ?, ?, ?, ?)",
+    [Q_HYPS_LOAD] = "SELECT n, text, by_id, by_name, raised_ms, state, "
+		    "decided_ms, decided_by_id, decided_by_name, why FROM "
+		    "hypotheses WHERE incident_id = ? ORDER BY n",
+    [Q_HYP_SAVE] = "INSERT OR REPLACE INTO hypotheses VALUES (?, ?, ?, ?, "
+		   "?, ?, ?, ?, ?, ?, ?)",
+    [Q_LESSONS_LOAD] = "SELECT n, kind, text, by_id, by_name, at_ms FROM "
+		       "lessons WHERE incident_id = ? ORDER BY n",
+    [Q_LESSON_SAVE] = "INSERT OR REPLACE INTO lessons VALUES (?, ?, ?, ?, "
 		      "?, ?, ?)",
-	[Q_OUT_DUE] = "SELECT id, incident_id, platform, room, to_user, kind, "
-		      "body, attempts FROM outbox WHERE platform = ? AND "
-		      "sent_ms IS NULL AND next_ms <= ? ORDER BY id LIMIT ?",
-	[Q_OUT_SENT] = "UPDATE outbox SET sent_ms = ?, attempts = attempts + "
-		       "1 WHERE id = ?",
-	[Q_OUT_RETRY] = "UPDATE outbox SET next_ms = ?, attempts = attempts "
-			"+ 1, last_error = ? WHERE id = ?",
-	[Q_OUT_PENDING] = "SELECT count(*) FROM outbox WHERE platform = ? AND "
-			  "sent_ms IS NULL",
-	[Q_CUR_GET] = "SELECT value FROM cursors WHERE transport = ?",
-	[Q_CUR_SET] = "INSERT OR REPLACE INTO cursors VALUES (?, ?, ?)",
+    [Q_ACTIONS_LOAD] = "SELECT n, kind, text, owner_id, owner_name, "
+		       "by_id, by_name, at_ms, done_ms, done_by_id, "
+		       "done_by_name FROM actions WHERE incident_id = ? "
+		       "ORDER BY n",
+    [Q_ACTION_SAVE] = "INSERT OR REPLACE INTO actions VALUES (?, ?, ?, ?, "
+		      "?, ?, ?, ?, ?, ?, ?, ?)",
+    [Q_TL_ADD] = "INSERT INTO timeline (incident_id, kind, at_ms, "
+		 "platform, room, source_id, author_id, author_name, "
+		 "text, thread, ref_id, key, truncated) VALUES (?, ?, ?, "
+		 "?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    [Q_TL_SET_INC] = "UPDATE timeline SET incident_id = ? WHERE id = ?",
+    [Q_MSG_FIND] = "SELECT id, deleted_ms IS NOT NULL, incident_id FROM "
+		   "timeline "
+		   "WHERE platform = ? AND room = ? AND source_id = ?",
+    [Q_MSG_REV_ADD] = "INSERT INTO revisions SELECT id, edits + 1, text, "
+		      "? FROM timeline WHERE id = ?",
+    [Q_MSG_SET_TEXT] = "UPDATE timeline SET text = ?, truncated = ?, "
+		       "edits = edits + 1 WHERE id = ?",
+    [Q_MSG_DELETE] = "UPDATE timeline SET text = '', deleted_ms = ?, "
+		     "deleted_by = ? WHERE id = ?",
+    [Q_MSG_DELETE_REVS] = "UPDATE revisions SET text = '' WHERE "
+			  "entry_id = ?",
+    [Q_TL_KEY] = "UPDATE timeline SET key = 1 WHERE id = ?",
+    [Q_FILE_ADD] = "INSERT OR IGNORE INTO files VALUES (?, ?, ?, ?)",
+    [Q_TL_TAIL] = "SELECT id, kind, at_ms, author_name, text, deleted_ms "
+		  "IS NOT NULL FROM (SELECT * FROM timeline WHERE "
+		  "incident_id = ? AND kind != 'command' ORDER BY at_ms "
+		  "DESC, id DESC LIMIT ?) "
+		  "ORDER BY at_ms, id",
+    [Q_TL_COUNT] = "SELECT count(*) FROM timeline WHERE incident_id = ?",
+    [Q_OUT_ADD] = "INSERT INTO outbox (incident_id, platform, room, "
+		  "to_user, kind, body, created_ms) VALUES (?, ?, ?, ?, "
+		  "?, ?, ?)",
+    [Q_OUT_DUE] = "SELECT id, incident_id, platform, room, to_user, kind, "
+		  "body, attempts FROM outbox WHERE platform = ? AND "
+		  "sent_ms IS NULL AND next_ms <= ? ORDER BY id LIMIT ?",
+    [Q_OUT_SENT] = "UPDATE outbox SET sent_ms = ?, attempts = attempts + "
+		   "1 WHERE id = ?",
+    [Q_OUT_RETRY] = "UPDATE outbox SET next_ms = ?, attempts = attempts "
+		    "+ 1, last_error = ? WHERE id = ?",
+    [Q_OUT_PENDING] = "SELECT count(*) FROM outbox WHERE platform = ? AND "
+		      "sent_ms IS NULL",
+    [Q_CUR_GET] = "SELECT value FROM cursors WHERE transport = ?",
+    [Q_CUR_SET] = "INSERT OR REPLACE INTO cursors VALUES (?, ?, ?)",
 };
 
 struct store {
@@ -150,7 +150,6 @@ struct store {
 	sqlite3_stmt *stmt[Q_COUNT];
 	char db_id[17];
 };
-
 
 const char *store_errmsg(struct store *st)
 {
@@ -295,8 +294,8 @@ static int load_db_id(struct store *st)
 	int rc = SCRIBE_ESTORE;
 
 	if (sqlite3_prepare_v2(st->db,
-			       "SELECT value FROM meta WHERE key = 'db_id'",
-			       -1, &s, NULL))
+			       "SELECT value FROM meta WHERE key = 'db_id'", -1,
+			       &s, NULL))
 		return fail(st, "meta");
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		snprintf(st->db_id, sizeof(st->db_id), "%s",
@@ -310,9 +309,8 @@ static int load_db_id(struct store *st)
 	snprintf(st->db_id, sizeof(st->db_id),
 		 "%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
 		 rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
-	if (sqlite3_prepare_v2(st->db,
-			       "INSERT INTO meta VALUES ('db_id', ?)", -1, &s,
-			       NULL))
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO meta VALUES ('db_id', ?)",
+			       -1, &s, NULL))
 		return fail(st, "meta");
 	bind_text(s, 1, st->db_id);
 	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : fail(st, "meta");
@@ -329,7 +327,7 @@ int store_open_raw(struct store **out, const char *path, char *err,
 	*out = NULL;
 	rc = sqlite3_open_v2(path, &st->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-				     SQLITE_OPEN_NOMUTEX,
+				 SQLITE_OPEN_NOMUTEX,
 			     NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_extended_result_codes(st->db, 1);
@@ -352,8 +350,7 @@ int store_open_raw(struct store **out, const char *path, char *err,
 	return 0;
 }
 
-int store_open(struct store **out, const char *path, char *err,
-	       size_t errlen)
+int store_open(struct store **out, const char *path, char *err, size_t errlen)
 {
 	struct store *st;
 	char why[512];
@@ -386,9 +383,8 @@ void store_close(struct store *st)
 		sqlite3_finalize(st->stmt[i]);
 	if (st->db) {
 		/* A clean close folds the WAL back into the database. */
-		sqlite3_wal_checkpoint_v2(st->db, NULL,
-					  SQLITE_CHECKPOINT_TRUNCATE, NULL,
-					  NULL);
+		sqlite3_wal_checkpoint_v2(
+		    st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 		sqlite3_close(st->db);
 	}
 	free(st);
@@ -405,11 +401,11 @@ int store_check(struct store *st, char *err, size_t errlen)
 		return SCRIBE_ESTORE;
 	}
 	if (v != store_latest_version()) {
-		snprintf(err, errlen,
-			 "schema version %d, this scribe expects %d%s", v,
-			 store_latest_version(),
-			 v < store_latest_version() ? " (run `scribe db migrate`)"
-						    : "");
+		snprintf(
+		    err, errlen, "schema version %d, this scribe expects %d%s",
+		    v, store_latest_version(),
+		    v < store_latest_version() ? " (run `scribe db migrate`)"
+					       : "");
 		return v > store_latest_version() ? SCRIBE_EVERSION
 						  : SCRIBE_ESTORE;
 	}
@@ -446,8 +442,7 @@ int store_check(struct store *st, char *err, size_t errlen)
 	return rc;
 }
 
-int store_backup(struct store *st, const char *dest, char *err,
-		 size_t errlen)
+int store_backup(struct store *st, const char *dest, char *err, size_t errlen)
 {
 	sqlite3 *to;
 	sqlite3_backup *b;
@@ -479,8 +474,8 @@ int store_backup(struct store *st, const char *dest, char *err,
 
 void store_checkpoint(struct store *st)
 {
-	sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-				  NULL, NULL);
+	sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+				  NULL);
 }
 
 int store_begin(struct store *st)
@@ -579,7 +574,7 @@ static int load_children(struct store *st, struct incident *inc)
 		h->text = col_dup(s, 1);
 		col_user(s, 2, &h->by);
 		h->raised = sqlite3_column_int64(s, 4);
-		h->state = !strcmp(state, "confirmed")	 ? HYP_CONFIRMED
+		h->state = !strcmp(state, "confirmed")   ? HYP_CONFIRMED
 			   : !strcmp(state, "ruled_out") ? HYP_RULED_OUT
 							 : HYP_OPEN;
 		h->decided = sqlite3_column_int64(s, 6);
@@ -600,7 +595,7 @@ static int load_children(struct store *st, struct incident *inc)
 		memset(l, 0, sizeof(*l));
 		l->n = sqlite3_column_int(s, 0);
 		l->kind = (enum lesson_kind)lesson_parse(
-			(const char *)sqlite3_column_text(s, 1));
+		    (const char *)sqlite3_column_text(s, 1));
 		l->text = col_dup(s, 2);
 		col_user(s, 3, &l->by);
 		l->at = sqlite3_column_int64(s, 5);
@@ -619,8 +614,8 @@ static int load_children(struct store *st, struct incident *inc)
 		memset(a, 0, sizeof(*a));
 		a->n = sqlite3_column_int(s, 0);
 		a->kind = strcmp((const char *)sqlite3_column_text(s, 1), "fix")
-				  ? ACTION_TASK
-				  : ACTION_FIX;
+			      ? ACTION_TASK
+			      : ACTION_FIX;
 		a->text = col_dup(s, 2);
 		col_user(s, 3, &a->owner);
 		col_user(s, 5, &a->by);
@@ -674,8 +669,7 @@ int store_incident_load(struct store *st, int64_t id, struct incident *inc)
 
 static int save_children(struct store *st, struct incident *inc)
 {
-	static const char *const states[] = { "open", "confirmed",
-					      "ruled_out" };
+	static const char *const states[] = {"open", "confirmed", "ruled_out"};
 	sqlite3_stmt *s;
 	size_t i;
 	int rc;
@@ -806,8 +800,7 @@ int store_incident_set_room(struct store *st, int64_t id, const char *room)
 	return run(st, s, "incident room");
 }
 
-int store_incidents_open(struct store *st, struct incident **list,
-			 size_t *n)
+int store_incidents_open(struct store *st, struct incident **list, size_t *n)
 {
 	sqlite3_stmt *s = stmt(st, Q_INC_OPEN);
 	size_t cap = 0;
@@ -828,8 +821,8 @@ int store_incidents_open(struct store *st, struct incident **list,
 		inc->title = col_dup(s, 1);
 		inc->severity = sqlite3_column_int(s, 2);
 		status = status_parse((const char *)sqlite3_column_text(s, 3));
-		inc->status = status < 0 ? STATUS_INVESTIGATING
-					 : (enum status)status;
+		inc->status =
+		    status < 0 ? STATUS_INVESTIGATING : (enum status)status;
 		inc->channel = col_dup(s, 4);
 		inc->room = col_dup(s, 5);
 		inc->platform = col_dup(s, 6);
@@ -901,9 +894,9 @@ int store_timeline_set_incident(struct store *st, int64_t entry_id,
 	return run(st, s, "timeline incident");
 }
 
-int store_message_find(struct store *st, const char *platform,
-		       const char *room, const char *source_id, int64_t *id,
-		       int64_t *incident, bool *deleted)
+int store_message_find(struct store *st, const char *platform, const char *room,
+		       const char *source_id, int64_t *id, int64_t *incident,
+		       bool *deleted)
 {
 	sqlite3_stmt *s = stmt(st, Q_MSG_FIND);
 	int rc;
@@ -1005,7 +998,8 @@ int store_timeline_tail(struct store *st, int64_t incident_id, int n,
 	sqlite3_bind_int(s, 2, n);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct timeline_row *r;
-		int k = entry_kind_parse((const char *)sqlite3_column_text(s, 1));
+		int k =
+		    entry_kind_parse((const char *)sqlite3_column_text(s, 1));
 
 		ALLOC_GROW(*rows, *nrows + 1, cap);
 		r = &(*rows)[(*nrows)++];
@@ -1037,8 +1031,7 @@ void store_rows_free(struct timeline_row *rows, size_t n)
 	free(rows);
 }
 
-int store_timeline_count(struct store *st, int64_t incident_id,
-			 int64_t *count)
+int store_timeline_count(struct store *st, int64_t incident_id, int64_t *count)
 {
 	sqlite3_stmt *s = stmt(st, Q_TL_COUNT);
 
@@ -1146,8 +1139,7 @@ int store_outbox_retry(struct store *st, int64_t id, int64_t next_ms,
 	return run(st, s, "outbox retry");
 }
 
-int store_outbox_pending(struct store *st, const char *platform,
-			 int64_t *count)
+int store_outbox_pending(struct store *st, const char *platform, int64_t *count)
 {
 	sqlite3_stmt *s = stmt(st, Q_OUT_PENDING);
 
@@ -1175,8 +1167,8 @@ int store_cursor_get(struct store *st, const char *transport, char **value)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(st, "cursor");
 }
 
-int store_cursor_set(struct store *st, const char *transport,
-		     const char *value, int64_t now)
+int store_cursor_set(struct store *st, const char *transport, const char *value,
+		     int64_t now)
 {
 	sqlite3_stmt *s = stmt(st, Q_CUR_SET);
 

@@ -23,8 +23,7 @@ struct store;
 
 /* Opens (creating if needed) and migrates path. On failure *out is NULL
  * and err says why ("scribe.db: file is not a database", ...). */
-int store_open(struct store **out, const char *path, char *err,
-	       size_t errlen);
+int store_open(struct store **out, const char *path, char *err, size_t errlen);
 /* Opens without migrating (for `scribe db check` and the tests). */
 int store_open_raw(struct store **out, const char *path, char *err,
 		   size_t errlen);
@@ -40,8 +39,7 @@ int store_migrate(struct store *st, int to, char *err, size_t errlen);
  * problem. */
 int store_check(struct store *st, char *err, size_t errlen);
 /* A consistent copy of the live database through the online backup API. */
-int store_backup(struct store *st, const char *dest, char *err,
-		 size_t errlen);
+int store_backup(struct store *st, const char *dest, char *err, size_t errlen);
 /* A WAL checkpoint (PASSIVE), for idle moments. */
 void store_checkpoint(struct store *st);
 
@@ -70,8 +68,7 @@ int store_incident_load(struct store *st, int64_t id, struct incident *inc);
 int store_incident_save(struct store *st, struct incident *inc, bool insert);
 int store_incident_set_room(struct store *st, int64_t id, const char *room);
 /* The incidents not closed, oldest first, without their children. */
-int store_incidents_open(struct store *st, struct incident **list,
-			 size_t *n);
+int store_incidents_open(struct store *st, struct incident **list, size_t *n);
 void store_incidents_free(struct incident *list, size_t n);
 
 /* ---- timeline ----------------------------------------------------------- */
@@ -87,7 +84,7 @@ struct store_entry {
 	const struct user *who;
 	const char *text;
 	const char *thread; /* source id of the thread root, or NULL */
-	int64_t ref_id;	    /* entry edited, deleted or reacted to, or 0 */
+	int64_t ref_id;     /* entry edited, deleted or reacted to, or 0 */
 	bool key;
 	bool truncated;
 };
@@ -101,9 +98,9 @@ int store_timeline_set_incident(struct store *st, int64_t entry_id,
 				int64_t incident_id);
 /* The entry with that source id: its id, its incident (0: none) and
  * whether it is deleted. incident and deleted may be NULL. */
-int store_message_find(struct store *st, const char *platform,
-		       const char *room, const char *source_id, int64_t *id,
-		       int64_t *incident, bool *deleted);
+int store_message_find(struct store *st, const char *platform, const char *room,
+		       const char *source_id, int64_t *id, int64_t *incident,
+		       bool *deleted);
 /* Keeps the current text as a revision and sets the new one. */
 int store_message_edit(struct store *st, int64_t id, const char *text,
 		       bool truncated, int64_t at);
@@ -122,8 +119,7 @@ int store_timeline_tail(struct store *st, int64_t incident_id, int n,
 			struct timeline_row **rows, size_t *nrows);
 void store_rows_free(struct timeline_row *rows, size_t n);
 /* How many timeline entries an incident has (all kinds). */
-int store_timeline_count(struct store *st, int64_t incident_id,
-			 int64_t *count);
+int store_timeline_count(struct store *st, int64_t incident_id, int64_t *count);
 
 /* ---- outbox ------------------------------------------------------------- */
 
@@ -156,7 +152,7 @@ int store_outbox_pending(struct store *st, const char *platform,
 
 /* *value is NULL when the transport has none yet; the caller frees it. */
 int store_cursor_get(struct store *st, const char *transport, char **value);
-int store_cursor_set(struct store *st, const char *transport,
-		     const char *value, int64_t now);
+int store_cursor_set(struct store *st, const char *transport, const char *value,
+		     int64_t now);
 
 #endif

@@ -29,7 +29,7 @@ struct chat_event {
 	enum chat_kind kind;
 	const char *platform; /* "console", "slack", "matrix" */
 	const char *room;     /* the platform's room id */
-	const char *id;	      /* the platform's event id: the dedupe key */
+	const char *id;       /* the platform's event id: the dedupe key */
 	const char *ref;      /* edit, delete, reaction: the message's id */
 	const char *thread;   /* id of the thread root, or NULL */
 	struct user author;

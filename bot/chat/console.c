@@ -14,7 +14,7 @@
 #include "store/store.h"
 
 #define LINE_MAX_BYTES (16u << 20)
-#define DEFAULT_ROOM "#general"
+#define DEFAULT_ROOM   "#general"
 
 static char *console_room_for_channel(struct chat *ch, const char *channel)
 {
@@ -53,9 +53,9 @@ static int console_deliver(struct chat *ch, const struct outbox_row *row,
 }
 
 static const struct chat_ops console_ops = {
-	.name = "console",			       /* platform name */
-	.room_for_channel = console_room_for_channel, /* "#" + channel */
-	.deliver = console_deliver,		       /* print it */
+    .name = "console",                            /* platform name */
+    .room_for_channel = console_room_for_channel, /* "#" + channel */
+    .deliver = console_deliver,                   /* print it */
 };
 
 void console_init(struct console *c, struct app *app, uv_loop_t *loop,
@@ -128,11 +128,10 @@ static bool local_command(struct console *c, const char *line)
 		return true;
 	}
 	if (!strcmp(line, "/help")) {
-		fprintf(c->out,
-			"Type as a responder would. `!inc help` (or "
-			"`/incident help`) lists Scribe's commands.\n"
-			"/as <name>       speak as someone else\n"
-			"/join #channel   move to another channel\n");
+		fprintf(c->out, "Type as a responder would. `!inc help` (or "
+				"`/incident help`) lists Scribe's commands.\n"
+				"/as <name>       speak as someone else\n"
+				"/join #channel   move to another channel\n");
 		return true;
 	}
 	return false;
@@ -141,7 +140,7 @@ static bool local_command(struct console *c, const char *line)
 /* One line typed: a message (or command) from the speaker. */
 static void console_line(struct console *c, const char *line, size_t len)
 {
-	struct chat_event ev = { 0 };
+	struct chat_event ev = {0};
 	struct app_result res;
 	char id[64];
 	const char *text = line;
@@ -280,9 +279,7 @@ int console_start(struct console *c)
 	c->in_type = uv_guess_handle(0);
 	c->reading = true;
 	switch (c->in_type) {
-	case UV_TTY:
-		rc = uv_tty_init(c->loop, &c->in.tty, 0, 1);
-		break;
+	case UV_TTY: rc = uv_tty_init(c->loop, &c->in.tty, 0, 1); break;
 	case UV_NAMED_PIPE:
 	case UV_TCP:
 		rc = uv_pipe_init(c->loop, &c->in.pipe, 0);

@@ -18,7 +18,7 @@
 #include "chat/replay.h"
 #include "core/when.h"
 
-#define REPLAY_BATCH 4096
+unsigned replay_batch = 4096;
 
 /* Counts of each content hash seen so far, for exact repeats. */
 struct seen {
@@ -79,7 +79,7 @@ static void content_id(struct seen *seen, const char *ts, const char *user,
 		       const char *channel, const char *text, char *out,
 		       size_t outsz)
 {
-	const char *f[] = { ts, user, channel ? channel : "", text };
+	const char *f[] = {ts, user, channel ? channel : "", text};
 	uint64_t a = 0xcbf29ce484222325ULL, b = 0x84222325cbf29ce4ULL;
 	size_t i;
 
@@ -104,7 +104,7 @@ struct replay {
 };
 
 static void warn_line(struct replay *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void warn_line(struct replay *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -128,12 +128,14 @@ static int replay_event(struct replay *r, struct chat_event *ev)
 		return rc;
 	if (res.status == SCRIBE_EDUP) {
 		r->stats->duplicates++;
+	} else if (res.ignored) {
+		r->stats->ignored++;
 	} else if (res.status == SCRIBE_EINVAL && res.error &&
 		   ev->kind != CHAT_MESSAGE && ev->kind != CHAT_COMMAND) {
 		/* A refused command is answered in the chat; a bad edit,
 		 * delete or reaction is the transcript's problem. */
 		warn_line(r, "%s ignored: %s",
-			  ev->kind == CHAT_EDIT	    ? "edit"
+			  ev->kind == CHAT_EDIT     ? "edit"
 			  : ev->kind == CHAT_DELETE ? "delete"
 						    : "reaction",
 			  res.error);
@@ -146,7 +148,7 @@ static int replay_event(struct replay *r, struct chat_event *ev)
 		res.moved_to = NULL;
 	}
 	app_result_release(&res);
-	if (r->app->batch >= REPLAY_BATCH)
+	if (r->app->batch >= replay_batch)
 		return app_flush(r->app);
 	return 0;
 }
@@ -175,11 +177,11 @@ static int json_line(struct replay *r, const char *line, size_t len)
 		const char *name;
 		enum chat_kind kind;
 	} kinds[] = {
-		{ "message", CHAT_MESSAGE }, { "edit", CHAT_EDIT },
-		{ "delete", CHAT_DELETE },   { "reaction", CHAT_REACTION },
-		{ "file", CHAT_FILE },
+	    {"message", CHAT_MESSAGE}, {"edit", CHAT_EDIT},
+	    {"delete", CHAT_DELETE},   {"reaction", CHAT_REACTION},
+	    {"file", CHAT_FILE},
 	};
-	struct chat_event ev = { 0 };
+	struct chat_event ev = {0};
 	const char *ts, *user, *text, *kind, *channel, *id;
 	const cJSON *file;
 	char idbuf[64];
@@ -236,10 +238,10 @@ static int json_line(struct replay *r, const char *line, size_t len)
 			goto out;
 		}
 		ev.file_name = cJSON_GetObjectItem(file, "name")->valuestring;
-		ev.file_type = cJSON_GetStringValue(
-			cJSON_GetObjectItem(file, "type"));
-		ev.file_url = cJSON_GetStringValue(
-			cJSON_GetObjectItem(file, "url"));
+		ev.file_type =
+		    cJSON_GetStringValue(cJSON_GetObjectItem(file, "type"));
+		ev.file_url =
+		    cJSON_GetStringValue(cJSON_GetObjectItem(file, "url"));
 	}
 	if (!id) {
 		content_id(&r->seen, ts, user, channel,
@@ -288,7 +290,7 @@ static void zone_leave(struct replay *r)
 
 static int plain_line(struct replay *r, char *line, size_t len)
 {
-	struct chat_event ev = { 0 };
+	struct chat_event ev = {0};
 	char ts[32], idbuf[64], *user, *colon, *text;
 	size_t tlen;
 	int rc;
@@ -312,7 +314,8 @@ static int plain_line(struct replay *r, char *line, size_t len)
 	colon = strstr(user, ": ");
 	if (!colon && len && line[len - 1] == ':')
 		colon = line + len - 1;
-	if (!colon || colon == user || memchr(user, ' ', (size_t)(colon - user))) {
+	if (!colon || colon == user ||
+	    memchr(user, ' ', (size_t)(colon - user))) {
 		warn_line(r, "expected 'user: text' after the time");
 		return 0;
 	}
@@ -346,7 +349,7 @@ static bool blank(const char *s, size_t n)
 int replay_file(struct app *app, struct console *con, const char *path,
 		const char *tz, struct replay_stats *stats)
 {
-	struct replay r = { .app = app, .con = con, .path = path, .tz = tz };
+	struct replay r = {.app = app, .con = con, .path = path, .tz = tz};
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	char *line = NULL;
 	size_t cap = 0;

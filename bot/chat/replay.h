@@ -18,9 +18,10 @@ struct app;
 struct console;
 
 struct replay_stats {
-	uint64_t lines;	     /* non-blank lines read */
+	uint64_t lines;      /* non-blank lines read */
 	uint64_t recorded;   /* events handed to the app */
 	uint64_t duplicates; /* seen before: nothing added */
+	uint64_t ignored;    /* outside incident channels: not kept */
 	uint64_t skipped;    /* malformed or refused lines */
 };
 
@@ -32,5 +33,9 @@ struct replay_stats {
  */
 int replay_file(struct app *app, struct console *con, const char *path,
 		const char *tz, struct replay_stats *stats);
+
+/* Events per transaction (group commit); 1 makes every event its own
+ * fsynced transaction, for comparison in the benchmark. */
+extern unsigned replay_batch;
 
 #endif

@@ -17,8 +17,8 @@
 #include "core/when.h"
 
 #define TIMELINE_DEFAULT 10
-#define TIMELINE_MAX 200
-#define TITLE_MAX 200
+#define TIMELINE_MAX     200
+#define TITLE_MAX        200
 
 struct ctx {
 	const struct core_req *req;
@@ -124,7 +124,7 @@ static void vpost(struct ctx *c, const char *room, const char *to_user,
 
 /* Replies where the command was typed. */
 static void reply(struct ctx *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void reply(struct ctx *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -136,7 +136,7 @@ static void reply(struct ctx *c, const char *fmt, ...)
 
 /* Says something in the incident's channel only. */
 static void post_incident(struct ctx *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void post_incident(struct ctx *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -149,12 +149,13 @@ static void post_incident(struct ctx *c, const char *fmt, ...)
 /* Says something in the incident's channel, and also where the command
  * was typed when that is another room. */
 static void announce(struct ctx *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void announce(struct ctx *c, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (c->env->room && (!c->inc->room || strcmp(c->inc->room, c->env->room))) {
+	if (c->env->room &&
+	    (!c->inc->room || strcmp(c->inc->room, c->env->room))) {
 		va_start(ap, fmt);
 		vpost(c, c->env->room, NULL, fmt, ap);
 		va_end(ap);
@@ -166,7 +167,7 @@ static void announce(struct ctx *c, const char *fmt, ...)
 
 /* A reply only the speaker sees (Slack: ephemeral). */
 static void reply_private(struct ctx *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void reply_private(struct ctx *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -178,7 +179,7 @@ static void reply_private(struct ctx *c, const char *fmt, ...)
 
 /* A refusal with the usage line, seen only by the speaker. */
 static int refuse(struct ctx *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static int refuse(struct ctx *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -265,8 +266,7 @@ static struct hypothesis *parse_hyp(struct ctx *c, const char *word)
 	return h;
 }
 
-static const char *role_configured(const struct config *cfg,
-				   const char *role)
+static const char *role_configured(const struct config *cfg, const char *role)
 {
 	size_t i;
 
@@ -321,8 +321,7 @@ static int refuse_sev(struct ctx *c, const char *word)
 
 /* ---- declare and the lifecycle ------------------------------------------ */
 
-char *core_channel_name(const struct config *cfg, int64_t id,
-			const char *slug)
+char *core_channel_name(const struct config *cfg, int64_t id, const char *slug)
 {
 	return xasprintf("%s-%lld-%s", cfg->channel_prefix, (long long)id,
 			 slug);
@@ -330,11 +329,10 @@ char *core_channel_name(const struct config *cfg, int64_t id,
 
 char *core_topic(const struct incident *inc)
 {
-	return xasprintf("INC-%lld · sev%d · %s · %s", (long long)inc->id,
-			 inc->severity,
-			 inc->marks[MARK_CLOSED] ? "closed"
-						 : status_name(inc->status),
-			 inc->title);
+	return xasprintf(
+	    "INC-%lld · sev%d · %s · %s", (long long)inc->id, inc->severity,
+	    inc->marks[MARK_CLOSED] ? "closed" : status_name(inc->status),
+	    inc->title);
 }
 
 static int cmd_declare(struct ctx *c)
@@ -357,8 +355,8 @@ static int cmd_declare(struct ctx *c)
 		return refuse(c, "an incident needs a title");
 	len = nwords < c->w.n ? (size_t)(c->w.rest[nwords] - c->w.rest[0])
 			      : strlen(c->w.rest[0]);
-	while (len && (c->w.rest[0][len - 1] == ' ' ||
-		       c->w.rest[0][len - 1] == '\t'))
+	while (len &&
+	       (c->w.rest[0][len - 1] == ' ' || c->w.rest[0][len - 1] == '\t'))
 		len--;
 
 	inc = xcalloc(1, sizeof(*inc));
@@ -387,9 +385,10 @@ static int cmd_declare(struct ctx *c)
 	{
 		char *topic = core_topic(inc);
 
-		post_incident(c, "%s\nDeclared by %s at %s. Commander: %s.\n"
-				 "Talk here: every message is on the timeline. "
-				 "`help` lists the commands.",
+		post_incident(c,
+			      "%s\nDeclared by %s at %s. Commander: %s.\n"
+			      "Talk here: every message is on the timeline. "
+			      "`help` lists the commands.",
 			      topic, c->env->speaker.name,
 			      fmt_hm(c->env->now, when), c->env->speaker.name);
 		free(topic);
@@ -431,8 +430,8 @@ static void set_status(struct ctx *c, enum status st)
 
 	c->inc->status = st;
 	c->inc->dirty = true;
-	entry(c, ENTRY_STATUS, c->env->now, "status %s → %s",
-	      status_name(old), status_name(st));
+	entry(c, ENTRY_STATUS, c->env->now, "status %s → %s", status_name(old),
+	      status_name(st));
 	if (st == STATUS_RESOLVED)
 		resolve_at(c, c->env->now);
 }
@@ -484,7 +483,8 @@ static int cmd_mark(struct ctx *c)
 		c->inc->resolved_explicit = true;
 		if (c->inc->status != STATUS_RESOLVED) {
 			c->inc->status = STATUS_RESOLVED;
-			entry(c, ENTRY_STATUS, c->env->now, "status → resolved");
+			entry(c, ENTRY_STATUS, c->env->now,
+			      "status → resolved");
 		}
 	}
 	entry(c, ENTRY_MARK, at, "%s", mark_name(m));
@@ -543,7 +543,7 @@ static int cmd_reopen(struct ctx *c)
 
 static int cmd_lead(struct ctx *c)
 {
-	struct user u = { 0 };
+	struct user u = {0};
 
 	if (c->w.n > 1)
 		return refuse(c, "unexpected '%s'", c->w.w[1]);
@@ -558,7 +558,7 @@ static int cmd_lead(struct ctx *c)
 static int cmd_role(struct ctx *c)
 {
 	const char *role = role_configured(c->env->cfg, c->w.w[0]);
-	struct user u = { 0 };
+	struct user u = {0};
 
 	if (!role)
 		return refuse(c, "unknown role '%s' (see `roles`)", c->w.w[0]);
@@ -699,8 +699,8 @@ static int cmd_field(struct ctx *c)
 
 static int cmd_learned(struct ctx *c)
 {
-	static const char *const said[] = { "went well", "went wrong",
-					    "got lucky" };
+	static const char *const said[] = {"went well", "went wrong",
+					   "got lucky"};
 	struct incident *inc = c->inc;
 	int k = lesson_parse(c->w.w[0]);
 	struct lesson *l;
@@ -727,7 +727,7 @@ static int cmd_learned(struct ctx *c)
 static int add_action(struct ctx *c, enum action_kind kind)
 {
 	struct incident *inc = c->inc;
-	struct user owner = { 0 };
+	struct user owner = {0};
 	const char *last = c->w.w[c->w.n - 1];
 	struct action *a;
 	size_t len;
@@ -757,8 +757,8 @@ static int add_action(struct ctx *c, enum action_kind kind)
 	      kind == ACTION_FIX ? "fix" : "action", a->text,
 	      owner.id ? " — owner " : "", owner.id ? owner.name : "");
 	reply(c, "📌 A%d %s: %s%s%s", a->n,
-	      kind == ACTION_FIX ? "corrective measure" : "action item", a->text,
-	      owner.id ? " — owner " : " — no owner yet",
+	      kind == ACTION_FIX ? "corrective measure" : "action item",
+	      a->text, owner.id ? " — owner " : " — no owner yet",
 	      owner.id ? owner.name : "");
 	return 0;
 }
@@ -855,9 +855,9 @@ static int cmd_list(struct ctx *c)
 	for (i = 0; i < c->env->nopen; i++) {
 		const struct incident *o = &c->env->open[i];
 
-		buf_addf(&b, "\nINC-%lld sev%d %s — %s (#%s)",
-			 (long long)o->id, o->severity, status_name(o->status),
-			 o->title, o->channel);
+		buf_addf(&b, "\nINC-%lld sev%d %s — %s (#%s)", (long long)o->id,
+			 o->severity, status_name(o->status), o->title,
+			 o->channel);
 	}
 	reply(c, "%s", b.s);
 	buf_release(&b);
@@ -906,68 +906,64 @@ static int cmd_postmortem(struct ctx *c)
 
 #define I NEED_INCIDENT
 static const struct core_cmd commands[] = {
-	{ "declare", cmd_declare, 1, 0, 0, "declare <title> [sev<N>]",
-	  "open a new incident with its own channel" },
-	{ "sev", cmd_sev, 1, I, CMD_OPEN, "sev <N>", "change the severity" },
-	{ "status", cmd_status, 1, I, CMD_OPEN,
-	  "status <investigating|identified|monitoring|resolved>",
-	  "change the status" },
-	{ "lead", cmd_lead, 1, I, 0, "lead <@user>",
-	  "make someone the incident commander" },
-	{ "role", cmd_role, 2, I, 0, "role <name> <@user>",
-	  "assign a role (commander, comms, scribe, ...)" },
-	{ "roles", cmd_roles, 0, I, 0, "roles", "who holds which role" },
-	{ "mark", cmd_mark, 1, I, CMD_OPEN,
-	  "mark <started|detected|acknowledged|mitigated|resolved> "
-	  "[at <time>]",
-	  "set a lifecycle time, now or backdated" },
-	{ "note", cmd_note, 1, I, 0, "note <text>",
-	  "a key entry on the timeline" },
-	{ "event", cmd_event, 3, I, 0, "event at <time> <text>",
-	  "a backdated key entry" },
-	{ "hypothesis", cmd_hypothesis, 1, I, CMD_OPEN, "hypothesis <text>",
-	  "record a hypothesis under investigation (H1, H2, ...)" },
-	{ "rule-out", cmd_rule_out, 1, I, 0, "rule-out H<n> [why]",
-	  "a hypothesis that turned out wrong (a misleading path)" },
-	{ "confirm", cmd_confirm, 1, I, 0, "confirm H<n> [why]",
-	  "a hypothesis that turned out right" },
-	{ "summary", cmd_field, 1, I, 0, "summary <text>",
-	  "the postmortem's summary" },
-	{ "impact", cmd_field, 1, I, 0, "impact <text>",
-	  "who and what was affected" },
-	{ "rootcause", cmd_field, 1, I, 0, "rootcause <text>",
-	  "the root cause" },
-	{ "resolution", cmd_field, 1, I, 0, "resolution <text>",
-	  "what fixed it" },
-	{ "conclusion", cmd_field, 1, I, 0, "conclusion <text>",
-	  "the postmortem's conclusion" },
-	{ "learned", cmd_learned, 2, I, 0, "learned <well|wrong|lucky> <text>",
-	  "a lesson: what went well, what went wrong, where we got lucky" },
-	{ "action", cmd_action, 1, I, 0, "action <text> [<@owner>]",
-	  "a follow-up task (A1, A2, ...)" },
-	{ "fix", cmd_fix, 1, I, 0, "fix <text>",
-	  "a corrective or preventive measure" },
-	{ "actions", cmd_actions, 0, I, 0, "actions",
-	  "list the follow-up tasks and measures" },
-	{ "done", cmd_done, 1, I, 0, "done A<n>", "a follow-up is done" },
-	{ "playbook", cmd_playbook, 1, I, 0,
-	  "playbook list|start <name>|show [<name>]", "guided triage" },
-	{ "step", cmd_playbook, 1, I, 0,
-	  "step done|skip [S<n>] [evidence or why]",
-	  "complete or skip a playbook step" },
-	{ "timeline", cmd_timeline, 0, I | NEED_TIMELINE, 0,
-	  "timeline [<count>]", "the last entries of the timeline" },
-	{ "postmortem", cmd_postmortem, 0, I, 0, "postmortem",
-	  "a draft of the postmortem, now" },
-	{ "resolve", cmd_resolve, 0, I, CMD_OPEN, "resolve",
-	  "the incident is resolved" },
-	{ "close", cmd_close, 0, I, 0, "close",
-	  "close the incident and post its postmortem" },
-	{ "reopen", cmd_reopen, 0, I, 0, "reopen",
-	  "reopen a resolved or closed incident" },
-	{ "list", cmd_list, 0, NEED_OPEN_LIST, 0, "list", "open incidents" },
-	{ "help", cmd_help, 0, 0, 0, "help [<command>]", "this list" },
-	{ NULL, NULL, 0, 0, 0, NULL, NULL },
+    {"declare", cmd_declare, 1, 0, 0, "declare <title> [sev<N>]",
+     "open a new incident with its own channel"},
+    {"sev", cmd_sev, 1, I, CMD_OPEN, "sev <N>", "change the severity"},
+    {"status", cmd_status, 1, I, CMD_OPEN,
+     "status <investigating|identified|monitoring|resolved>",
+     "change the status"},
+    {"lead", cmd_lead, 1, I, 0, "lead <@user>",
+     "make someone the incident commander"},
+    {"role", cmd_role, 2, I, 0, "role <name> <@user>",
+     "assign a role (commander, comms, scribe, ...)"},
+    {"roles", cmd_roles, 0, I, 0, "roles", "who holds which role"},
+    {"mark", cmd_mark, 1, I, CMD_OPEN,
+     "mark <started|detected|acknowledged|mitigated|resolved> "
+     "[at <time>]",
+     "set a lifecycle time, now or backdated"},
+    {"note", cmd_note, 1, I, 0, "note <text>", "a key entry on the timeline"},
+    {"event", cmd_event, 3, I, 0, "event at <time> <text>",
+     "a backdated key entry"},
+    {"hypothesis", cmd_hypothesis, 1, I, CMD_OPEN, "hypothesis <text>",
+     "record a hypothesis under investigation (H1, H2, ...)"},
+    {"rule-out", cmd_rule_out, 1, I, 0, "rule-out H<n> [why]",
+     "a hypothesis that turned out wrong (a misleading path)"},
+    {"confirm", cmd_confirm, 1, I, 0, "confirm H<n> [why]",
+     "a hypothesis that turned out right"},
+    {"summary", cmd_field, 1, I, 0, "summary <text>",
+     "the postmortem's summary"},
+    {"impact", cmd_field, 1, I, 0, "impact <text>",
+     "who and what was affected"},
+    {"rootcause", cmd_field, 1, I, 0, "rootcause <text>", "the root cause"},
+    {"resolution", cmd_field, 1, I, 0, "resolution <text>", "what fixed it"},
+    {"conclusion", cmd_field, 1, I, 0, "conclusion <text>",
+     "the postmortem's conclusion"},
+    {"learned", cmd_learned, 2, I, 0, "learned <well|wrong|lucky> <text>",
+     "a lesson: what went well, what went wrong, where we got lucky"},
+    {"action", cmd_action, 1, I, 0, "action <text> [<@owner>]",
+     "a follow-up task (A1, A2, ...)"},
+    {"fix", cmd_fix, 1, I, 0, "fix <text>",
+     "a corrective or preventive measure"},
+    {"actions", cmd_actions, 0, I, 0, "actions",
+     "list the follow-up tasks and measures"},
+    {"done", cmd_done, 1, I, 0, "done A<n>", "a follow-up is done"},
+    {"playbook", cmd_playbook, 1, I, 0,
+     "playbook list|start <name>|show [<name>]", "guided triage"},
+    {"step", cmd_playbook, 1, I, 0, "step done|skip [S<n>] [evidence or why]",
+     "complete or skip a playbook step"},
+    {"timeline", cmd_timeline, 0, I | NEED_TIMELINE, 0, "timeline [<count>]",
+     "the last entries of the timeline"},
+    {"postmortem", cmd_postmortem, 0, I, 0, "postmortem",
+     "a draft of the postmortem, now"},
+    {"resolve", cmd_resolve, 0, I, CMD_OPEN, "resolve",
+     "the incident is resolved"},
+    {"close", cmd_close, 0, I, 0, "close",
+     "close the incident and post its postmortem"},
+    {"reopen", cmd_reopen, 0, I, 0, "reopen",
+     "reopen a resolved or closed incident"},
+    {"list", cmd_list, 0, NEED_OPEN_LIST, 0, "list", "open incidents"},
+    {"help", cmd_help, 0, 0, 0, "help [<command>]", "this list"},
+    {NULL, NULL, 0, 0, 0, NULL, NULL},
 };
 #undef I
 
@@ -987,7 +983,7 @@ static const struct core_cmd *find_cmd(const char *name)
 
 const char *core_command_text(const char *text)
 {
-	static const char *const prefixes[] = { "!incident", "!inc" };
+	static const char *const prefixes[] = {"!incident", "!inc"};
 	size_t i, n;
 
 	while (*text == ' ' || *text == '\t')
@@ -1037,7 +1033,7 @@ void core_parse(struct core_req *req, const char *line)
 			long v = strtol(w.w[first], &end, 10);
 
 			req->timeline_count =
-				*end || v < 1 || v > TIMELINE_MAX ? 0 : (int)v;
+			    *end || v < 1 || v > TIMELINE_MAX ? 0 : (int)v;
 		}
 	}
 out:
@@ -1054,7 +1050,7 @@ void core_req_release(struct core_req *req)
 int core_run(const struct core_req *req, const struct core_env *env,
 	     struct effects *fx)
 {
-	struct ctx c = { .req = req, .env = env, .fx = fx, .inc = env->inc };
+	struct ctx c = {.req = req, .env = env, .fx = fx, .inc = env->inc};
 	int rc;
 
 	fx->inc = env->inc;
@@ -1065,13 +1061,14 @@ int core_run(const struct core_req *req, const struct core_env *env,
 		rc = refuse(&c, "`%s` needs more: what is missing?",
 			    req->cmd->name);
 	} else if ((req->need & NEED_INCIDENT) && !env->inc) {
-		rc = req->inc_ref
-			     ? refuse(&c, "there is no INC-%lld",
-				      (long long)req->inc_ref)
-			     : refuse(&c, "this is not an incident channel: "
-					  "name one first, as in `%s INC-3`",
-				      req->cmd->name);
-	} else if ((req->cmd->flags & CMD_OPEN) && env->inc->marks[MARK_CLOSED]) {
+		rc = req->inc_ref ? refuse(&c, "there is no INC-%lld",
+					   (long long)req->inc_ref)
+				  : refuse(&c,
+					   "this is not an incident channel: "
+					   "name one first, as in `%s INC-3`",
+					   req->cmd->name);
+	} else if ((req->cmd->flags & CMD_OPEN) &&
+		   env->inc->marks[MARK_CLOSED]) {
 		rc = refuse(&c, "INC-%lld is closed (`reopen` it first)",
 			    (long long)env->inc->id);
 	} else {
@@ -1082,10 +1079,10 @@ int core_run(const struct core_req *req, const struct core_env *env,
 }
 
 static const char *const kind_names[ENTRY_KIND_COUNT] = {
-	"message",  "command", "file",	   "edit",	 "delete",
-	"reaction", "declared", "mark",	   "status",	 "severity",
-	"role",	    "note",	"hypothesis", "field",	 "lesson",
-	"action",   "playbook", "closed",   "reopened",	 "gap",
+    "message",  "command",  "file",       "edit",     "delete",
+    "reaction", "declared", "mark",       "status",   "severity",
+    "role",     "note",     "hypothesis", "field",    "lesson",
+    "action",   "playbook", "closed",     "reopened", "gap",
 };
 
 const char *entry_kind_name(enum entry_kind k)

@@ -17,26 +17,26 @@
 
 /* Kinds of timeline entries. The names are what the store keeps. */
 enum entry_kind {
-	ENTRY_MESSAGE,	 /* someone talked */
-	ENTRY_COMMAND,	 /* someone typed a command (its text) */
-	ENTRY_FILE,	 /* a file was shared */
-	ENTRY_EDIT,	 /* a message was edited (text = the new text) */
-	ENTRY_DELETE,	 /* a message was deleted */
-	ENTRY_REACTION,	 /* text = the emoji */
-	ENTRY_DECLARED,	 /* the incident was declared */
-	ENTRY_MARK,	 /* a lifecycle mark was set */
-	ENTRY_STATUS,	 /* status changed */
-	ENTRY_SEVERITY,	 /* severity changed */
-	ENTRY_ROLE,	 /* a role was assigned */
-	ENTRY_NOTE,	 /* note or backdated event */
-	ENTRY_HYPOTHESIS,/* raised, confirmed or ruled out */
-	ENTRY_FIELD,	 /* a postmortem field was set */
-	ENTRY_LESSON,	 /* learned well/wrong/lucky */
-	ENTRY_ACTION,	 /* action or fix added, or done */
-	ENTRY_PLAYBOOK,	 /* playbook started, step done or skipped */
-	ENTRY_CLOSED,	 /* closed (a postmortem revision written) */
-	ENTRY_REOPENED,	 /* reopened */
-	ENTRY_GAP,	 /* history that could not be recovered */
+	ENTRY_MESSAGE,    /* someone talked */
+	ENTRY_COMMAND,    /* someone typed a command (its text) */
+	ENTRY_FILE,       /* a file was shared */
+	ENTRY_EDIT,       /* a message was edited (text = the new text) */
+	ENTRY_DELETE,     /* a message was deleted */
+	ENTRY_REACTION,   /* text = the emoji */
+	ENTRY_DECLARED,   /* the incident was declared */
+	ENTRY_MARK,       /* a lifecycle mark was set */
+	ENTRY_STATUS,     /* status changed */
+	ENTRY_SEVERITY,   /* severity changed */
+	ENTRY_ROLE,       /* a role was assigned */
+	ENTRY_NOTE,       /* note or backdated event */
+	ENTRY_HYPOTHESIS, /* raised, confirmed or ruled out */
+	ENTRY_FIELD,      /* a postmortem field was set */
+	ENTRY_LESSON,     /* learned well/wrong/lucky */
+	ENTRY_ACTION,     /* action or fix added, or done */
+	ENTRY_PLAYBOOK,   /* playbook started, step done or skipped */
+	ENTRY_CLOSED,     /* closed (a postmortem revision written) */
+	ENTRY_REOPENED,   /* reopened */
+	ENTRY_GAP,        /* history that could not be recovered */
 	ENTRY_KIND_COUNT
 };
 const char *entry_kind_name(enum entry_kind k);
@@ -46,19 +46,19 @@ int entry_kind_parse(const char *name);
 struct timeline_row {
 	int64_t id;
 	enum entry_kind kind;
-	int64_t at;	   /* when it happened (backdated entries differ) */
-	const char *who;   /* display name */
-	const char *text;  /* may be "" */
+	int64_t at;       /* when it happened (backdated entries differ) */
+	const char *who;  /* display name */
+	const char *text; /* may be "" */
 	bool deleted;
 };
 
 /* A typed timeline entry the core wants recorded. */
 struct fx_entry {
 	enum entry_kind kind;
-	int64_t at;	 /* when it happened */
-	bool key;	 /* belongs on the postmortem's timeline */
+	int64_t at;      /* when it happened */
+	bool key;        /* belongs on the postmortem's timeline */
 	struct user who; /* owned */
-	char *text;	 /* owned */
+	char *text;      /* owned */
 };
 
 /* A message to post. room NULL means the incident's own channel. */
@@ -69,10 +69,10 @@ struct fx_post {
 };
 
 struct effects {
-	struct incident *inc; /* the incident acted on: env->inc, or */
-	bool created;	      /* a new one (owned here): insert it */
-	bool write_postmortem;/* close: write revision inc->revision */
-	bool create_room;     /* make inc's channel */
+	struct incident *inc;  /* the incident acted on: env->inc, or */
+	bool created;          /* a new one (owned here): insert it */
+	bool write_postmortem; /* close: write revision inc->revision */
+	bool create_room;      /* make inc's channel */
 	struct fx_entry *entries;
 	size_t nentries, entries_cap;
 	struct fx_post *posts;
@@ -83,9 +83,9 @@ void effects_release(struct effects *fx);
 /* What the command table says a command needs before it can run. */
 enum cmd_need {
 	NEED_NOTHING = 0,
-	NEED_INCIDENT = 1 << 0, /* the incident of the channel, or INC-<n> */
-	NEED_TIMELINE = 1 << 1, /* rows of the incident's timeline */
-	NEED_OPEN_LIST = 1 << 2,/* the open incidents */
+	NEED_INCIDENT = 1 << 0,  /* the incident of the channel, or INC-<n> */
+	NEED_TIMELINE = 1 << 1,  /* rows of the incident's timeline */
+	NEED_OPEN_LIST = 1 << 2, /* the open incidents */
 };
 
 struct core_cmd;
@@ -93,12 +93,12 @@ struct core_cmd;
 /* A parsed command line. */
 struct core_req {
 	const struct core_cmd *cmd; /* NULL: unknown; see error */
-	const char *args;	    /* the words after the command (and INC-n) */
-	int64_t inc_ref;	    /* INC-<n> given first, else 0 */
-	unsigned need;		    /* enum cmd_need bits */
-	int timeline_count;	    /* rows wanted with NEED_TIMELINE */
-	char *error;		    /* owned: why it could not be parsed */
-	char *line;		    /* owned copy of the command line */
+	const char *args;   /* the words after the command (and INC-n) */
+	int64_t inc_ref;    /* INC-<n> given first, else 0 */
+	unsigned need;      /* enum cmd_need bits */
+	int timeline_count; /* rows wanted with NEED_TIMELINE */
+	char *error;        /* owned: why it could not be parsed */
+	char *line;         /* owned copy of the command line */
 };
 
 /* If text is a command ("!inc ...", "!incident ..."), returns the words
@@ -112,7 +112,7 @@ void core_req_release(struct core_req *req);
 
 struct core_env {
 	const struct config *cfg;
-	int64_t now;	      /* when the command was sent */
+	int64_t now;          /* when the command was sent */
 	int64_t next_id;      /* the INC number a declare would take */
 	const char *platform; /* where it was typed */
 	const char *room;     /* the room it was typed in */
@@ -133,8 +133,7 @@ int core_run(const struct core_req *req, const struct core_env *env,
 	     struct effects *fx);
 
 /* The incident channel's name and topic, e.g. "inc-3-db-errors". */
-char *core_channel_name(const struct config *cfg, int64_t id,
-			const char *slug);
+char *core_channel_name(const struct config *cfg, int64_t id, const char *slug);
 char *core_topic(const struct incident *inc);
 
 #endif

@@ -7,22 +7,22 @@
 #include "core/model.h"
 
 static const char *const mark_names[MARK_COUNT] = {
-	"declared",  "started",	 "detected", "acknowledged",
-	"mitigated", "resolved", "closed",
+    "declared",  "started",  "detected", "acknowledged",
+    "mitigated", "resolved", "closed",
 };
 static const char *const status_names[STATUS_COUNT] = {
-	"investigating",
-	"identified",
-	"monitoring",
-	"resolved",
+    "investigating",
+    "identified",
+    "monitoring",
+    "resolved",
 };
 static const char *const field_names[FIELD_COUNT] = {
-	"summary", "impact", "rootcause", "resolution", "conclusion",
+    "summary", "impact", "rootcause", "resolution", "conclusion",
 };
 static const char *const lesson_names[LESSON_COUNT] = {
-	"well",
-	"wrong",
-	"lucky",
+    "well",
+    "wrong",
+    "lucky",
 };
 
 void user_set(struct user *u, const char *id, const char *name)

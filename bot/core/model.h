@@ -96,10 +96,10 @@ struct incident {
 	char *slug;
 	int severity; /* N of sev<N> */
 	enum status status;
-	char *platform;     /* where it was declared: "console", "slack", ... */
-	char *channel;      /* channel name, "inc-3-db-errors" */
-	char *room;         /* the platform's room id, NULL until created */
-	char *origin_room;  /* the room declare was typed in */
+	char *platform;    /* where it was declared: "console", "slack", ... */
+	char *channel;     /* channel name, "inc-3-db-errors" */
+	char *room;        /* the platform's room id, NULL until created */
+	char *origin_room; /* the room declare was typed in */
 	struct user declared_by;
 	int64_t marks[MARK_COUNT];
 	bool resolved_explicit; /* `mark resolved` set the resolved time */

@@ -132,7 +132,8 @@ int text_user(const char *word, const struct user *speaker, struct user *out)
 		return SCRIBE_EINVAL;
 	/* "@alice:example.org": shown as "alice". */
 	end = strchr(word, ':');
-	name = xstrndup(word + 1, (size_t)((end ? end : word + len) - word - 1));
+	name =
+	    xstrndup(word + 1, (size_t)((end ? end : word + len) - word - 1));
 	if (!*name) {
 		free(name);
 		return SCRIBE_EINVAL;
@@ -144,8 +145,8 @@ int text_user(const char *word, const struct user *speaker, struct user *out)
 
 int text_defuse(struct buf *b, const char *s)
 {
-	static const char *const crowds[] = { "channel", "here", "everyone",
-					      "room" };
+	static const char *const crowds[] = {"channel", "here", "everyone",
+					     "room"};
 	static const char zwj[] = "\xe2\x80\x8b"; /* zero-width space */
 	const char *p;
 	size_t i;

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Scribe's benchmarks: they print numbers (medians of several runs) and
+# never assert on time. Usage: tests/bench/run.sh BUILD_DIR
+#
+# replay ingest: a 100,000-message transcript replayed into a fresh
+# database with group commit (the default), and again with one fsynced
+# transaction per message (--batch 1) as the baseline, side by side.
+set -euo pipefail
+build=${1:-build/release}
+here=$(cd "$(dirname "$0")" && pwd)
+scribe=$(cd "$build" && pwd)/scribe
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export TZ=UTC
+
+n=${BENCH_MESSAGES:-100000}
+runs=${BENCH_RUNS:-5}
+awk -v n="$n" -f "$here/../fakes/transcript.awk" > "$work/t.jsonl"
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# One replay into a fresh database; prints "seconds peak_rss_kib".
+replay_once() {
+	rm -f "$work"/b.db*
+	/usr/bin/time -f '%e %M' -o "$work/time" \
+		"$scribe" replay "$work/t.jsonl" --db "$work/b.db" --quiet "$@" 2>/dev/null
+	cat "$work/time"
+}
+
+bench() {
+	local label=$1 r; shift
+	: > "$work/secs"; : > "$work/rss"
+	for ((r = 0; r < runs; r++)); do
+		read -r s k < <(replay_once "$@")
+		echo "$s" >> "$work/secs"; echo "$k" >> "$work/rss"
+	done
+	local s k
+	s=$(median < "$work/secs"); k=$(median < "$work/rss")
+	awk -v l="$label" -v n="$n" -v s="$s" -v k="$k" 'BEGIN {
+		printf "%-34s %9.3f s  %10.0f msg/s  peak RSS %6.1f MiB\n",
+			l, s, (n + 1) / (s > 0 ? s : 0.001), k / 1024 }'
+	echo "$s" > "$work/last"
+}
+
+echo "replay ingest, $n messages, median of $runs runs ($(nproc) cores)"
+bench "group commit (batch 4096)"
+g=$(cat "$work/last")
+runs=${BENCH_RUNS_FSYNC:-3}
+bench "one transaction per message" --batch 1
+f=$(cat "$work/last")
+awk -v g="$g" -v f="$f" 'BEGIN { printf "group commit is %.1fx the per-message baseline\n", f / g }'

@@ -1,0 +1,39 @@
+# lib.bash - shared by the end-to-end scripts of tests/integration.
+# ctest sets SCRIBE (the binary) and SCRIBE_SOURCE_DIR; TZ is UTC.
+set -euo pipefail
+: "${SCRIBE:?set SCRIBE to the scribe binary}"
+: "${SCRIBE_SOURCE_DIR:?set SCRIBE_SOURCE_DIR to the source tree}"
+export TZ=${TZ:-UTC}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+checks=0
+failures=0
+
+# q SQL: one value from the test database.
+q() { sqlite3 -batch "${DB:-$WORK/scribe.db}" "$1"; }
+
+# expect NAME ACTUAL EXPECTED
+expect() {
+	checks=$((checks + 1))
+	if [ "$2" != "$3" ]; then
+		failures=$((failures + 1))
+		printf 'FAIL %s\n  expected: %s\n  actual:   %s\n' "$1" "$3" "$2" >&2
+	fi
+}
+
+# expect_grep NAME FILE PATTERN
+expect_grep() {
+	checks=$((checks + 1))
+	if ! grep -qE -- "$3" "$2"; then
+		failures=$((failures + 1))
+		printf 'FAIL %s: no line matches /%s/ in:\n' "$1" "$3" >&2
+		sed 's/^/  | /' "$2" | head -40 >&2
+	fi
+}
+
+# done_checks: the closing line, and the exit status.
+done_checks() {
+	echo "$((checks - failures)) passed, $failures failed"
+	[ "$failures" -eq 0 ]
+}
