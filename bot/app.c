@@ -15,6 +15,7 @@
 #include "app.h"
 #include "core/core.h"
 #include "core/text.h"
+#include "publish.h"
 
 #define PIN_EMOJI    "\xf0\x9f\x93\x8c" /* 📌 */
 #define OUTBOX_BATCH 64
@@ -207,6 +208,7 @@ static int record_effects(struct app *a, const struct chat_event *ev,
 	}
 	for (i = 0; i < fx->nentries; i++) {
 		const struct fx_entry *e = &fx->entries[i];
+		/* (entries first: a postmortem snapshot covers them) */
 		struct store_entry se = {
 		    .incident_id = inc ? inc->id : 0,
 		    .kind = e->kind,
@@ -222,7 +224,21 @@ static int record_effects(struct app *a, const struct chat_event *ev,
 		if (rc)
 			return rc;
 	}
-	return queue_posts(a, ev, fx);
+	rc = queue_posts(a, ev, fx);
+	if (!rc && fx->write_postmortem) {
+		char rev[16];
+
+		snprintf(rev, sizeof(rev), "%d", inc->revision);
+		rc = publish_snapshot(a->st, inc);
+		if (!rc)
+			rc = store_outbox_add(a->st, inc->id, inc->platform,
+					      NULL, NULL, "postmortem", rev,
+					      ev->ts);
+	}
+	if (!rc && fx->draft_postmortem)
+		rc = store_outbox_add(a->st, inc->id, ev->platform, ev->room,
+				      NULL, "draft", "", ev->ts);
+	return rc;
 }
 
 static int run_command(struct app *a, const struct chat_event *ev,
@@ -515,6 +531,50 @@ static char *row_room(struct app *a, const struct outbox_row *row)
 	return room;
 }
 
+/* Renders a postmortem row ("postmortem": revision N, written to its
+ * file first; "draft": the live incident) and hands the document to the
+ * transport as the row's body. */
+static int deliver_postmortem(struct app *a, struct chat *t,
+			      const struct outbox_row *row, const char *room,
+			      int64_t now)
+{
+	struct outbox_row doc = *row;
+	char err[512] = "", *path = NULL, *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc, rev = 0;
+
+	if (!strcmp(row->kind, "postmortem")) {
+		rev = (int)strtol(row->body, NULL, 10);
+		rc = publish_write(a->st, a->cfg, row->incident_id, rev, &path,
+				   err, sizeof(err));
+		if (rc) {
+			log_error("postmortem of INC-%lld: %s",
+				  (long long)row->incident_id, err);
+			return rc;
+		}
+		log_info("INC-%lld: postmortem written to %s",
+			 (long long)row->incident_id, path);
+	}
+	f = open_memstream(&text, &len);
+	if (!f)
+		return SCRIBE_ENOMEM;
+	rc = publish_render(a->st, a->cfg, row->incident_id,
+			    rev ? rev : PUBLISH_DRAFT, PUBLISH_MD, now, f, err,
+			    sizeof(err));
+	fclose(f);
+	if (!rc) {
+		doc.body = text;
+		rc = t->ops->deliver(t, &doc, room);
+	} else {
+		log_error("postmortem of INC-%lld: %s",
+			  (long long)row->incident_id, err);
+	}
+	free(text);
+	free(path);
+	return rc;
+}
+
 static int deliver(struct app *a, struct chat *t, int64_t now)
 {
 	struct outbox_row *rows;
@@ -530,7 +590,12 @@ static int deliver(struct app *a, struct chat *t, int64_t now)
 	done = xcalloc(n, sizeof(*done));
 	for (i = 0; i < n; i++) {
 		room = row_room(a, &rows[i]);
-		if (t->ops->deliver(t, &rows[i], room) == 0)
+		if (!strcmp(rows[i].kind, "postmortem") ||
+		    !strcmp(rows[i].kind, "draft"))
+			rc = deliver_postmortem(a, t, &rows[i], room, now);
+		else
+			rc = t->ops->deliver(t, &rows[i], room);
+		if (!rc)
 			done[sent++] = rows[i].id;
 		free(room);
 	}

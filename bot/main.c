@@ -4,6 +4,7 @@
  *   scribe run [-c FILE]            the bot: its platforms, or the console
  *   scribe console [-c FILE]        the local chat on the same store
  *   scribe replay FILE [--tz ZONE] [--quiet]
+ *   scribe postmortem INC-<n> [--format md|html|json] [--revision N]
  *   scribe db migrate|check|backup DEST
  *   scribe version
  *
@@ -12,6 +13,7 @@
  * zone from it (TZ + tzset, once), opens the store and hands over.
  */
 #include <errno.h>
+#include <strings.h>
 
 #include "util/base.h"
 #include "util/log.h"
@@ -20,6 +22,7 @@
 #include "chat/console.h"
 #include "chat/replay.h"
 #include "net/loop.h"
+#include "publish.h"
 #include "store/store.h"
 
 #define SCRIBE_VERSION "0.1.0"
@@ -28,6 +31,8 @@ struct opts {
 	const char *config;
 	const char *db;
 	const char *tz;
+	const char *format;
+	long revision;
 	long batch;
 	bool quiet;
 	const char *args[4]; /* positional arguments after the subcommand */
@@ -66,6 +71,17 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				o->db = argv[++i];
 			else
 				o->tz = argv[++i];
+		} else if (!strcmp(a, "--format") && i + 1 < argc) {
+			o->format = argv[++i];
+		} else if (!strcmp(a, "--revision") && i + 1 < argc) {
+			char *end;
+
+			o->revision = strtol(argv[++i], &end, 10);
+			if (*end || o->revision < 1 || o->revision > 100000) {
+				fprintf(stderr, "scribe: --revision takes a "
+						"number from 1\n");
+				return -1;
+			}
 		} else if (!strcmp(a, "--batch") && i + 1 < argc) {
 			char *end;
 
@@ -237,6 +253,46 @@ static int cmd_replay(const struct opts *o)
 	return rc ? 1 : 0;
 }
 
+static int cmd_postmortem(const struct opts *o)
+{
+	enum publish_format fmt = PUBLISH_MD;
+	const char *f = o->format ? o->format : "md";
+	struct config cfg;
+	struct store *st;
+	char err[512] = "", *end;
+	long id = -1;
+	int rc;
+
+	if (o->nargs == 1 && !strncasecmp(o->args[0], "INC-", 4))
+		id = strtol(o->args[0] + 4, &end, 10);
+	if (id < 1 || *end) {
+		fprintf(stderr, "usage: scribe postmortem INC-<n> [--format "
+				"md|html|json] [--revision N]\n");
+		return 2;
+	}
+	if (!strcmp(f, "html"))
+		fmt = PUBLISH_HTML;
+	else if (!strcmp(f, "json"))
+		fmt = PUBLISH_JSON;
+	else if (strcmp(f, "md")) {
+		fprintf(stderr, "scribe: --format is md, html or json\n");
+		return 2;
+	}
+	if (setup(o, &cfg))
+		return 1;
+	if (open_store(&cfg, &st)) {
+		config_release(&cfg);
+		return 1;
+	}
+	rc = publish_render(st, &cfg, id, (int)o->revision, fmt, 0, stdout,
+			    err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "scribe: %s\n", err);
+	store_close(st);
+	config_release(&cfg);
+	return rc ? 1 : 0;
+}
+
 static int cmd_db(const struct opts *o)
 {
 	const char *verb = o->nargs ? o->args[0] : "";
@@ -310,6 +366,8 @@ int main(int argc, char **argv)
 		return cmd_replay(&o);
 	if (!strcmp(cmd, "db"))
 		return cmd_db(&o);
+	if (!strcmp(cmd, "postmortem"))
+		return cmd_postmortem(&o);
 	if (*cmd)
 		fprintf(stderr, "scribe: unknown command '%s'\n", cmd);
 	return usage(stderr);

@@ -3,6 +3,7 @@
 set(out "/* Generated from the files of store/migrations by embed_migrations.cmake. */\n")
 string(APPEND out "#include <stddef.h>\n\nconst char *const store_migrations[] = {\n")
 set(n 0)
+string(REPLACE "|" ";" FILES "${FILES}")
 foreach(f ${FILES})
   file(READ ${f} sql)
   string(REPLACE "\\" "\\\\" sql "${sql}")

@@ -13,6 +13,7 @@
 #include "util/base.h"
 #include "util/log.h"
 #include "store/store.h"
+#include "core/postmortem.h"
 
 extern const char *const store_migrations[];
 extern const size_t store_migration_count;
@@ -49,6 +50,13 @@ enum stmt_id {
 	Q_OUT_SENT,
 	Q_OUT_RETRY,
 	Q_OUT_PENDING,
+	Q_PM_ADD,
+	Q_PM_GET,
+	Q_TL_LAST,
+	Q_PM_KEY,
+	Q_PM_PLAYBOOK,
+	Q_PM_PEOPLE,
+	Q_PM_TRANSCRIPT,
 	Q_CUR_GET,
 	Q_CUR_SET,
 	Q_COUNT
@@ -141,6 +149,34 @@ static const char *const sql[Q_COUNT] = {
 		    "+ 1, last_error = ? WHERE id = ?",
     [Q_OUT_PENDING] = "SELECT count(*) FROM outbox WHERE platform = ? AND "
 		      "sent_ms IS NULL",
+	[Q_PM_ADD] = "INSERT INTO postmortems VALUES (?, ?, ?, ?, ?)",
+	[Q_PM_GET] = "SELECT revision, closed_ms, through_entry, snapshot FROM "
+		     "postmortems WHERE incident_id = ?1 AND (revision = ?2 "
+		     "OR ?2 = 0) ORDER BY revision DESC LIMIT 1",
+	[Q_TL_LAST] = "SELECT coalesce(max(id), 0) FROM timeline",
+	/* The postmortem's passes: see enum pm_pass. */
+	[Q_PM_KEY] = "SELECT kind, at_ms, author_name, text, deleted_ms FROM "
+		     "timeline WHERE incident_id = ? AND id <= ? AND key = 1 "
+		     "AND kind NOT IN ('command', 'playbook') ORDER BY at_ms, "
+		     "id",
+	[Q_PM_PLAYBOOK] = "SELECT kind, at_ms, author_name, text FROM "
+			  "timeline WHERE incident_id = ? AND id <= ? AND "
+			  "kind = 'playbook' ORDER BY at_ms, id",
+	[Q_PM_PEOPLE] = "SELECT author_name, count(*) AS n FROM timeline "
+			"WHERE incident_id = ? AND id <= ? AND kind IN "
+			"('message', 'file', 'command') GROUP BY author_id "
+			"ORDER BY n DESC, author_name",
+	[Q_PM_TRANSCRIPT] =
+		"SELECT t.kind, t.at_ms, t.author_name, t.text, t.edits, "
+		"t.deleted_ms, t.deleted_by, t.truncated, f.name, f.type, "
+		"f.url, r.id IS NOT NULL FROM timeline t LEFT JOIN files f ON "
+		"f.entry_id = t.id LEFT JOIN timeline r ON t.thread IS NOT "
+		"NULL AND r.platform = t.platform AND r.room = t.room AND "
+		"r.source_id = t.thread AND r.id != t.id AND r.incident_id = "
+		"t.incident_id WHERE t.incident_id = ?1 AND t.id <= ?2 AND "
+		"t.kind IN ('message', 'file', 'command') ORDER BY "
+		"coalesce(r.at_ms, t.at_ms), coalesce(r.id, t.id), r.id IS "
+		"NOT NULL, t.at_ms, t.id",
     [Q_CUR_GET] = "SELECT value FROM cursors WHERE transport = ?",
     [Q_CUR_SET] = "INSERT OR REPLACE INTO cursors VALUES (?, ?, ?)",
 };
@@ -353,9 +389,10 @@ int store_open_raw(struct store **out, const char *path, char *err,
 int store_open(struct store **out, const char *path, char *err, size_t errlen)
 {
 	struct store *st;
-	char why[512];
+	char why[512] = "";
 	int rc;
 
+	*out = NULL;
 	rc = store_open_raw(&st, path, err, errlen);
 	if (rc)
 		return rc;
@@ -1039,6 +1076,120 @@ int store_timeline_count(struct store *st, int64_t incident_id, int64_t *count)
 		return SCRIBE_ESTORE;
 	sqlite3_bind_int64(s, 1, incident_id);
 	return scalar(st, s, count);
+}
+
+/* ---- postmortems ------------------------------------------------------ */
+
+int store_postmortem_add(struct store *st, int64_t id, int rev,
+			 int64_t closed_ms, int64_t through_entry,
+			 const char *snapshot)
+{
+	sqlite3_stmt *s = stmt(st, Q_PM_ADD);
+
+	if (!s)
+		return SCRIBE_ESTORE;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, rev);
+	sqlite3_bind_int64(s, 3, closed_ms);
+	sqlite3_bind_int64(s, 4, through_entry);
+	bind_text(s, 5, snapshot);
+	return run(st, s, "postmortem");
+}
+
+int store_postmortem_get(struct store *st, int64_t id, int *rev,
+			 int64_t *closed_ms, int64_t *through_entry,
+			 char **snapshot)
+{
+	sqlite3_stmt *s = stmt(st, Q_PM_GET);
+	int rc;
+
+	*snapshot = NULL;
+	if (!s)
+		return SCRIBE_ESTORE;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, *rev);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*rev = sqlite3_column_int(s, 0);
+		*closed_ms = sqlite3_column_int64(s, 1);
+		*through_entry = sqlite3_column_int64(s, 2);
+		*snapshot = col_dup(s, 3);
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? SCRIBE_ENOTFOUND : fail(st, "postmortem");
+}
+
+int store_timeline_last_id(struct store *st, int64_t *id)
+{
+	sqlite3_stmt *s = stmt(st, Q_TL_LAST);
+
+	return s ? scalar(st, s, id) : SCRIBE_ESTORE;
+}
+
+static const char *col_str(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+static int pm_each(void *ud, enum pm_pass pass, pm_row_cb *cb, void *cbud)
+{
+	static const enum stmt_id queries[] = {
+		[PM_KEY] = Q_PM_KEY,
+		[PM_PLAYBOOK] = Q_PM_PLAYBOOK,
+		[PM_PARTICIPANTS] = Q_PM_PEOPLE,
+		[PM_TRANSCRIPT] = Q_PM_TRANSCRIPT,
+	};
+	struct store_pm_rows *rows = ud;
+	struct store *st = rows->st;
+	sqlite3_stmt *s;
+	struct pm_row row;
+	int rc, k, stop = 0;
+
+	/* A renderer may read other statements inside cb, never this one:
+	 * each pass has its own. */
+	s = stmt(st, queries[pass]);
+	if (!s)
+		return SCRIBE_ESTORE;
+	sqlite3_bind_int64(s, 1, rows->incident_id);
+	sqlite3_bind_int64(s, 2, rows->through);
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&row, 0, sizeof(row));
+		if (pass == PM_PARTICIPANTS) {
+			row.who = col_str(s, 0);
+			row.count = sqlite3_column_int64(s, 1);
+		} else {
+			k = entry_kind_parse(col_str(s, 0));
+			row.kind = k < 0 ? ENTRY_MESSAGE : (enum entry_kind)k;
+			row.at = sqlite3_column_int64(s, 1);
+			row.who = col_str(s, 2);
+			row.text = col_str(s, 3);
+		}
+		if (pass == PM_KEY)
+			row.deleted = sqlite3_column_int64(s, 4);
+		if (pass == PM_TRANSCRIPT) {
+			row.edits = sqlite3_column_int(s, 4);
+			row.deleted = sqlite3_column_int64(s, 5);
+			row.deleted_by = col_str(s, 6);
+			row.truncated = sqlite3_column_int(s, 7);
+			row.file_name = col_str(s, 8);
+			row.file_type = col_str(s, 9);
+			row.file_url = col_str(s, 10);
+			row.reply = sqlite3_column_int(s, 11);
+		}
+		stop = cb(cbud, &row);
+	}
+	sqlite3_reset(s);
+	if (stop)
+		return stop;
+	return rc == SQLITE_DONE ? 0 : fail(st, "postmortem rows");
+}
+
+void store_pm_source(struct store_pm_rows *rows, struct pm_source *src)
+{
+	src->each = pm_each;
+	src->ud = rows;
 }
 
 /* ---- outbox ------------------------------------------------------------ */

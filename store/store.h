@@ -121,6 +121,32 @@ void store_rows_free(struct timeline_row *rows, size_t n);
 /* How many timeline entries an incident has (all kinds). */
 int store_timeline_count(struct store *st, int64_t incident_id, int64_t *count);
 
+/* ---- postmortems ------------------------------------------------------- */
+
+struct pm_source;
+
+/* Keeps revision rev of incident id: its snapshot (JSON) and the last
+ * timeline row it covers. */
+int store_postmortem_add(struct store *st, int64_t id, int rev,
+			 int64_t closed_ms, int64_t through_entry,
+			 const char *snapshot);
+/* Revision rev (0: the latest) of incident id. *snapshot is the caller's to
+ * free. SCRIBE_ENOTFOUND when there is none. */
+int store_postmortem_get(struct store *st, int64_t id, int *rev,
+			 int64_t *closed_ms, int64_t *through_entry,
+			 char **snapshot);
+/* The id of the newest timeline row. */
+int store_timeline_last_id(struct store *st, int64_t *id);
+
+/* The rows of incident id up to timeline row `through`, for the
+ * postmortem renderers (postmortem.h). Set src->each and src->ud. */
+struct store_pm_rows {
+	struct store *st;
+	int64_t incident_id;
+	int64_t through;
+};
+void store_pm_source(struct store_pm_rows *rows, struct pm_source *src);
+
 /* ---- outbox ------------------------------------------------------------- */
 
 struct outbox_row {

@@ -896,9 +896,9 @@ static int cmd_playbook(struct ctx *c)
 
 static int cmd_postmortem(struct ctx *c)
 {
-	c->fx->write_postmortem = false;
-	post_incident(c, "Postmortem draft of INC-%lld follows.",
-		      (long long)c->inc->id);
+	c->fx->draft_postmortem = true;
+	reply(c, "📄 A draft of INC-%lld's postmortem, as of now:",
+	      (long long)c->inc->id);
 	return 0;
 }
 

@@ -1,0 +1,721 @@
+/*
+ * postmortem.c - metrics and the Markdown postmortem; see postmortem.h.
+ *
+ * Sections come in a fixed order, and a section with nothing recorded says
+ * so and how to record it - it never disappears. User text goes through
+ * pm_md_escape() (or md_text() for multi-line text) so that it cannot
+ * change the document's structure, and through text_defuse() so that the
+ * posted document pings nobody.
+ */
+#include <ctype.h>
+
+#include "util/base.h"
+#include "util/buf.h"
+#include "core/postmortem.h"
+#include "core/text.h"
+#include "core/when.h"
+
+/* ---- metrics ----------------------------------------------------------- */
+
+static struct pm_span span(int64_t from, int64_t to)
+{
+	struct pm_span s = { PM_SPAN_MISSING, 0 };
+
+	if (!from || !to)
+		return s;
+	s.state = to < from ? PM_SPAN_ORDER : PM_SPAN_OK;
+	s.ms = to - from;
+	return s;
+}
+
+int64_t pm_hyp_stood(const struct incident *inc, const struct hypothesis *h,
+		     int64_t at)
+{
+	int64_t end = h->decided ? h->decided
+		      : inc->marks[MARK_RESOLVED] ? inc->marks[MARK_RESOLVED]
+						  : at;
+
+	return end > h->raised ? end - h->raised : 0;
+}
+
+void pm_metrics(const struct incident *inc, int64_t at, struct pm_metrics *m)
+{
+	size_t i;
+
+	memset(m, 0, sizeof(*m));
+	m->started = incident_started(inc);
+	m->detected = incident_detected(inc);
+	m->end = inc->marks[MARK_RESOLVED];
+	m->duration = span(m->started, m->end);
+	m->to_detect = span(m->started, m->detected);
+	m->to_acknowledge = span(m->started, inc->marks[MARK_ACKNOWLEDGED]);
+	m->to_mitigate = span(m->started, inc->marks[MARK_MITIGATED]);
+	m->to_resolve = span(m->started, inc->marks[MARK_RESOLVED]);
+	for (i = 0; i < inc->nhyps; i++) {
+		if (inc->hyps[i].state != HYP_RULED_OUT)
+			continue;
+		m->misleading_ms += pm_hyp_stood(inc, &inc->hyps[i], at);
+		m->ruled_out++;
+	}
+}
+
+char *pm_file_name(const struct incident *inc, int rev, const char *ext)
+{
+	if (rev <= 1)
+		return xasprintf("INC-%lld-%s.%s", (long long)inc->id, inc->slug,
+				 ext);
+	return xasprintf("INC-%lld-%s.r%d.%s", (long long)inc->id, inc->slug,
+			 rev, ext);
+}
+
+/* ---- escaping ---------------------------------------------------------- */
+
+/* Characters that can start or change Markdown structure inside a line
+ * ('!' matters only before '[', which is escaped). */
+static bool md_special(char c)
+{
+	return strchr("\\`*_[]<>#|~&", c) != NULL;
+}
+
+int pm_md_escape(struct buf *b, const char *s)
+{
+	struct buf raw;
+	const char *p;
+	int rc = 0;
+
+	buf_init(&raw, BUF_UNBOUNDED);
+	for (p = s; *p && !rc; p++) {
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			rc = buf_addch(&raw, ' ');
+		else if (md_special(*p))
+			rc = buf_addf(&raw, "\\%c", *p);
+		else
+			rc = buf_addch(&raw, *p);
+	}
+	if (!rc)
+		rc = text_defuse(b, raw.s);
+	buf_release(&raw);
+	return rc;
+}
+
+struct render {
+	const struct postmortem *pm;
+	FILE *out;
+	struct buf tmp;
+	int32_t day; /* the last date line written */
+	int n;	     /* rows seen in the current pass */
+};
+
+/* Writes s escaped for one line. */
+static void md(struct render *r, const char *s)
+{
+	buf_reset(&r->tmp);
+	pm_md_escape(&r->tmp, s ? s : "");
+	fputs(r->tmp.s, r->out);
+}
+
+/* Writes multi-line user text inside a list item: each line escaped, the
+ * next ones as hard breaks indented by indent spaces, and a line start
+ * that Markdown would read as a list or heading neutralized. */
+static void md_text(struct render *r, const char *s, int indent)
+{
+	const char *line = s, *nl;
+	char *one;
+	bool first = true;
+
+	for (;;) {
+		nl = strchr(line, '\n');
+		one = xstrndup(line, nl ? (size_t)(nl - line) : strlen(line));
+		if (!first) {
+			fprintf(r->out, "  \n%*s", indent, "");
+			if (strchr("-+=", one[0]) ||
+			    (isdigit((unsigned char)one[0]) &&
+			     strspn(one, "0123456789") < strlen(one) &&
+			     strchr(".)", one[strspn(one, "0123456789")])))
+				fputc('\\', r->out);
+		}
+		md(r, one);
+		free(one);
+		first = false;
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+}
+
+static const char *stamp(int64_t ms, char *out)
+{
+	char d[WHEN_BUFSZ], z[WHEN_BUFSZ];
+
+	when_datetime(ms, d);
+	when_zone_abbr(ms, z);
+	snprintf(out, 2 * WHEN_BUFSZ, "%s %s", d, z);
+	return out;
+}
+
+static const char *hm(int64_t ms, char *out)
+{
+	when_hm(ms, out);
+	return out;
+}
+
+/* A date line whenever the day changes (timeline and transcript). */
+static void day_line(struct render *r, int64_t at)
+{
+	char d[WHEN_BUFSZ];
+	int32_t day = when_day(at);
+
+	if (day == r->day)
+		return;
+	r->day = day;
+	when_date(at, d);
+	fprintf(r->out, "%s**%s**\n\n", r->n ? "\n" : "", d);
+}
+
+static const char *not_recorded(const char *cmd)
+{
+	static char s[96];
+
+	snprintf(s, sizeof(s), "_not recorded — use `%s <text>`_", cmd);
+	return s;
+}
+
+/* "**Root cause:** text" or the not-recorded flag. */
+static void field_line(struct render *r, const char *label, enum field f)
+{
+	const char *v = r->pm->inc->fields[f];
+
+	fprintf(r->out, "- **%s:** ", label);
+	if (v && *v)
+		md(r, v);
+	else
+		fputs(not_recorded(field_name(f)), r->out);
+	fputc('\n', r->out);
+}
+
+static const char *duration(const struct pm_span *s, char *out)
+{
+	switch (s->state) {
+	case PM_SPAN_OK:
+		when_duration(s->ms, out);
+		break;
+	case PM_SPAN_MISSING:
+		snprintf(out, WHEN_BUFSZ, "not recorded");
+		break;
+	case PM_SPAN_ORDER:
+		snprintf(out, WHEN_BUFSZ, "out of order");
+		break;
+	}
+	return out;
+}
+
+/* ---- sections ---------------------------------------------------------- */
+
+static void title(struct render *r, const struct pm_metrics *m)
+{
+	const struct incident *inc = r->pm->inc;
+	char t[2 * WHEN_BUFSZ];
+
+	fprintf(r->out, "# Postmortem: INC-%lld ", (long long)inc->id);
+	md(r, inc->title);
+	fputs("\n\n", r->out);
+	if (r->pm->revision)
+		fprintf(r->out, "Closed %s · revision %d", stamp(r->pm->at, t),
+			r->pm->revision);
+	else
+		fprintf(r->out, "**Draft** of %s · the incident is still %s",
+			stamp(r->pm->at, t),
+			inc->marks[MARK_CLOSED] ? "closed" : "open");
+	fprintf(r->out, " · times in %s · written by Scribe from the "
+			"incident channel\n\n",
+		when_zone_name());
+}
+
+static const char *sev_text(const struct config *cfg, int level)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nseverities; i++)
+		if (cfg->severities[i].level == level)
+			return cfg->severities[i].description;
+	return NULL;
+}
+
+static void summary(struct render *r, const struct pm_metrics *m)
+{
+	const struct incident *inc = r->pm->inc;
+	const char *sev = sev_text(r->pm->cfg, inc->severity);
+	char a[2 * WHEN_BUFSZ], b[2 * WHEN_BUFSZ], d[WHEN_BUFSZ];
+	const char *rc = inc->fields[FIELD_ROOTCAUSE];
+
+	fputs("## Issue Summary\n\n", r->out);
+	if (m->duration.state == PM_SPAN_OK)
+		fprintf(r->out, "- **Duration:** %s, from %s to %s\n",
+			duration(&m->duration, d), stamp(m->started, a),
+			stamp(m->end, b));
+	else if (!m->end)
+		fprintf(r->out, "- **Duration:** still open (started %s)\n",
+			stamp(m->started, a));
+	else
+		fprintf(r->out,
+			"- **Duration:** out of order: resolved %s is before "
+			"started %s\n",
+			stamp(m->end, b), stamp(m->started, a));
+	fprintf(r->out, "- **Severity:** sev%d", inc->severity);
+	if (sev) {
+		fputs(" (", r->out);
+		md(r, sev);
+		fputc(')', r->out);
+	}
+	fputc('\n', r->out);
+	field_line(r, "Impact", FIELD_IMPACT);
+	fputs("- **Root cause:** ", r->out);
+	if (rc && *rc)
+		md(r, rc);
+	else
+		fputs(not_recorded("rootcause"), r->out);
+	fputc('\n', r->out);
+	field_line(r, "Summary", FIELD_SUMMARY);
+	fputc('\n', r->out);
+}
+
+static void metric_row(struct render *r, const char *name, int64_t at,
+		       const char *how)
+{
+	char t[2 * WHEN_BUFSZ];
+
+	fprintf(r->out, "| %s | %s | %s |\n", name,
+		at ? stamp(at, t) : "not recorded", how);
+}
+
+static void span_row(struct render *r, const char *name,
+		     const struct pm_span *s, const char *from)
+{
+	char d[WHEN_BUFSZ];
+
+	fprintf(r->out, "| %s | %s | %s |\n", name, duration(s, d), from);
+}
+
+static void metrics(struct render *r, const struct pm_metrics *m)
+{
+	const struct incident *inc = r->pm->inc;
+	const int64_t *mk = inc->marks;
+
+	fputs("## Response metrics\n\n| | when | how it was set |\n"
+	      "|---|---|---|\n",
+	      r->out);
+	metric_row(r, "Declared", mk[MARK_DECLARED], "`declare`");
+	metric_row(r, "Started (impact began)", m->started,
+		   mk[MARK_STARTED] ? "`mark started`"
+				    : "default: the earlier of detected and "
+				      "declared");
+	metric_row(r, "Detected", m->detected,
+		   mk[MARK_DETECTED] ? "`mark detected`" : "default: declared");
+	metric_row(r, "Acknowledged", mk[MARK_ACKNOWLEDGED],
+		   mk[MARK_ACKNOWLEDGED] ? "`mark acknowledged`"
+					 : "use `mark acknowledged [at <time>]`");
+	metric_row(r, "Mitigated", mk[MARK_MITIGATED],
+		   mk[MARK_MITIGATED] ? "`mark mitigated`"
+				      : "use `mark mitigated [at <time>]`");
+	metric_row(r, "Resolved", mk[MARK_RESOLVED],
+		   inc->resolved_explicit ? "`mark resolved`"
+		   : mk[MARK_RESOLVED]	  ? "`resolve`, `status resolved` or "
+					    "`close`"
+					  : "not yet");
+	fputs("\n| metric | duration | measured from |\n|---|---|---|\n",
+	      r->out);
+	span_row(r, "Time to detect", &m->to_detect, "started to detected");
+	span_row(r, "Time to acknowledge", &m->to_acknowledge,
+		 "started to acknowledged");
+	span_row(r, "Time to mitigate", &m->to_mitigate,
+		 "started to mitigated");
+	span_row(r, "Time to resolve", &m->to_resolve, "started to resolved");
+	fputc('\n', r->out);
+}
+
+static int key_row(void *ud, const struct pm_row *row)
+{
+	struct render *r = ud;
+	char t[WHEN_BUFSZ];
+
+	day_line(r, row->at);
+	r->n++;
+	fprintf(r->out, "- %s — ", hm(row->at, t));
+	switch (row->kind) {
+	case ENTRY_MESSAGE:
+	case ENTRY_FILE:
+		fputs("📌 ", r->out);
+		md(r, row->who);
+		fputs(": ", r->out);
+		md(r, row->deleted ? "(deleted)" : row->text);
+		break;
+	case ENTRY_MARK:
+		fputs("**", r->out);
+		md(r, row->text);
+		fputs("** (marked by ", r->out);
+		md(r, row->who);
+		fputc(')', r->out);
+		break;
+	case ENTRY_GAP:
+		fputs("⚠ ", r->out);
+		md(r, row->text);
+		break;
+	default:
+		md(r, row->text);
+		fputs(" (", r->out);
+		md(r, row->who);
+		fputc(')', r->out);
+	}
+	fputc('\n', r->out);
+	return 0;
+}
+
+static int timeline(struct render *r)
+{
+	int rc;
+
+	fprintf(r->out, "## Timeline\n\nTimes in %s.\n\n", when_zone_name());
+	r->day = 0;
+	r->n = 0;
+	rc = r->pm->src.each(r->pm->src.ud, PM_KEY, key_row, r);
+	if (!rc && !r->n)
+		fputs("_Nothing was recorded on the timeline._\n", r->out);
+	fputc('\n', r->out);
+	return rc;
+}
+
+static void investigation(struct render *r, const struct pm_metrics *m)
+{
+	const struct incident *inc = r->pm->inc;
+	char t[2 * WHEN_BUFSZ], d[WHEN_BUFSZ], u[WHEN_BUFSZ];
+	size_t i;
+
+	fputs("## Investigation\n\n", r->out);
+	if (!inc->nhyps)
+		fputs("_No hypotheses were recorded — use `hypothesis "
+		      "<text>`, then `confirm H<n>` or `rule-out H<n>`._\n\n",
+		      r->out);
+	for (i = 0; i < inc->nhyps; i++) {
+		const struct hypothesis *h = &inc->hyps[i];
+
+		when_duration(pm_hyp_stood(inc, h, r->pm->at), d);
+		fprintf(r->out, "- **H%d** ", h->n);
+		md(r, h->text);
+		fputs(" — raised by ", r->out);
+		md(r, h->by.name);
+		fprintf(r->out, " at %s; ", stamp(h->raised, t));
+		if (h->state == HYP_OPEN) {
+			fprintf(r->out, "never confirmed or ruled out (stood %s)",
+				d);
+		} else {
+			fprintf(r->out, "**%s** at %s by ",
+				h->state == HYP_CONFIRMED ? "confirmed"
+							  : "ruled out",
+				hm(h->decided, u));
+			md(r, h->decided_by.name);
+			fprintf(r->out, " after %s", d);
+			if (h->why) {
+				fputs(": ", r->out);
+				md(r, h->why);
+			}
+		}
+		fputc('\n', r->out);
+	}
+	if (inc->nhyps) {
+		when_duration(m->misleading_ms, d);
+		fprintf(r->out,
+			"\n**Time on misleading paths:** %s (%d hypothes%s "
+			"ruled out)\n\n",
+			d, m->ruled_out, m->ruled_out == 1 ? "is" : "es");
+	}
+}
+
+static int playbook_row(void *ud, const struct pm_row *row)
+{
+	struct render *r = ud;
+	char t[WHEN_BUFSZ];
+
+	r->n++;
+	fprintf(r->out, "- %s — ", hm(row->at, t));
+	md(r, row->text);
+	fputs(" (", r->out);
+	md(r, row->who);
+	fputs(")\n", r->out);
+	return 0;
+}
+
+static int playbooks(struct render *r)
+{
+	int rc;
+
+	fputs("## Playbook steps\n\n", r->out);
+	r->n = 0;
+	rc = r->pm->src.each(r->pm->src.ud, PM_PLAYBOOK, playbook_row, r);
+	if (!rc && !r->n)
+		fputs("_No playbook was run._\n", r->out);
+	fputc('\n', r->out);
+	return rc;
+}
+
+static void root_cause(struct render *r)
+{
+	fputs("## Root Cause and Resolution\n\n", r->out);
+	field_line(r, "Root cause", FIELD_ROOTCAUSE);
+	field_line(r, "Resolution", FIELD_RESOLUTION);
+	fputc('\n', r->out);
+}
+
+static void lessons(struct render *r)
+{
+	static const char *const heads[LESSON_COUNT] = {
+		"What went well", "What went wrong", "Where we got lucky"
+	};
+	const struct incident *inc = r->pm->inc;
+	size_t i;
+	int k, n;
+
+	fputs("## Lessons learned\n\n", r->out);
+	for (k = 0; k < LESSON_COUNT; k++) {
+		fprintf(r->out, "### %s\n\n", heads[k]);
+		for (i = 0, n = 0; i < inc->nlessons; i++) {
+			if (inc->lessons[i].kind != (enum lesson_kind)k)
+				continue;
+			fputs("- ", r->out);
+			md(r, inc->lessons[i].text);
+			fputs(" (", r->out);
+			md(r, inc->lessons[i].by.name);
+			fputs(")\n", r->out);
+			n++;
+		}
+		if (!n)
+			fprintf(r->out,
+				"_Nothing recorded — use `learned %s "
+				"<text>`._\n",
+				lesson_name((enum lesson_kind)k));
+		fputc('\n', r->out);
+	}
+}
+
+static int count_actions(const struct incident *inc, enum action_kind kind)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < inc->nactions; i++)
+		n += inc->actions[i].kind == kind;
+	return n;
+}
+
+static void action_list(struct render *r, enum action_kind kind)
+{
+	const struct incident *inc = r->pm->inc;
+	char t[2 * WHEN_BUFSZ];
+	size_t i;
+
+	for (i = 0; i < inc->nactions; i++) {
+		const struct action *a = &inc->actions[i];
+
+		if (a->kind != kind)
+			continue;
+		fprintf(r->out, "- [%c] **A%d** ", a->done ? 'x' : ' ', a->n);
+		md(r, a->text);
+		if (a->owner.id) {
+			fputs(" — owner: ", r->out);
+			md(r, a->owner.name);
+		} else if (kind == ACTION_TASK) {
+			fputs(" — **no owner** (use `action` with an @owner)",
+			      r->out);
+		}
+		if (a->done)
+			fprintf(r->out, " — done %s", stamp(a->done, t));
+		fputc('\n', r->out);
+	}
+}
+
+static void measures(struct render *r)
+{
+	fputs("## Corrective and Preventative Measures\n\n", r->out);
+	if (!count_actions(r->pm->inc, ACTION_FIX))
+		fputs("_None recorded — use `fix <text>`._\n", r->out);
+	action_list(r, ACTION_FIX);
+	fputs("\n## Tasks to Address the Issue\n\n", r->out);
+	if (!count_actions(r->pm->inc, ACTION_TASK))
+		fputs("_None recorded — use `action <text> [@owner]`._\n",
+		      r->out);
+	action_list(r, ACTION_TASK);
+	fputc('\n', r->out);
+}
+
+static int participant_row(void *ud, const struct pm_row *row)
+{
+	struct render *r = ud;
+
+	fputs(r->n++ ? ", " : "**Participants:** ", r->out);
+	md(r, row->who);
+	fprintf(r->out, " (%lld)", (long long)row->count);
+	return 0;
+}
+
+static int responders(struct render *r)
+{
+	const struct incident *inc = r->pm->inc;
+	const struct config *cfg = r->pm->cfg;
+	size_t i;
+	int rc;
+
+	fputs("## Responders\n\n| role | who |\n|---|---|\n", r->out);
+	for (i = 0; i < cfg->nroles; i++) {
+		const struct role *role = NULL;
+		size_t j;
+
+		for (j = 0; j < inc->nroles; j++)
+			if (!strcmp(inc->roles[j].role, cfg->roles[i]))
+				role = &inc->roles[j];
+		fprintf(r->out, "| %s | ", cfg->roles[i]);
+		if (role)
+			md(r, role->who.name);
+		else
+			fputs("_not assigned_", r->out);
+		fputs(" |\n", r->out);
+	}
+	fputc('\n', r->out);
+	r->n = 0;
+	rc = r->pm->src.each(r->pm->src.ud, PM_PARTICIPANTS, participant_row,
+			     r);
+	if (!rc)
+		fputs(r->n ? " messages\n\n" : "_Nobody spoke in the channel._\n\n",
+		      r->out);
+	return rc;
+}
+
+static void conclusion(struct render *r, const struct pm_metrics *m)
+{
+	const struct incident *inc = r->pm->inc;
+	const char *const *f = (const char *const *)inc->fields;
+	char d[WHEN_BUFSZ];
+
+	fputs("## Conclusion\n\n", r->out);
+	if (f[FIELD_CONCLUSION] && *f[FIELD_CONCLUSION]) {
+		md_text(r, f[FIELD_CONCLUSION], 0);
+		fputs("\n\n", r->out);
+		return;
+	}
+	fprintf(r->out, "_Written by Scribe: no `conclusion` was recorded._ "
+			"INC-%lld (sev%d) ",
+		(long long)inc->id, inc->severity);
+	if (m->duration.state == PM_SPAN_OK)
+		fprintf(r->out, "lasted %s.", duration(&m->duration, d));
+	else
+		fputs("has no measurable duration.", r->out);
+	if (f[FIELD_SUMMARY] && *f[FIELD_SUMMARY]) {
+		fputc(' ', r->out);
+		md(r, f[FIELD_SUMMARY]);
+	}
+	fputs(" Root cause: ", r->out);
+	md(r, f[FIELD_ROOTCAUSE] && *f[FIELD_ROOTCAUSE] ? f[FIELD_ROOTCAUSE]
+							: "not recorded");
+	fputs(". Resolution: ", r->out);
+	md(r, f[FIELD_RESOLUTION] && *f[FIELD_RESOLUTION]
+		      ? f[FIELD_RESOLUTION]
+		      : "not recorded");
+	fprintf(r->out, ". %d corrective measure%s and %d action item%s "
+			"follow up on it.\n\n",
+		count_actions(inc, ACTION_FIX),
+		count_actions(inc, ACTION_FIX) == 1 ? "" : "s",
+		count_actions(inc, ACTION_TASK),
+		count_actions(inc, ACTION_TASK) == 1 ? "" : "s");
+}
+
+static int transcript_row(void *ud, const struct pm_row *row)
+{
+	struct render *r = ud;
+	char t[WHEN_BUFSZ], u[WHEN_BUFSZ];
+	int indent = row->reply ? 4 : 2;
+
+	if (!row->reply)
+		day_line(r, row->at);
+	r->n++;
+	fprintf(r->out, "%s- %s **", row->reply ? "  " : "", hm(row->at, t));
+	md(r, row->who);
+	fputs("**: ", r->out);
+	if (row->deleted) {
+		fputs("_(deleted by ", r->out);
+		md(r, row->deleted_by ? row->deleted_by : "someone");
+		fprintf(r->out, " at %s)_\n", hm(row->deleted, u));
+		return 0;
+	}
+	if (row->kind == ENTRY_FILE) {
+		fputs("📎 ", r->out);
+		md(r, row->file_name ? row->file_name : "a file");
+		if (row->file_type && *row->file_type) {
+			fputs(" (", r->out);
+			md(r, row->file_type);
+			fputc(')', r->out);
+		}
+		if (row->file_url && *row->file_url) {
+			fputs(" ", r->out);
+			md(r, row->file_url);
+		}
+		if (row->text && *row->text && row->file_name &&
+		    strcmp(row->text, row->file_name)) {
+			fputs(" — ", r->out);
+			md_text(r, row->text, indent);
+		}
+	} else {
+		md_text(r, row->text, indent);
+	}
+	if (row->edits)
+		fprintf(r->out, " _(edited %d×)_", row->edits);
+	if (row->truncated)
+		fputs(" _(truncated)_", r->out);
+	fputc('\n', r->out);
+	return 0;
+}
+
+static int transcript(struct render *r)
+{
+	int rc;
+
+	fprintf(r->out, "## Appendix: transcript\n\nEvery message in the "
+			"channel, times in %s; thread replies are indented "
+			"under their first message.\n\n",
+		when_zone_name());
+	r->day = 0;
+	r->n = 0;
+	rc = r->pm->src.each(r->pm->src.ud, PM_TRANSCRIPT, transcript_row, r);
+	if (!rc && !r->n)
+		fputs("_The channel was silent._\n", r->out);
+	return rc;
+}
+
+int pm_markdown(const struct postmortem *pm, FILE *out)
+{
+	struct render r = { .pm = pm, .out = out };
+	struct pm_metrics m;
+	int rc;
+
+	buf_init(&r.tmp, BUF_UNBOUNDED);
+	pm_metrics(pm->inc, pm->at, &m);
+	title(&r, &m);
+	summary(&r, &m);
+	metrics(&r, &m);
+	rc = timeline(&r);
+	if (!rc) {
+		investigation(&r, &m);
+		rc = playbooks(&r);
+	}
+	if (!rc) {
+		root_cause(&r);
+		lessons(&r);
+		measures(&r);
+		rc = responders(&r);
+	}
+	if (!rc) {
+		conclusion(&r, &m);
+		rc = transcript(&r);
+	}
+	buf_release(&r.tmp);
+	if (!rc && ferror(out))
+		rc = SCRIBE_EIO;
+	return rc;
+}
