@@ -284,8 +284,8 @@ static int cmd_postmortem(const struct opts *o)
 		config_release(&cfg);
 		return 1;
 	}
-	rc = publish_render(st, &cfg, id, (int)o->revision, fmt, 0, stdout,
-			    err, sizeof(err));
+	rc = publish_render(st, &cfg, id, (int)o->revision, fmt, 0, stdout, err,
+			    sizeof(err));
 	if (rc)
 		fprintf(stderr, "scribe: %s\n", err);
 	store_close(st);

@@ -89,7 +89,7 @@ int publish_render(struct store *st, const struct config *cfg, int64_t id,
 		   int rev, enum publish_format fmt, int64_t now, FILE *out,
 		   char *err, size_t errlen)
 {
-	struct postmortem pm = { .cfg = cfg };
+	struct postmortem pm = {.cfg = cfg};
 	struct store_pm_rows rows;
 	struct incident inc;
 	char *md = NULL;
@@ -101,12 +101,8 @@ int publish_render(struct store *st, const struct config *cfg, int64_t id,
 	if (rc)
 		return rc;
 	switch (fmt) {
-	case PUBLISH_MD:
-		rc = pm_markdown(&pm, out);
-		break;
-	case PUBLISH_JSON:
-		rc = pm_json(&pm, out);
-		break;
+	case PUBLISH_MD: rc = pm_markdown(&pm, out); break;
+	case PUBLISH_JSON: rc = pm_json(&pm, out); break;
 	case PUBLISH_HTML:
 		/* md4c needs the Markdown whole; the HTML still streams. */
 		f = open_memstream(&md, &len);
@@ -114,8 +110,8 @@ int publish_render(struct store *st, const struct config *cfg, int64_t id,
 		if (f)
 			fclose(f);
 		if (!rc) {
-			char *title = xasprintf("INC-%lld %s", (long long)id,
-						inc.title);
+			char *title =
+			    xasprintf("INC-%lld %s", (long long)id, inc.title);
 
 			rc = pm_html(md, len, title, out);
 			free(title);

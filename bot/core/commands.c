@@ -96,7 +96,11 @@ static void entry(struct ctx *c, enum entry_kind kind, int64_t at,
 	memset(e, 0, sizeof(*e));
 	e->kind = kind;
 	e->at = at;
-	e->key = true;
+	/* The postmortem's timeline: lifecycle, state, notes, hypotheses,
+	 * playbook steps. Roles, fields, lessons and follow-ups have their
+	 * own sections. */
+	e->key = kind != ENTRY_ROLE && kind != ENTRY_FIELD &&
+		 kind != ENTRY_LESSON && kind != ENTRY_ACTION;
 	va_start(ap, fmt);
 	e->text = vformat(fmt, ap);
 	va_end(ap);
@@ -481,11 +485,8 @@ static int cmd_mark(struct ctx *c)
 	c->inc->dirty = true;
 	if (m == MARK_RESOLVED) {
 		c->inc->resolved_explicit = true;
-		if (c->inc->status != STATUS_RESOLVED) {
-			c->inc->status = STATUS_RESOLVED;
-			entry(c, ENTRY_STATUS, c->env->now,
-			      "status → resolved");
-		}
+		if (c->inc->status != STATUS_RESOLVED)
+			set_status(c, STATUS_RESOLVED);
 	}
 	entry(c, ENTRY_MARK, at, "%s", mark_name(m));
 	announce(c, "INC-%lld %s at %s", (long long)c->inc->id, mark_name(m),
@@ -501,10 +502,8 @@ static int cmd_close(struct ctx *c)
 	if (inc->marks[MARK_CLOSED])
 		return refuse(c, "INC-%lld is already closed (`reopen` first)",
 			      (long long)inc->id);
-	if (inc->status != STATUS_RESOLVED) {
-		inc->status = STATUS_RESOLVED;
-		entry(c, ENTRY_STATUS, c->env->now, "status → resolved");
-	}
+	if (inc->status != STATUS_RESOLVED)
+		set_status(c, STATUS_RESOLVED); /* also resolves, if unset */
 	resolve_at(c, c->env->now);
 	inc->marks[MARK_CLOSED] = c->env->now;
 	inc->revision++;

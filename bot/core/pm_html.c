@@ -46,7 +46,7 @@ int pm_html(const char *md, size_t len, const char *title, FILE *out)
 	      out);
 	rc = md_html(md, (MD_SIZE)len, put, out,
 		     MD_FLAG_TABLES | MD_FLAG_TASKLISTS | MD_FLAG_NOHTML |
-			     MD_FLAG_STRIKETHROUGH,
+			 MD_FLAG_STRIKETHROUGH,
 		     0);
 	fputs("</body>\n</html>\n", out);
 	if (rc)

@@ -59,7 +59,7 @@ static void juser(FILE *out, const char *key, const struct user *u)
 	fputc('}', out);
 }
 
-static const char *const hyp_states[] = { "open", "confirmed", "ruled_out" };
+static const char *const hyp_states[] = {"open", "confirmed", "ruled_out"};
 
 int pm_incident_json(const struct incident *inc, FILE *out)
 {
@@ -114,8 +114,9 @@ int pm_incident_json(const struct incident *inc, FILE *out)
 	for (i = 0; i < inc->nlessons; i++) {
 		const struct lesson *l = &inc->lessons[i];
 
-		fprintf(out, "%s{\"n\":%d,\"kind\":\"%s\",\"text\":",
-			i ? "," : "", l->n, lesson_name(l->kind));
+		fprintf(out,
+			"%s{\"n\":%d,\"kind\":\"%s\",\"text\":", i ? "," : "",
+			l->n, lesson_name(l->kind));
 		jstr(out, l->text);
 		juser(out, "by", &l->by);
 		fprintf(out, ",\"at\":%lld}", (long long)l->at);
@@ -124,9 +125,9 @@ int pm_incident_json(const struct incident *inc, FILE *out)
 	for (i = 0; i < inc->nactions; i++) {
 		const struct action *a = &inc->actions[i];
 
-		fprintf(out, "%s{\"n\":%d,\"kind\":\"%s\",\"text\":",
-			i ? "," : "", a->n,
-			a->kind == ACTION_FIX ? "fix" : "action");
+		fprintf(out,
+			"%s{\"n\":%d,\"kind\":\"%s\",\"text\":", i ? "," : "",
+			a->n, a->kind == ACTION_FIX ? "fix" : "action");
 		jstr(out, a->text);
 		juser(out, "owner", &a->owner);
 		juser(out, "by", &a->by);
@@ -170,7 +171,8 @@ int pm_incident_parse(const char *json, struct incident *inc)
 	int i;
 
 	memset(inc, 0, sizeof(*inc));
-	if (!cJSON_IsObject(o) || !cJSON_IsString(cJSON_GetObjectItem(o, "title"))) {
+	if (!cJSON_IsObject(o) ||
+	    !cJSON_IsString(cJSON_GetObjectItem(o, "title"))) {
 		cJSON_Delete(o);
 		return SCRIBE_EINVAL;
 	}
@@ -179,7 +181,7 @@ int pm_incident_parse(const char *json, struct incident *inc)
 	inc->slug = sdup(o, "slug");
 	inc->severity = (int)num(o, "severity");
 	i = status_parse(cJSON_GetStringValue(cJSON_GetObjectItem(o, "status"))
-				 ?: "");
+			     ?: "");
 	inc->status = i < 0 ? STATUS_INVESTIGATING : (enum status)i;
 	inc->platform = sdup(o, "platform");
 	inc->channel = sdup(o, "channel");
@@ -189,7 +191,7 @@ int pm_incident_parse(const char *json, struct incident *inc)
 	for (i = 0; i < MARK_COUNT; i++)
 		inc->marks[i] = num(v, mark_name(i));
 	inc->resolved_explicit =
-		cJSON_IsTrue(cJSON_GetObjectItem(o, "resolved_explicit"));
+	    cJSON_IsTrue(cJSON_GetObjectItem(o, "resolved_explicit"));
 	v = cJSON_GetObjectItem(o, "fields");
 	for (i = 0; i < FIELD_COUNT; i++)
 		inc->fields[i] = sdup(v, field_name(i));
@@ -208,8 +210,8 @@ int pm_incident_parse(const char *json, struct incident *inc)
 	cJSON_ArrayForEach(it, cJSON_GetObjectItem(o, "hypotheses"))
 	{
 		struct hypothesis *h;
-		const char *st = cJSON_GetStringValue(
-			cJSON_GetObjectItem(it, "state"));
+		const char *st =
+		    cJSON_GetStringValue(cJSON_GetObjectItem(it, "state"));
 
 		ALLOC_GROW(inc->hyps, inc->nhyps + 1, inc->hyps_cap);
 		h = &inc->hyps[inc->nhyps++];
@@ -229,8 +231,8 @@ int pm_incident_parse(const char *json, struct incident *inc)
 	{
 		struct lesson *l;
 		int k = lesson_parse(
-			cJSON_GetStringValue(cJSON_GetObjectItem(it, "kind"))
-				?: "");
+		    cJSON_GetStringValue(cJSON_GetObjectItem(it, "kind"))
+			?: "");
 
 		ALLOC_GROW(inc->lessons, inc->nlessons + 1, inc->lessons_cap);
 		l = &inc->lessons[inc->nlessons++];
@@ -244,8 +246,8 @@ int pm_incident_parse(const char *json, struct incident *inc)
 	cJSON_ArrayForEach(it, cJSON_GetObjectItem(o, "actions"))
 	{
 		struct action *a;
-		const char *k = cJSON_GetStringValue(
-			cJSON_GetObjectItem(it, "kind"));
+		const char *k =
+		    cJSON_GetStringValue(cJSON_GetObjectItem(it, "kind"));
 
 		ALLOC_GROW(inc->actions, inc->nactions + 1, inc->actions_cap);
 		a = &inc->actions[inc->nactions++];
@@ -277,10 +279,10 @@ struct jrender {
 };
 
 static const char *const kind_label[] = {
-	[PM_KEY] = "timeline",
-	[PM_PLAYBOOK] = "playbook_steps",
-	[PM_PARTICIPANTS] = "participants",
-	[PM_TRANSCRIPT] = "transcript",
+    [PM_KEY] = "timeline",
+    [PM_PLAYBOOK] = "playbook_steps",
+    [PM_PARTICIPANTS] = "participants",
+    [PM_TRANSCRIPT] = "transcript",
 };
 
 static int json_row(void *ud, const struct pm_row *row)
@@ -335,7 +337,7 @@ static void jspan(FILE *out, const char *key, const struct pm_span *s)
 
 int pm_json(const struct postmortem *pm, FILE *out)
 {
-	struct jrender j = { .out = out };
+	struct jrender j = {.out = out};
 	struct pm_metrics m;
 	enum pm_pass pass;
 	int rc;

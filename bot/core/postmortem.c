@@ -19,7 +19,7 @@
 
 static struct pm_span span(int64_t from, int64_t to)
 {
-	struct pm_span s = { PM_SPAN_MISSING, 0 };
+	struct pm_span s = {PM_SPAN_MISSING, 0};
 
 	if (!from || !to)
 		return s;
@@ -31,7 +31,7 @@ static struct pm_span span(int64_t from, int64_t to)
 int64_t pm_hyp_stood(const struct incident *inc, const struct hypothesis *h,
 		     int64_t at)
 {
-	int64_t end = h->decided ? h->decided
+	int64_t end = h->decided                  ? h->decided
 		      : inc->marks[MARK_RESOLVED] ? inc->marks[MARK_RESOLVED]
 						  : at;
 
@@ -62,8 +62,8 @@ void pm_metrics(const struct incident *inc, int64_t at, struct pm_metrics *m)
 char *pm_file_name(const struct incident *inc, int rev, const char *ext)
 {
 	if (rev <= 1)
-		return xasprintf("INC-%lld-%s.%s", (long long)inc->id, inc->slug,
-				 ext);
+		return xasprintf("INC-%lld-%s.%s", (long long)inc->id,
+				 inc->slug, ext);
 	return xasprintf("INC-%lld-%s.r%d.%s", (long long)inc->id, inc->slug,
 			 rev, ext);
 }
@@ -102,8 +102,9 @@ struct render {
 	const struct postmortem *pm;
 	FILE *out;
 	struct buf tmp;
-	int32_t day; /* the last date line written */
-	int n;	     /* rows seen in the current pass */
+	int32_t day;           /* the last date line written */
+	char abbr[WHEN_BUFSZ]; /* the zone abbreviation of the last row */
+	int n;                 /* rows seen in the current pass */
 };
 
 /* Writes s escaped for one line. */
@@ -127,12 +128,18 @@ static void md_text(struct render *r, const char *s, int indent)
 		nl = strchr(line, '\n');
 		one = xstrndup(line, nl ? (size_t)(nl - line) : strlen(line));
 		if (!first) {
+			size_t digits = strspn(one, "0123456789");
+
 			fprintf(r->out, "  \n%*s", indent, "");
-			if (strchr("-+=", one[0]) ||
-			    (isdigit((unsigned char)one[0]) &&
-			     strspn(one, "0123456789") < strlen(one) &&
-			     strchr(".)", one[strspn(one, "0123456789")])))
+			if (strchr("-+=", one[0]) && one[0]) {
 				fputc('\\', r->out);
+			} else if (digits && strchr(".)", one[digits]) &&
+				   one[digits]) {
+				/* "1." would start a list: escape its dot. */
+				fprintf(r->out, "%.*s\\", (int)digits, one);
+				memmove(one, one + digits,
+					strlen(one + digits) + 1);
+			}
 		}
 		md(r, one);
 		free(one);
@@ -156,6 +163,23 @@ static const char *stamp(int64_t ms, char *out)
 static const char *hm(int64_t ms, char *out)
 {
 	when_hm(ms, out);
+	return out;
+}
+
+/* A row's time, "14:05", with the zone abbreviation when it changed since
+ * the previous row ("02:30 CET" after a DST change), so that a repeated
+ * wall-clock hour is never ambiguous. */
+static const char *row_time(struct render *r, int64_t ms, char *out)
+{
+	char t[WHEN_BUFSZ], z[WHEN_BUFSZ];
+
+	when_hm(ms, t);
+	when_zone_abbr(ms, z);
+	if (r->abbr[0] && strcmp(z, r->abbr))
+		snprintf(out, 2 * WHEN_BUFSZ, "%s %s", t, z);
+	else
+		snprintf(out, 2 * WHEN_BUFSZ, "%s", t);
+	memcpy(r->abbr, z, sizeof(r->abbr));
 	return out;
 }
 
@@ -196,15 +220,9 @@ static void field_line(struct render *r, const char *label, enum field f)
 static const char *duration(const struct pm_span *s, char *out)
 {
 	switch (s->state) {
-	case PM_SPAN_OK:
-		when_duration(s->ms, out);
-		break;
-	case PM_SPAN_MISSING:
-		snprintf(out, WHEN_BUFSZ, "not recorded");
-		break;
-	case PM_SPAN_ORDER:
-		snprintf(out, WHEN_BUFSZ, "out of order");
-		break;
+	case PM_SPAN_OK: when_duration(s->ms, out); break;
+	case PM_SPAN_MISSING: snprintf(out, WHEN_BUFSZ, "not recorded"); break;
+	case PM_SPAN_ORDER: snprintf(out, WHEN_BUFSZ, "out of order"); break;
 	}
 	return out;
 }
@@ -226,8 +244,9 @@ static void title(struct render *r, const struct pm_metrics *m)
 		fprintf(r->out, "**Draft** of %s · the incident is still %s",
 			stamp(r->pm->at, t),
 			inc->marks[MARK_CLOSED] ? "closed" : "open");
-	fprintf(r->out, " · times in %s · written by Scribe from the "
-			"incident channel\n\n",
+	fprintf(r->out,
+		" · times in %s · written by Scribe from the "
+		"incident channel\n\n",
 		when_zone_name());
 }
 
@@ -312,16 +331,18 @@ static void metrics(struct render *r, const struct pm_metrics *m)
 	metric_row(r, "Detected", m->detected,
 		   mk[MARK_DETECTED] ? "`mark detected`" : "default: declared");
 	metric_row(r, "Acknowledged", mk[MARK_ACKNOWLEDGED],
-		   mk[MARK_ACKNOWLEDGED] ? "`mark acknowledged`"
-					 : "use `mark acknowledged [at <time>]`");
+		   mk[MARK_ACKNOWLEDGED]
+		       ? "`mark acknowledged`"
+		       : "use `mark acknowledged [at <time>]`");
 	metric_row(r, "Mitigated", mk[MARK_MITIGATED],
 		   mk[MARK_MITIGATED] ? "`mark mitigated`"
 				      : "use `mark mitigated [at <time>]`");
 	metric_row(r, "Resolved", mk[MARK_RESOLVED],
 		   inc->resolved_explicit ? "`mark resolved`"
-		   : mk[MARK_RESOLVED]	  ? "`resolve`, `status resolved` or "
-					    "`close`"
-					  : "not yet");
+		   : !mk[MARK_RESOLVED]   ? "not yet"
+		   : mk[MARK_RESOLVED] == mk[MARK_CLOSED]
+		       ? "the close time: nothing marked it resolved"
+		       : "`resolve` or `status resolved`");
 	fputs("\n| metric | duration | measured from |\n|---|---|---|\n",
 	      r->out);
 	span_row(r, "Time to detect", &m->to_detect, "started to detected");
@@ -336,11 +357,11 @@ static void metrics(struct render *r, const struct pm_metrics *m)
 static int key_row(void *ud, const struct pm_row *row)
 {
 	struct render *r = ud;
-	char t[WHEN_BUFSZ];
+	char t[2 * WHEN_BUFSZ];
 
 	day_line(r, row->at);
 	r->n++;
-	fprintf(r->out, "- %s — ", hm(row->at, t));
+	fprintf(r->out, "- %s — ", row_time(r, row->at, t));
 	switch (row->kind) {
 	case ENTRY_MESSAGE:
 	case ENTRY_FILE:
@@ -377,6 +398,7 @@ static int timeline(struct render *r)
 	fprintf(r->out, "## Timeline\n\nTimes in %s.\n\n", when_zone_name());
 	r->day = 0;
 	r->n = 0;
+	r->abbr[0] = '\0';
 	rc = r->pm->src.each(r->pm->src.ud, PM_KEY, key_row, r);
 	if (!rc && !r->n)
 		fputs("_Nothing was recorded on the timeline._\n", r->out);
@@ -405,8 +427,8 @@ static void investigation(struct render *r, const struct pm_metrics *m)
 		md(r, h->by.name);
 		fprintf(r->out, " at %s; ", stamp(h->raised, t));
 		if (h->state == HYP_OPEN) {
-			fprintf(r->out, "never confirmed or ruled out (stood %s)",
-				d);
+			fprintf(r->out,
+				"never confirmed or ruled out (stood %s)", d);
 		} else {
 			fprintf(r->out, "**%s** at %s by ",
 				h->state == HYP_CONFIRMED ? "confirmed"
@@ -468,8 +490,7 @@ static void root_cause(struct render *r)
 static void lessons(struct render *r)
 {
 	static const char *const heads[LESSON_COUNT] = {
-		"What went well", "What went wrong", "Where we got lucky"
-	};
+	    "What went well", "What went wrong", "Where we got lucky"};
 	const struct incident *inc = r->pm->inc;
 	size_t i;
 	int k, n;
@@ -580,10 +601,11 @@ static int responders(struct render *r)
 	}
 	fputc('\n', r->out);
 	r->n = 0;
-	rc = r->pm->src.each(r->pm->src.ud, PM_PARTICIPANTS, participant_row,
-			     r);
+	rc =
+	    r->pm->src.each(r->pm->src.ud, PM_PARTICIPANTS, participant_row, r);
 	if (!rc)
-		fputs(r->n ? " messages\n\n" : "_Nobody spoke in the channel._\n\n",
+		fputs(r->n ? " messages\n\n"
+			   : "_Nobody spoke in the channel._\n\n",
 		      r->out);
 	return rc;
 }
@@ -600,26 +622,28 @@ static void conclusion(struct render *r, const struct pm_metrics *m)
 		fputs("\n\n", r->out);
 		return;
 	}
-	fprintf(r->out, "_Written by Scribe: no `conclusion` was recorded._ "
-			"INC-%lld (sev%d) ",
+	fprintf(r->out,
+		"_Written by Scribe: no `conclusion` was recorded._ "
+		"INC-%lld (sev%d) ",
 		(long long)inc->id, inc->severity);
 	if (m->duration.state == PM_SPAN_OK)
 		fprintf(r->out, "lasted %s.", duration(&m->duration, d));
 	else
 		fputs("has no measurable duration.", r->out);
 	if (f[FIELD_SUMMARY] && *f[FIELD_SUMMARY]) {
-		fputc(' ', r->out);
+		fputs(" Summary: ", r->out);
 		md(r, f[FIELD_SUMMARY]);
+		fputc('.', r->out);
 	}
 	fputs(" Root cause: ", r->out);
 	md(r, f[FIELD_ROOTCAUSE] && *f[FIELD_ROOTCAUSE] ? f[FIELD_ROOTCAUSE]
 							: "not recorded");
 	fputs(". Resolution: ", r->out);
-	md(r, f[FIELD_RESOLUTION] && *f[FIELD_RESOLUTION]
-		      ? f[FIELD_RESOLUTION]
-		      : "not recorded");
-	fprintf(r->out, ". %d corrective measure%s and %d action item%s "
-			"follow up on it.\n\n",
+	md(r, f[FIELD_RESOLUTION] && *f[FIELD_RESOLUTION] ? f[FIELD_RESOLUTION]
+							  : "not recorded");
+	fprintf(r->out,
+		". %d corrective measure%s and %d action item%s "
+		"follow up on it.\n\n",
 		count_actions(inc, ACTION_FIX),
 		count_actions(inc, ACTION_FIX) == 1 ? "" : "s",
 		count_actions(inc, ACTION_TASK),
@@ -629,13 +653,14 @@ static void conclusion(struct render *r, const struct pm_metrics *m)
 static int transcript_row(void *ud, const struct pm_row *row)
 {
 	struct render *r = ud;
-	char t[WHEN_BUFSZ], u[WHEN_BUFSZ];
+	char t[2 * WHEN_BUFSZ], u[WHEN_BUFSZ];
 	int indent = row->reply ? 4 : 2;
 
 	if (!row->reply)
 		day_line(r, row->at);
 	r->n++;
-	fprintf(r->out, "%s- %s **", row->reply ? "  " : "", hm(row->at, t));
+	fprintf(r->out, "%s- %s **", row->reply ? "  " : "",
+		row_time(r, row->at, t));
 	md(r, row->who);
 	fputs("**: ", r->out);
 	if (row->deleted) {
@@ -676,12 +701,14 @@ static int transcript(struct render *r)
 {
 	int rc;
 
-	fprintf(r->out, "## Appendix: transcript\n\nEvery message in the "
-			"channel, times in %s; thread replies are indented "
-			"under their first message.\n\n",
+	fprintf(r->out,
+		"## Appendix: transcript\n\nEvery message in the "
+		"channel, times in %s; thread replies are indented "
+		"under their first message.\n\n",
 		when_zone_name());
 	r->day = 0;
 	r->n = 0;
+	r->abbr[0] = '\0';
 	rc = r->pm->src.each(r->pm->src.ud, PM_TRANSCRIPT, transcript_row, r);
 	if (!rc && !r->n)
 		fputs("_The channel was silent._\n", r->out);
@@ -690,7 +717,7 @@ static int transcript(struct render *r)
 
 int pm_markdown(const struct postmortem *pm, FILE *out)
 {
-	struct render r = { .pm = pm, .out = out };
+	struct render r = {.pm = pm, .out = out};
 	struct pm_metrics m;
 	int rc;
 

@@ -24,8 +24,8 @@ struct pm_row {
 	int64_t at;
 	const char *who;
 	const char *text;
-	bool reply;	 /* a thread reply, listed under its root */
-	int edits;	 /* times the message was edited */
+	bool reply;      /* a thread reply, listed under its root */
+	int edits;       /* times the message was edited */
 	int64_t deleted; /* when it was deleted, or 0 */
 	const char *deleted_by;
 	bool truncated;
@@ -35,10 +35,10 @@ struct pm_row {
 
 /* The sections that read rows, in the order the rows must come. */
 enum pm_pass {
-	PM_KEY,		 /* key entries (typed and pinned), by time */
-	PM_PLAYBOOK,	 /* playbook entries, by time */
+	PM_KEY,          /* key entries (typed and pinned), by time */
+	PM_PLAYBOOK,     /* playbook entries, by time */
 	PM_PARTICIPANTS, /* one row per author with count, most first */
-	PM_TRANSCRIPT,	 /* messages, files, commands; replies under roots */
+	PM_TRANSCRIPT,   /* messages, files, commands; replies under roots */
 };
 
 typedef int pm_row_cb(void *cbud, const struct pm_row *row);
@@ -53,8 +53,8 @@ struct pm_source {
 struct postmortem {
 	const struct config *cfg;
 	const struct incident *inc; /* a snapshot taken at close */
-	int revision;		    /* 0: a draft */
-	int64_t at;		    /* the document's date: its close time */
+	int revision;               /* 0: a draft */
+	int64_t at;                 /* the document's date: its close time */
 	struct pm_source src;
 };
 
@@ -67,9 +67,9 @@ struct pm_span {
 
 struct pm_metrics {
 	int64_t started, detected; /* with the Semantics defaults */
-	int64_t end;		   /* resolved, or the document's date */
+	int64_t end;               /* resolved, or the document's date */
 	struct pm_span duration, to_detect, to_acknowledge, to_mitigate,
-		to_resolve;
+	    to_resolve;
 	int64_t misleading_ms; /* time on ruled-out hypotheses */
 	int ruled_out;
 };

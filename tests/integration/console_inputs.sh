@@ -28,7 +28,7 @@ expect_grep "roles listed" pipe.out '^    • commander: bob$'
 expect_grep "outside the channel an incident is needed" pipe.out "^\[#ops\] scribe → bob: ✗ this is not an incident channel"
 expect_grep "INC-n works from anywhere" pipe.out '^\[#ops\] scribe: 📝 noted on INC-1'
 expect_grep "close from elsewhere announces in both" pipe.out '^\[#inc-1-search-is-down\] scribe: 📕 INC-1 closed'
-expect "no prompt on a pipe" "$(grep -c '> ' pipe.out || true)" "0"
+expect "no prompt on a pipe" "$(grep -cE '^#[^ ]+ [^ ]+> ' pipe.out || true)" "0"
 DB=pipe.db expect "talk is on the timeline" "$(DB=pipe.db q "select author_name from timeline where text = 'the index nodes are OOMing'")" "alice"
 expect "nothing left queued" "$(DB=pipe.db q "select count(*) from outbox where sent_ms is null")" "0"
 
