@@ -149,34 +149,34 @@ static const char *const sql[Q_COUNT] = {
 		    "+ 1, last_error = ? WHERE id = ?",
     [Q_OUT_PENDING] = "SELECT count(*) FROM outbox WHERE platform = ? AND "
 		      "sent_ms IS NULL",
-	[Q_PM_ADD] = "INSERT INTO postmortems VALUES (?, ?, ?, ?, ?)",
-	[Q_PM_GET] = "SELECT revision, closed_ms, through_entry, snapshot FROM "
-		     "postmortems WHERE incident_id = ?1 AND (revision = ?2 "
-		     "OR ?2 = 0) ORDER BY revision DESC LIMIT 1",
-	[Q_TL_LAST] = "SELECT coalesce(max(id), 0) FROM timeline",
-	/* The postmortem's passes: see enum pm_pass. */
-	[Q_PM_KEY] = "SELECT kind, at_ms, author_name, text, deleted_ms FROM "
-		     "timeline WHERE incident_id = ? AND id <= ? AND key = 1 "
-		     "AND kind NOT IN ('command', 'playbook') ORDER BY at_ms, "
-		     "id",
-	[Q_PM_PLAYBOOK] = "SELECT kind, at_ms, author_name, text FROM "
-			  "timeline WHERE incident_id = ? AND id <= ? AND "
-			  "kind = 'playbook' ORDER BY at_ms, id",
-	[Q_PM_PEOPLE] = "SELECT author_name, count(*) AS n FROM timeline "
-			"WHERE incident_id = ? AND id <= ? AND kind IN "
-			"('message', 'file', 'command') GROUP BY author_id "
-			"ORDER BY n DESC, author_name",
-	[Q_PM_TRANSCRIPT] =
-		"SELECT t.kind, t.at_ms, t.author_name, t.text, t.edits, "
-		"t.deleted_ms, t.deleted_by, t.truncated, f.name, f.type, "
-		"f.url, r.id IS NOT NULL FROM timeline t LEFT JOIN files f ON "
-		"f.entry_id = t.id LEFT JOIN timeline r ON t.thread IS NOT "
-		"NULL AND r.platform = t.platform AND r.room = t.room AND "
-		"r.source_id = t.thread AND r.id != t.id AND r.incident_id = "
-		"t.incident_id WHERE t.incident_id = ?1 AND t.id <= ?2 AND "
-		"t.kind IN ('message', 'file', 'command') ORDER BY "
-		"coalesce(r.at_ms, t.at_ms), coalesce(r.id, t.id), r.id IS "
-		"NOT NULL, t.at_ms, t.id",
+    [Q_PM_ADD] = "INSERT INTO postmortems VALUES (?, ?, ?, ?, ?)",
+    [Q_PM_GET] = "SELECT revision, closed_ms, through_entry, snapshot FROM "
+		 "postmortems WHERE incident_id = ?1 AND (revision = ?2 "
+		 "OR ?2 = 0) ORDER BY revision DESC LIMIT 1",
+    [Q_TL_LAST] = "SELECT coalesce(max(id), 0) FROM timeline",
+    /* The postmortem's passes: see enum pm_pass. */
+    [Q_PM_KEY] = "SELECT kind, at_ms, author_name, text, deleted_ms FROM "
+		 "timeline WHERE incident_id = ? AND id <= ? AND key = 1 "
+		 "AND kind NOT IN ('command', 'playbook') ORDER BY at_ms, "
+		 "id",
+    [Q_PM_PLAYBOOK] = "SELECT kind, at_ms, author_name, text FROM "
+		      "timeline WHERE incident_id = ? AND id <= ? AND "
+		      "kind = 'playbook' ORDER BY at_ms, id",
+    [Q_PM_PEOPLE] = "SELECT author_name, count(*) AS n FROM timeline "
+		    "WHERE incident_id = ? AND id <= ? AND kind IN "
+		    "('message', 'file', 'command') GROUP BY author_id "
+		    "ORDER BY n DESC, author_name",
+    [Q_PM_TRANSCRIPT] =
+	"SELECT t.kind, t.at_ms, t.author_name, t.text, t.edits, "
+	"t.deleted_ms, t.deleted_by, t.truncated, f.name, f.type, "
+	"f.url, r.id IS NOT NULL FROM timeline t LEFT JOIN files f ON "
+	"f.entry_id = t.id LEFT JOIN timeline r ON t.thread IS NOT "
+	"NULL AND r.platform = t.platform AND r.room = t.room AND "
+	"r.source_id = t.thread AND r.id != t.id AND r.incident_id = "
+	"t.incident_id WHERE t.incident_id = ?1 AND t.id <= ?2 AND "
+	"t.kind IN ('message', 'file', 'command') ORDER BY "
+	"coalesce(r.at_ms, t.at_ms), coalesce(r.id, t.id), r.id IS "
+	"NOT NULL, t.at_ms, t.id",
     [Q_CUR_GET] = "SELECT value FROM cursors WHERE transport = ?",
     [Q_CUR_SET] = "INSERT OR REPLACE INTO cursors VALUES (?, ?, ?)",
 };
@@ -354,6 +354,40 @@ static int load_db_id(struct store *st)
 	return rc;
 }
 
+/* Another application's SQLite database (tables, but no Scribe schema
+ * version) is refused before anything is written to it. The first read
+ * also tells a file that is no database at all. */
+static int refuse_foreign(struct store *st, const char *path, char *err,
+			  size_t errlen)
+{
+	sqlite3_stmt *s;
+	int rc, tables = 0, version = 0;
+
+	rc = sqlite3_prepare_v2(st->db,
+				"SELECT count(*), (SELECT user_version FROM "
+				"pragma_user_version) FROM sqlite_master",
+				-1, &s, NULL);
+	if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+		tables = sqlite3_column_int(s, 0);
+		version = sqlite3_column_int(s, 1);
+	} else {
+		rc = SQLITE_ERROR;
+	}
+	if (rc != SQLITE_OK)
+		snprintf(err, errlen, "%s: %s", path, store_errmsg(st));
+	sqlite3_finalize(s);
+	if (rc != SQLITE_OK)
+		return SCRIBE_ESTORE;
+	if (tables && !version) {
+		snprintf(err, errlen,
+			 "%s: not a Scribe database (it holds another "
+			 "application's tables)",
+			 path);
+		return SCRIBE_ESTORE;
+	}
+	return 0;
+}
+
 int store_open_raw(struct store **out, const char *path, char *err,
 		   size_t errlen)
 {
@@ -368,6 +402,11 @@ int store_open_raw(struct store **out, const char *path, char *err,
 	if (rc == SQLITE_OK) {
 		sqlite3_extended_result_codes(st->db, 1);
 		sqlite3_busy_timeout(st->db, 5000);
+		rc = refuse_foreign(st, path, err, errlen);
+		if (rc) {
+			store_close(st);
+			return rc;
+		}
 		/* WAL and FULL: an acknowledged event survives a power cut.
 		 * The first read also tells a foreign file from a database. */
 		rc = sqlite3_exec(st->db,
@@ -483,8 +522,14 @@ int store_backup(struct store *st, const char *dest, char *err, size_t errlen)
 {
 	sqlite3 *to;
 	sqlite3_backup *b;
-	int rc;
+	int rc, waits = 0;
 
+	/* Our own write transaction would lock the source for good. */
+	if (store_in_transaction(st)) {
+		snprintf(err, errlen, "%s: cannot back up inside a transaction",
+			 dest);
+		return SCRIBE_ESTORE;
+	}
 	if (sqlite3_open(dest, &to) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", dest, sqlite3_errmsg(to));
 		sqlite3_close(to);
@@ -496,11 +541,29 @@ int store_backup(struct store *st, const char *dest, char *err, size_t errlen)
 		sqlite3_close(to);
 		return SCRIBE_EIO;
 	}
+	/* Another connection's lock is waited out, for 5 s at most. */
 	do {
 		rc = sqlite3_backup_step(b, 256);
+		if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && waits++ < 500)
+			sqlite3_sleep(10);
+		else if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			break;
 	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
 	sqlite3_backup_finish(b);
 	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "%s: %s", dest,
+			 rc == SQLITE_BUSY || rc == SQLITE_LOCKED
+			     ? sqlite3_errstr(rc)
+			     : sqlite3_errmsg(to));
+		sqlite3_close(to);
+		return SCRIBE_EIO;
+	}
+	/* A copy is another database: give it its own id, so that a restored
+	 * backup never reuses the Matrix transaction ids of the original. */
+	if (sqlite3_exec(to,
+			 "UPDATE meta SET value = lower(hex(randomblob(8))) "
+			 "WHERE key = 'db_id'",
+			 NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", dest, sqlite3_errmsg(to));
 		sqlite3_close(to);
 		return SCRIBE_EIO;
@@ -821,6 +884,8 @@ int store_incident_save(struct store *st, struct incident *inc, bool insert)
 		sqlite3_bind_int(s, 25, inc->revision);
 		if ((rc = run(st, s, "incident")))
 			return rc;
+		if (!insert && !sqlite3_changes(st->db))
+			return SCRIBE_ENOTFOUND;
 		inc->dirty = false;
 	}
 	return save_children(st, inc);
@@ -1136,10 +1201,10 @@ static const char *col_str(sqlite3_stmt *s, int i)
 static int pm_each(void *ud, enum pm_pass pass, pm_row_cb *cb, void *cbud)
 {
 	static const enum stmt_id queries[] = {
-		[PM_KEY] = Q_PM_KEY,
-		[PM_PLAYBOOK] = Q_PM_PLAYBOOK,
-		[PM_PARTICIPANTS] = Q_PM_PEOPLE,
-		[PM_TRANSCRIPT] = Q_PM_TRANSCRIPT,
+	    [PM_KEY] = Q_PM_KEY,
+	    [PM_PLAYBOOK] = Q_PM_PLAYBOOK,
+	    [PM_PARTICIPANTS] = Q_PM_PEOPLE,
+	    [PM_TRANSCRIPT] = Q_PM_TRANSCRIPT,
 	};
 	struct store_pm_rows *rows = ud;
 	struct store *st = rows->st;

@@ -64,7 +64,8 @@ int store_incident_by_room(struct store *st, const char *platform,
  * caller releases it with incident_release(). */
 int store_incident_load(struct store *st, int64_t id, struct incident *inc);
 /* Inserts (insert) or updates the incident's row when dirty, and writes its
- * dirty roles, hypotheses, lessons and actions. Clears the dirty flags. */
+ * dirty roles, hypotheses, lessons and actions. Clears the dirty flags.
+ * Updating an incident that does not exist is SCRIBE_ENOTFOUND. */
 int store_incident_save(struct store *st, struct incident *inc, bool insert);
 int store_incident_set_room(struct store *st, int64_t id, const char *room);
 /* The incidents not closed, oldest first, without their children. */

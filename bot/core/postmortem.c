@@ -104,14 +104,41 @@ struct render {
 	struct buf tmp;
 	int32_t day;           /* the last date line written */
 	char abbr[WHEN_BUFSZ]; /* the zone abbreviation of the last row */
+	int64_t minute;	       /* the minute the fields below describe */
+	char minute_hm[WHEN_BUFSZ], minute_abbr[WHEN_BUFSZ];
+	int32_t minute_day;
 	int n;                 /* rows seen in the current pass */
 };
 
 /* Writes s escaped for one line. */
+/* Bytes that need no escaping and cannot start a crowd ping; NUL is not
+ * one of them, so a scan stops at the end of the string. */
+static bool plain[256];
+
+static void plain_init(void)
+{
+	int c;
+
+	if (plain['a'])
+		return;
+	for (c = 1; c < 256; c++)
+		plain[c] = !md_special((char)c) && c != '\n' && c != '\r' &&
+			   c != '\t' && c != '@' && c != '<';
+}
+
 static void md(struct render *r, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	/* Most text needs nothing: write it as it is. */
+	while (plain[*p])
+		p++;
+	if (!*p) {
+		fputs(s ? s : "", r->out);
+		return;
+	}
 	buf_reset(&r->tmp);
-	pm_md_escape(&r->tmp, s ? s : "");
+	pm_md_escape(&r->tmp, s);
 	fputs(r->tmp.s, r->out);
 }
 
@@ -166,15 +193,29 @@ static const char *hm(int64_t ms, char *out)
 	return out;
 }
 
+/* Rows come in bursts within a minute: convert a row's time to the zone
+ * once per minute (zone offsets are whole minutes). */
+static void tick(struct render *r, int64_t ms)
+{
+	int64_t minute = ms / 60000 - (ms % 60000 < 0);
+
+	if (minute == r->minute)
+		return;
+	r->minute = minute;
+	when_hm(ms, r->minute_hm);
+	when_zone_abbr(ms, r->minute_abbr);
+	r->minute_day = when_day(ms);
+}
+
 /* A row's time, "14:05", with the zone abbreviation when it changed since
  * the previous row ("02:30 CET" after a DST change), so that a repeated
  * wall-clock hour is never ambiguous. */
 static const char *row_time(struct render *r, int64_t ms, char *out)
 {
 	char t[WHEN_BUFSZ], z[WHEN_BUFSZ];
-
-	when_hm(ms, t);
-	when_zone_abbr(ms, z);
+	tick(r, ms);
+	memcpy(t, r->minute_hm, sizeof(t));
+	memcpy(z, r->minute_abbr, sizeof(z));
 	if (r->abbr[0] && strcmp(z, r->abbr))
 		snprintf(out, 2 * WHEN_BUFSZ, "%s %s", t, z);
 	else
@@ -187,7 +228,10 @@ static const char *row_time(struct render *r, int64_t ms, char *out)
 static void day_line(struct render *r, int64_t at)
 {
 	char d[WHEN_BUFSZ];
-	int32_t day = when_day(at);
+	int32_t day;
+
+	tick(r, at);
+	day = r->minute_day;
 
 	if (day == r->day)
 		return;
@@ -717,11 +761,12 @@ static int transcript(struct render *r)
 
 int pm_markdown(const struct postmortem *pm, FILE *out)
 {
-	struct render r = {.pm = pm, .out = out};
+	struct render r = {.pm = pm, .out = out, .minute = INT64_MIN};
 	struct pm_metrics m;
 	int rc;
 
 	buf_init(&r.tmp, BUF_UNBOUNDED);
+	plain_init();
 	pm_metrics(pm->inc, pm->at, &m);
 	title(&r, &m);
 	summary(&r, &m);

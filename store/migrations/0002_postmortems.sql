@@ -10,3 +10,8 @@ CREATE TABLE postmortems (
 	snapshot TEXT NOT NULL,
 	PRIMARY KEY (incident_id, revision)
 ) WITHOUT ROWID;
+
+-- The postmortem's timeline reads only the key entries: this keeps it from
+-- scanning the whole timeline of a long incident (and costs the ingest of
+-- ordinary messages nothing).
+CREATE INDEX timeline_key ON timeline(incident_id, at_ms) WHERE key = 1;

@@ -5,6 +5,9 @@
 # replay ingest: a 100,000-message transcript replayed into a fresh
 # database with group commit (the default), and again with one fsynced
 # transaction per message (--batch 1) as the baseline, side by side.
+#
+# postmortem render: `scribe postmortem` of a closed incident with 100,000
+# timeline entries and of a typical one with 300, process start included.
 set -euo pipefail
 build=${1:-build/release}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -49,3 +52,29 @@ runs=${BENCH_RUNS_FSYNC:-3}
 bench "one transaction per message" --batch 1
 f=$(cat "$work/last")
 awk -v g="$g" -v f="$f" 'BEGIN { printf "group commit is %.1fx the per-message baseline\n", f / g }'
+
+# ---- postmortem render ----------------------------------------------------
+# In process (bench_render: the store opened once, the renderer timed), and
+# as a whole `scribe postmortem` command (process start included).
+render() {
+	local entries=$1 label=$2 r
+	awk -v n="$entries" -v closing=1 -f "$here/../fakes/transcript.awk" > "$work/pm.jsonl"
+	rm -rf "$work"/pm.db* "$work/postmortems"
+	(cd "$work" && "$scribe" replay pm.jsonl --db pm.db --quiet 2>/dev/null)
+	read -r med best rss < <("$(dirname "$scribe")/tests/bench/bench_render" "$work/pm.db" 1 "${BENCH_RUNS:-5}")
+	: > "$work/secs"
+	for ((r = 0; r < ${BENCH_RUNS:-5}; r++)); do
+		t0=$EPOCHREALTIME
+		"$scribe" postmortem INC-1 --db "$work/pm.db" > "$work/pm.md"
+		t1=$EPOCHREALTIME
+		awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a) * 1000 }' >> "$work/secs"
+	done
+	awk -v l="$label" -v m="$med" -v r="$rss" -v c="$(median < "$work/secs")" \
+		-v b="$(wc -c < "$work/pm.md")" 'BEGIN {
+		printf "%-30s render %8.2f ms  peak RSS %5.1f MiB  | command %7.1f ms  (%.2f MiB document)\n",
+			l, m, r, c, b / 1048576 }'
+}
+echo
+echo "postmortem render, median of ${BENCH_RUNS:-5} runs"
+render 100000 "100,000 timeline entries"
+render 300 "300 timeline entries"

@@ -4,7 +4,8 @@
 #   awk -v n=100000 -f tests/fakes/transcript.awk > big.jsonl
 #
 # Every message has its own "id" (m1, m2, ...) unless ids=0, in which case
-# the replay's content identity is used. Times start at 2026-11-24T00:00Z.
+# the replay's content identity is used; closing=1 ends with "!inc close".
+# Times start at 2026-11-24T00:00Z.
 function ts(ms,    s) {
 	s = int(ms / 1000)
 	return sprintf("2026-11-24T%02d:%02d:%02d.%03dZ", int(s / 3600),
@@ -18,4 +19,6 @@ BEGIN {
 		id = ids ? sprintf(",\"id\":\"m%d\"", i) : ""
 		printf "{\"ts\":\"%s\",\"user\":\"user%d\"%s,\"text\":\"message %d: p99 latency on the orders database is still climbing\"}\n", ts(i * 100), i % 17, id, i
 	}
+	if (closing)
+		printf "{\"ts\":\"%s\",\"user\":\"alice\",\"text\":\"!inc close\"}\n", ts((n + 1) * 100)
 }

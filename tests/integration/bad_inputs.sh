@@ -18,6 +18,14 @@ status=0; "$SCRIBE" db check --db corrupt.db > /dev/null 2> corrupt.err || statu
 expect "a corrupt database fails the check" "$status" "1"
 expect_grep "and says why" corrupt.err '^scribe: corrupt.db: '
 
+# Another application's SQLite database: refused, not taken over.
+sqlite3 other.db "CREATE TABLE recipes (name TEXT); INSERT INTO recipes VALUES ('soup')"
+cp other.db other.orig
+status=0; "$SCRIBE" console --db other.db < /dev/null 2> other.err || status=$?
+expect "another application's database is refused" "$status" "1"
+expect_grep "saying whose it is" other.err "other.db: not a Scribe database"
+expect "and left as it was" "$(cmp other.db other.orig && echo same)" "same"
+
 # A database from a newer scribe.
 cp good.db newer.db
 sqlite3 newer.db "PRAGMA user_version = 999"
@@ -73,6 +81,9 @@ expect_grep "migrate reports the version" migrate.out 'good.db: schema version [
 "$SCRIBE" db backup copy.db --db good.db > backup.out
 DB=copy.db
 expect "the backup has the incident" "$(q "select title from incidents")" "Good data"
+copy_id=$(q "select value from meta where key = 'db_id'")
+good_id=$(DB=good.db q "select value from meta where key = 'db_id'")
+expect "the backup is a database of its own" "$([ -n "$copy_id" ] && [ "$copy_id" != "$good_id" ] && echo new-id)" "new-id"
 status=0; "$SCRIBE" db frobnicate --db good.db 2> db.err || status=$?
 expect "an unknown db verb is a usage error" "$status" "2"
 done_checks
