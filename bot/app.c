@@ -15,6 +15,7 @@
 #include "app.h"
 #include "core/core.h"
 #include "core/text.h"
+#include "core/playbook.h"
 #include "publish.h"
 
 #define PIN_EMOJI    "\xf0\x9f\x93\x8c" /* 📌 */
@@ -252,6 +253,7 @@ static int run_command(struct app *a, const struct chat_event *ev,
 	    .platform = ev->platform,
 	    .room = ev->room,
 	    .speaker = ev->author,
+	    .playbooks = a->playbooks,
 	};
 	struct effects fx = {0};
 	struct incident inc = {0}, *open = NULL;
@@ -304,6 +306,37 @@ out:
 	store_rows_free(rows, nrows);
 	store_incidents_free(open, nopen);
 	core_req_release(&req);
+	return rc;
+}
+
+/* A message in an incident channel that matches a playbook's keywords:
+ * the core suggests the playbooks not suggested yet. The keyword scan is
+ * cheap; the incident is loaded only when it finds something. */
+static int message_suggest(struct app *a, const struct chat_event *ev,
+			   int64_t incident, const char *text)
+{
+	struct core_env env = {
+	    .cfg = a->cfg,
+	    .now = ev->ts,
+	    .platform = ev->platform,
+	    .room = ev->room,
+	    .speaker = ev->author,
+	    .playbooks = a->playbooks,
+	};
+	struct effects fx = {0};
+	struct incident inc;
+	int rc;
+
+	if (!a->playbooks || !pb_library_any(a->playbooks, text))
+		return 0;
+	rc = store_incident_load(a->st, incident, &inc);
+	if (rc)
+		return rc;
+	env.inc = &inc;
+	if (core_message(&env, text, &fx))
+		rc = record_effects(a, ev, &fx, 0, NULL);
+	effects_release(&fx);
+	incident_release(&inc);
 	return rc;
 }
 
@@ -471,6 +504,8 @@ static int handle(struct app *a, const struct chat_event *ev,
 		rc = run_command(a, ev, line, incident, entry_id, res);
 	else if (!incident && res)
 		res->ignored = true;
+	else if (incident)
+		rc = message_suggest(a, ev, incident, text);
 out:
 	free(text);
 	return rc;

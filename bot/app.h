@@ -30,6 +30,7 @@ struct app {
 	uv_loop_t *loop; /* NULL: the caller flushes (replay) */
 	uv_check_t flusher;
 	bool flusher_on;
+	const struct pb_library *playbooks; /* borrowed; may be NULL */
 	struct chat *transports[APP_MAX_TRANSPORTS];
 	size_t ntransports;
 	struct app_ack *acks; /* waiting for the batch's commit */

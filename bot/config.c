@@ -15,6 +15,7 @@
  */
 #include "util/base.h"
 #include "config.h"
+#include "util/nearest.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -88,6 +89,7 @@ void config_defaults(struct config *c)
 	c->timezone = xstrdup("UTC");
 	c->store_path = xstrdup("scribe.db");
 	c->postmortem_dir = xstrdup("postmortems");
+	c->playbooks_dir = xstrdup("playbooks");
 	c->channel_prefix = xstrdup("inc");
 	c->message_max = 40000;
 	c->log_level = xstrdup("info");
@@ -135,6 +137,7 @@ void config_release(struct config *c)
 	free(c->timezone);
 	free(c->store_path);
 	free(c->postmortem_dir);
+	free(c->playbooks_dir);
 	free(c->channel_prefix);
 	free(c->log_level);
 	free_list(c->roles, c->nroles);
@@ -310,58 +313,18 @@ struct field {
 
 #define AT(obj, off, type) (*(type *)((char *)(obj) + (off)))
 
-/* Optimal string alignment distance, for "did you mean". */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t d[65][33];
-
-	if (la >= ARRAY_SIZE(d) || lb >= ARRAY_SIZE(d[0]))
-		return SIZE_MAX;
-	for (i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (i = 1; i <= la; i++) {
-		for (j = 1; j <= lb; j++) {
-			size_t cost = a[i - 1] != b[j - 1];
-			size_t v = d[i - 1][j] + 1;
-
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
-			if (d[i - 1][j - 1] + cost < v)
-				v = d[i - 1][j - 1] + cost;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;
-			d[i][j] = v;
-		}
-	}
-	return d[la][lb];
-}
-
 static int unknown_key(struct loader *l, int line, const char *key,
 		       const char *name, const struct field *fields, size_t n)
 {
-	const char *best = NULL;
-	size_t bestd = SIZE_MAX, i, d, limit;
+	const char *names[32], *best;
+	size_t i;
 
-	for (i = 0; i < n; i++) {
-		d = edit_distance(name, fields[i].name);
-		if (d < bestd) {
-			bestd = d;
-			best = fields[i].name;
-		}
-	}
-	if (best) {
-		limit = strlen(best) / 3;
-		if (limit < 1)
-			limit = 1;
-		if (bestd <= limit)
-			return fail(l, line, key,
-				    "unknown key '%s' (did you mean '%s'?)",
-				    name, best);
-	}
+	for (i = 0; i < n && i < ARRAY_SIZE(names); i++)
+		names[i] = fields[i].name;
+	best = nearest_name(name, names, i);
+	if (best)
+		return fail(l, line, key, "unknown key '%s' (did you mean '%s'?)",
+			    name, best);
 	return fail(l, line, key, "unknown key '%s'", name);
 }
 
@@ -982,6 +945,7 @@ static const struct field top_fields[] = {
     {"timezone", f_timezone, CONFIG(timezone), 0},
     {"store", f_store, 0, 0},
     {"postmortem_dir", f_text, CONFIG(postmortem_dir), 0},
+    {"playbooks_dir", f_text, CONFIG(playbooks_dir), 0},
     {"channel_prefix", f_channel_prefix, CONFIG(channel_prefix), 0},
     {"message_max", f_message_max, CONFIG(message_max), 0},
     {"log_level", f_log_level, CONFIG(log_level), 0},
@@ -1188,6 +1152,7 @@ static int load_file(struct config *c, const char *path, char *err,
 		return rc;
 	resolve(&c->store_path, c->dir);
 	resolve(&c->postmortem_dir, c->dir);
+	resolve(&c->playbooks_dir, c->dir);
 	return 0;
 }
 

@@ -56,6 +56,7 @@ struct config {
 	char *timezone;       /* IANA name, "UTC" by default */
 	char *store_path;     /* "scribe.db", resolved against dir */
 	char *postmortem_dir; /* "postmortems", resolved against dir */
+	char *playbooks_dir;  /* "playbooks", resolved against dir */
 	char *channel_prefix; /* "inc" */
 	size_t message_max;   /* bytes kept of one message: 40000 */
 	char *log_level;      /* "info" */

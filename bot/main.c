@@ -6,6 +6,7 @@
  *   scribe replay FILE [--tz ZONE] [--quiet]
  *   scribe postmortem INC-<n> [--format md|html|json] [--revision N]
  *   scribe db migrate|check|backup DEST
+ *   scribe playbook lint FILE... | snippets FILE --flavor F --out DIR
  *   scribe version
  *
  * Every subcommand takes -c/--config FILE and --db PATH (the store,
@@ -22,6 +23,7 @@
 #include "chat/console.h"
 #include "chat/replay.h"
 #include "net/loop.h"
+#include "playbooks.h"
 #include "publish.h"
 #include "store/store.h"
 
@@ -32,10 +34,12 @@ struct opts {
 	const char *db;
 	const char *tz;
 	const char *format;
+	const char *flavor;
+	const char *out;
 	long revision;
 	long batch;
 	bool quiet;
-	const char *args[4]; /* positional arguments after the subcommand */
+	const char *args[64]; /* positional arguments after the subcommand */
 	int nargs;
 };
 
@@ -71,6 +75,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				o->db = argv[++i];
 			else
 				o->tz = argv[++i];
+		} else if (!strcmp(a, "--flavor") && i + 1 < argc) {
+			o->flavor = argv[++i];
+		} else if (!strcmp(a, "--out") && i + 1 < argc) {
+			o->out = argv[++i];
 		} else if (!strcmp(a, "--format") && i + 1 < argc) {
 			o->format = argv[++i];
 		} else if (!strcmp(a, "--revision") && i + 1 < argc) {
@@ -144,10 +152,33 @@ static int open_store(const struct config *cfg, struct store **st)
 }
 
 struct session {
+	const struct config *cfg;
 	struct loop loop;
 	struct console con;
 	struct app app;
+	struct pb_library playbooks;
 };
+
+/* Loads the playbook folder into lib; invalid files are reported and
+ * skipped. */
+static void load_playbooks(const struct config *cfg, struct pb_library *lib)
+{
+	struct buf errors;
+	char *line, *nl;
+
+	buf_init(&errors, BUF_UNBOUNDED);
+	playbooks_load_dir(cfg->playbooks_dir, lib, &errors);
+	for (line = errors.s; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		log_warn("playbook skipped: %s", line);
+	}
+	buf_release(&errors);
+	log_info("%zu playbook%s loaded from %s", lib->n,
+		 lib->n == 1 ? "" : "s", cfg->playbooks_dir);
+}
 
 static void session_stop(void *ud)
 {
@@ -156,17 +187,33 @@ static void session_stop(void *ud)
 	console_stop(&s->con);
 }
 
+/* SIGHUP: the playbook folder again. Nothing holds the old library
+ * between events, so it is swapped and freed at once. */
+static void session_reload(void *ud)
+{
+	struct session *s = ud;
+	struct pb_library fresh;
+
+	load_playbooks(s->cfg, &fresh);
+	pb_library_release(&s->playbooks);
+	s->playbooks = fresh;
+	s->app.playbooks = &s->playbooks;
+}
+
 /* The console on the loop until end of input or a signal. */
 static int run_console(const struct config *cfg, struct store *st)
 {
 	struct session s;
 	int rc;
 
-	if (loop_init(&s.loop, session_stop, &s)) {
+	s.cfg = cfg;
+	if (loop_init(&s.loop, session_stop, session_reload, &s)) {
 		fprintf(stderr, "scribe: cannot start the event loop\n");
 		return 1;
 	}
 	app_init(&s.app, cfg, st, &s.loop.uv);
+	load_playbooks(cfg, &s.playbooks);
+	s.app.playbooks = &s.playbooks;
 	console_init(&s.con, &s.app, &s.loop.uv, stdout);
 	app_add_transport(&s.app, &s.con.chat);
 	rc = console_start(&s.con);
@@ -177,6 +224,7 @@ static int run_console(const struct config *cfg, struct store *st)
 	loop_run(&s.loop);
 	app_release(&s.app);
 	console_release(&s.con);
+	pb_library_release(&s.playbooks);
 	if (loop_release(&s.loop)) {
 		log_error("the event loop did not close cleanly");
 		return 1;
@@ -214,6 +262,7 @@ static int cmd_run(const struct opts *o, bool console_only)
 static int cmd_replay(const struct opts *o)
 {
 	struct replay_stats stats;
+	struct pb_library playbooks;
 	struct console con;
 	struct config cfg;
 	struct store *st;
@@ -232,6 +281,8 @@ static int cmd_replay(const struct opts *o)
 		return 1;
 	}
 	app_init(&app, &cfg, st, NULL);
+	load_playbooks(&cfg, &playbooks);
+	app.playbooks = &playbooks;
 	console_init(&con, &app, NULL, stdout);
 	con.quiet = o->quiet;
 	if (o->batch)
@@ -240,6 +291,7 @@ static int cmd_replay(const struct opts *o)
 	rc = replay_file(&app, &con, o->args[0], o->tz, &stats);
 	app_release(&app);
 	console_release(&con);
+	pb_library_release(&playbooks);
 	fprintf(stderr,
 		"replay: %llu lines, %llu recorded, %llu already recorded, "
 		"%llu outside incidents, %llu skipped\n",
@@ -291,6 +343,22 @@ static int cmd_postmortem(const struct opts *o)
 	store_close(st);
 	config_release(&cfg);
 	return rc ? 1 : 0;
+}
+
+static int cmd_playbook(const struct opts *o)
+{
+	const char *verb = o->nargs ? o->args[0] : "";
+
+	if (!strcmp(verb, "lint") && o->nargs > 1)
+		return playbooks_lint(o->nargs - 1, (char **)o->args + 1,
+				      stdout);
+	if (!strcmp(verb, "snippets") && o->nargs == 2 && o->flavor && o->out)
+		return playbooks_snippets(o->args[1], o->flavor, o->out,
+					  stdout);
+	fprintf(stderr, "usage: scribe playbook lint FILE...\n"
+			"       scribe playbook snippets FILE --flavor "
+			"postgresql|mysql|mariadb|shell --out DIR\n");
+	return 2;
 }
 
 static int cmd_db(const struct opts *o)
@@ -368,6 +436,8 @@ int main(int argc, char **argv)
 		return cmd_db(&o);
 	if (!strcmp(cmd, "postmortem"))
 		return cmd_postmortem(&o);
+	if (!strcmp(cmd, "playbook"))
+		return cmd_playbook(&o);
 	if (*cmd)
 		fprintf(stderr, "scribe: unknown command '%s'\n", cmd);
 	return usage(stderr);

@@ -34,6 +34,10 @@ enum stmt_id {
 	Q_LESSON_SAVE,
 	Q_ACTIONS_LOAD,
 	Q_ACTION_SAVE,
+	Q_RUNS_LOAD,
+	Q_RUN_STEPS_LOAD,
+	Q_RUN_SAVE,
+	Q_RUN_STEP_SAVE,
 	Q_TL_ADD,
 	Q_TL_SET_INC,
 	Q_MSG_FIND,
@@ -71,17 +75,17 @@ static const char *const sql[Q_COUNT] = {
 	"room, origin_room, declared_by_id, declared_by_name, "
 	"declared_ms, started_ms, detected_ms, acknowledged_ms, "
 	"mitigated_ms, resolved_ms, closed_ms, resolved_explicit, "
-	"summary, impact, rootcause, resolution, conclusion, revision "
-	"FROM incidents WHERE id = ?",
+	"summary, impact, rootcause, resolution, conclusion, revision, "
+	"current_run, suggested FROM incidents WHERE id = ?",
     [Q_INC_INSERT] =
 	"INSERT INTO incidents (id, title, slug, severity, status, "
 	"platform, channel, room, origin_room, declared_by_id, "
 	"declared_by_name, declared_ms, started_ms, detected_ms, "
 	"acknowledged_ms, mitigated_ms, resolved_ms, closed_ms, "
 	"resolved_explicit, summary, impact, rootcause, resolution, "
-	"conclusion, revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-	"?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
-	"?21, ?22, ?23, ?24, ?25)",
+	"conclusion, revision, current_run, suggested) VALUES (?1, ?2, "
+	"?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+	"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
     [Q_INC_UPDATE] =
 	"UPDATE incidents SET title = ?2, slug = ?3, severity = ?4, "
 	"status = ?5, platform = ?6, channel = ?7, room = ?8, "
@@ -90,7 +94,8 @@ static const char *const sql[Q_COUNT] = {
 	"acknowledged_ms = ?15, mitigated_ms = ?16, resolved_ms = ?17, "
 	"closed_ms = ?18, resolved_explicit = ?19, summary = ?20, "
 	"impact = ?21, rootcause = ?22, resolution = ?23, conclusion = "
-	"?24, revision = ?25 WHERE id = ?1",
+	"?24, revision = ?25, current_run = ?26, suggested = ?27 WHERE "
+	"id = ?1",
     [Q_INC_SET_ROOM] = "UPDATE incidents SET room = ? WHERE id = ?",
     [Q_INC_OPEN] = "SELECT id, title, severity, status, channel, room, "
 		   "platform FROM incidents WHERE closed_ms IS NULL "
@@ -113,6 +118,16 @@ static const char *const sql[Q_COUNT] = {
 		       "ORDER BY n",
     [Q_ACTION_SAVE] = "INSERT OR REPLACE INTO actions VALUES (?, ?, ?, ?, "
 		      "?, ?, ?, ?, ?, ?, ?, ?)",
+	[Q_RUNS_LOAD] = "SELECT run, playbook, title, by_id, by_name, "
+			"started_ms, finished_ms FROM playbook_runs WHERE "
+			"incident_id = ? ORDER BY run",
+	[Q_RUN_STEPS_LOAD] = "SELECT n, step_id, title, state, by_id, by_name, "
+			     "at_ms, note FROM playbook_steps WHERE "
+			     "incident_id = ? AND run = ? ORDER BY n",
+	[Q_RUN_SAVE] = "INSERT OR REPLACE INTO playbook_runs VALUES (?, ?, ?, "
+		       "?, ?, ?, ?, ?)",
+	[Q_RUN_STEP_SAVE] = "INSERT OR REPLACE INTO playbook_steps VALUES (?, "
+			    "?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [Q_TL_ADD] = "INSERT INTO timeline (incident_id, kind, at_ms, "
 		 "platform, room, source_id, author_id, author_name, "
 		 "text, thread, ref_id, key, truncated) VALUES (?, ?, ?, "
@@ -157,8 +172,7 @@ static const char *const sql[Q_COUNT] = {
     /* The postmortem's passes: see enum pm_pass. */
     [Q_PM_KEY] = "SELECT kind, at_ms, author_name, text, deleted_ms FROM "
 		 "timeline WHERE incident_id = ? AND id <= ? AND key = 1 "
-		 "AND kind NOT IN ('command', 'playbook') ORDER BY at_ms, "
-		 "id",
+		 "AND kind != 'command' ORDER BY at_ms, id",
     [Q_PM_PLAYBOOK] = "SELECT kind, at_ms, author_name, text FROM "
 		      "timeline WHERE incident_id = ? AND id <= ? AND "
 		      "kind = 'playbook' ORDER BY at_ms, id",
@@ -639,6 +653,110 @@ int store_incident_by_room(struct store *st, const char *platform,
 	return scalar(st, s, id);
 }
 
+static const char *const step_states[] = { "pending", "done", "skipped" };
+
+static int load_runs(struct store *st, struct incident *inc)
+{
+	sqlite3_stmt *s;
+	size_t i;
+	int rc;
+
+	if (!(s = stmt(st, Q_RUNS_LOAD)))
+		return SCRIBE_ESTORE;
+	sqlite3_bind_int64(s, 1, inc->id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct pb_run *r;
+
+		ALLOC_GROW(inc->runs, inc->nruns + 1, inc->runs_cap);
+		r = &inc->runs[inc->nruns++];
+		memset(r, 0, sizeof(*r));
+		r->n = sqlite3_column_int(s, 0);
+		r->playbook = col_dup(s, 1);
+		r->title = col_dup(s, 2);
+		col_user(s, 3, &r->by);
+		r->started = sqlite3_column_int64(s, 5);
+		r->finished = sqlite3_column_int64(s, 6);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return fail(st, "playbook runs");
+	for (i = 0; i < inc->nruns; i++) {
+		struct pb_run *r = &inc->runs[i];
+
+		if (!(s = stmt(st, Q_RUN_STEPS_LOAD)))
+			return SCRIBE_ESTORE;
+		sqlite3_bind_int64(s, 1, inc->id);
+		sqlite3_bind_int(s, 2, r->n);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			struct run_step *rs;
+			const char *state = (const char *)sqlite3_column_text(s, 3);
+
+			r->steps = xrealloc(r->steps,
+					    (r->nsteps + 1) * sizeof(*r->steps));
+			rs = &r->steps[r->nsteps++];
+			memset(rs, 0, sizeof(*rs));
+			rs->step_id = col_dup(s, 1);
+			rs->title = col_dup(s, 2);
+			rs->state = !strcmp(state, "done")	  ? STEP_DONE
+				    : !strcmp(state, "skipped") ? STEP_SKIPPED
+								: STEP_PENDING;
+			col_user(s, 4, &rs->by);
+			rs->at = sqlite3_column_int64(s, 6);
+			rs->note = col_dup(s, 7);
+		}
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return fail(st, "playbook steps");
+	}
+	return 0;
+}
+
+static int save_runs(struct store *st, struct incident *inc)
+{
+	sqlite3_stmt *s;
+	size_t i, k;
+	int rc;
+
+	for (i = 0; i < inc->nruns; i++) {
+		struct pb_run *r = &inc->runs[i];
+
+		if (!r->dirty)
+			continue;
+		if (!(s = stmt(st, Q_RUN_SAVE)))
+			return SCRIBE_ESTORE;
+		sqlite3_bind_int64(s, 1, inc->id);
+		sqlite3_bind_int(s, 2, r->n);
+		bind_text(s, 3, r->playbook);
+		bind_text(s, 4, r->title);
+		bind_text(s, 5, r->by.id);
+		bind_text(s, 6, r->by.name);
+		sqlite3_bind_int64(s, 7, r->started);
+		bind_ms(s, 8, r->finished);
+		if ((rc = run(st, s, "playbook run")))
+			return rc;
+		for (k = 0; k < r->nsteps; k++) {
+			const struct run_step *rs = &r->steps[k];
+
+			if (!(s = stmt(st, Q_RUN_STEP_SAVE)))
+				return SCRIBE_ESTORE;
+			sqlite3_bind_int64(s, 1, inc->id);
+			sqlite3_bind_int(s, 2, r->n);
+			sqlite3_bind_int(s, 3, (int)k + 1);
+			bind_text(s, 4, rs->step_id);
+			bind_text(s, 5, rs->title);
+			bind_text(s, 6, step_states[rs->state]);
+			bind_text(s, 7, rs->by.id);
+			bind_text(s, 8, rs->by.name);
+			bind_ms(s, 9, rs->at);
+			bind_text(s, 10, rs->note);
+			if ((rc = run(st, s, "playbook step")))
+				return rc;
+		}
+		r->dirty = false;
+	}
+	return 0;
+}
+
 static int load_children(struct store *st, struct incident *inc)
 {
 	sqlite3_stmt *s;
@@ -725,7 +843,7 @@ static int load_children(struct store *st, struct incident *inc)
 	}
 	if (rc != SQLITE_DONE)
 		return fail(st, "actions");
-	return 0;
+	return load_runs(st, inc);
 }
 
 int store_incident_load(struct store *st, int64_t id, struct incident *inc)
@@ -760,6 +878,8 @@ int store_incident_load(struct store *st, int64_t id, struct incident *inc)
 	for (i = 0; i < FIELD_COUNT; i++)
 		inc->fields[i] = col_dup(s, 19 + i);
 	inc->revision = sqlite3_column_int(s, 24);
+	inc->current_run = sqlite3_column_int(s, 25);
+	inc->suggested = col_dup(s, 26);
 	sqlite3_reset(s);
 	rc = load_children(st, inc);
 	if (rc)
@@ -853,7 +973,7 @@ static int save_children(struct store *st, struct incident *inc)
 			return rc;
 		a->dirty = false;
 	}
-	return 0;
+	return save_runs(st, inc);
 }
 
 int store_incident_save(struct store *st, struct incident *inc, bool insert)
@@ -882,6 +1002,8 @@ int store_incident_save(struct store *st, struct incident *inc, bool insert)
 		for (i = 0; i < FIELD_COUNT; i++)
 			bind_text(s, 20 + i, inc->fields[i]);
 		sqlite3_bind_int(s, 25, inc->revision);
+		sqlite3_bind_int(s, 26, inc->current_run);
+		bind_text(s, 27, inc->suggested ? inc->suggested : "");
 		if ((rc = run(st, s, "incident")))
 			return rc;
 		if (!insert && !sqlite3_changes(st->db))

@@ -15,32 +15,11 @@
 #include "core/core.h"
 #include "core/text.h"
 #include "core/when.h"
+#include "core/cmdctx.h"
 
 #define TIMELINE_DEFAULT 10
 #define TIMELINE_MAX     200
 #define TITLE_MAX        200
-
-struct ctx {
-	const struct core_req *req;
-	const struct core_env *env;
-	struct effects *fx;
-	struct incident *inc;
-	struct words w; /* the arguments */
-};
-
-enum cmd_flag {
-	CMD_OPEN = 1 << 0, /* refused once the incident is closed */
-};
-
-struct core_cmd {
-	const char *name;
-	int (*run)(struct ctx *c);
-	int min_args; /* words after the command (and INC-n) */
-	unsigned need;
-	unsigned flags;
-	const char *usage;
-	const char *help;
-};
 
 static const struct core_cmd commands[];
 
@@ -68,7 +47,7 @@ void effects_release(struct effects *fx)
 	memset(fx, 0, sizeof(*fx));
 }
 
-static char *vformat(const char *fmt, va_list ap)
+char *ctx_vformat(const char *fmt, va_list ap)
 {
 	va_list aq;
 	char *s;
@@ -83,9 +62,9 @@ static char *vformat(const char *fmt, va_list ap)
 }
 
 /* Records a typed, key timeline entry at time at. */
-static void entry(struct ctx *c, enum entry_kind kind, int64_t at,
+void ctx_entry(struct ctx *c, enum entry_kind kind, int64_t at,
 		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void entry(struct ctx *c, enum entry_kind kind, int64_t at,
+void ctx_entry(struct ctx *c, enum entry_kind kind, int64_t at,
 		  const char *fmt, ...)
 {
 	struct fx_entry *e;
@@ -102,7 +81,7 @@ static void entry(struct ctx *c, enum entry_kind kind, int64_t at,
 	e->key = kind != ENTRY_ROLE && kind != ENTRY_FIELD &&
 		 kind != ENTRY_LESSON && kind != ENTRY_ACTION;
 	va_start(ap, fmt);
-	e->text = vformat(fmt, ap);
+	e->text = ctx_vformat(fmt, ap);
 	va_end(ap);
 	user_copy(&e->who, &c->env->speaker);
 }
@@ -114,7 +93,7 @@ static void vpost(struct ctx *c, const char *room, const char *to_user,
 {
 	struct fx_post *p;
 	struct buf b;
-	char *raw = vformat(fmt, ap);
+	char *raw = ctx_vformat(fmt, ap);
 
 	buf_init(&b, BUF_UNBOUNDED);
 	text_defuse(&b, raw);
@@ -127,9 +106,9 @@ static void vpost(struct ctx *c, const char *room, const char *to_user,
 }
 
 /* Replies where the command was typed. */
-static void reply(struct ctx *c, const char *fmt, ...)
+void ctx_reply(struct ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static void reply(struct ctx *c, const char *fmt, ...)
+void ctx_reply(struct ctx *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -139,9 +118,9 @@ static void reply(struct ctx *c, const char *fmt, ...)
 }
 
 /* Says something in the incident's channel only. */
-static void post_incident(struct ctx *c, const char *fmt, ...)
+void ctx_post_incident(struct ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static void post_incident(struct ctx *c, const char *fmt, ...)
+void ctx_post_incident(struct ctx *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -152,9 +131,9 @@ static void post_incident(struct ctx *c, const char *fmt, ...)
 
 /* Says something in the incident's channel, and also where the command
  * was typed when that is another room. */
-static void announce(struct ctx *c, const char *fmt, ...)
+void ctx_announce(struct ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static void announce(struct ctx *c, const char *fmt, ...)
+void ctx_announce(struct ctx *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -170,9 +149,9 @@ static void announce(struct ctx *c, const char *fmt, ...)
 }
 
 /* A reply only the speaker sees (Slack: ephemeral). */
-static void reply_private(struct ctx *c, const char *fmt, ...)
+void ctx_reply_private(struct ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static void reply_private(struct ctx *c, const char *fmt, ...)
+void ctx_reply_private(struct ctx *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -182,20 +161,20 @@ static void reply_private(struct ctx *c, const char *fmt, ...)
 }
 
 /* A refusal with the usage line, seen only by the speaker. */
-static int refuse(struct ctx *c, const char *fmt, ...)
+int ctx_refuse(struct ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static int refuse(struct ctx *c, const char *fmt, ...)
+int ctx_refuse(struct ctx *c, const char *fmt, ...)
 {
 	va_list ap;
 	char *why;
 
 	va_start(ap, fmt);
-	why = vformat(fmt, ap);
+	why = ctx_vformat(fmt, ap);
 	va_end(ap);
 	if (c->req->cmd)
-		reply_private(c, "✗ %s\nusage: %s", why, c->req->cmd->usage);
+		ctx_reply_private(c, "✗ %s\nusage: %s", why, c->req->cmd->usage);
 	else
-		reply_private(c, "✗ %s", why);
+		ctx_reply_private(c, "✗ %s", why);
 	free(why);
 	return SCRIBE_EINVAL;
 }
@@ -203,13 +182,13 @@ static int refuse(struct ctx *c, const char *fmt, ...)
 /* ---- argument helpers -------------------------------------------------- */
 
 /* The rest of the line from argument i, or "" past the end. */
-static const char *rest(struct ctx *c, size_t i)
+const char *ctx_rest(struct ctx *c, size_t i)
 {
 	return i < c->w.n ? c->w.rest[i] : "";
 }
 
 /* "14:05 UTC": a time as the channel reads it. fmt_hm returns buf. */
-static const char *fmt_hm(int64_t ms, char buf[2 * WHEN_BUFSZ])
+const char *ctx_fmt_hm(int64_t ms, char buf[2 * WHEN_BUFSZ])
 {
 	char t[WHEN_BUFSZ], z[WHEN_BUFSZ];
 
@@ -235,7 +214,7 @@ static int parse_at(struct ctx *c, size_t i, int64_t *at, size_t *used)
 	if (i >= c->w.n || strcasecmp(c->w.w[i], "at"))
 		return 0;
 	if (i + 1 >= c->w.n)
-		return refuse(c, "'at' needs a time");
+		return ctx_refuse(c, "'at' needs a time");
 	t = c->w.w[i + 1];
 	if (strlen(t) == 10 && t[4] == '-' && i + 2 < c->w.n &&
 	    strlen(c->w.w[i + 2]) <= 8) {
@@ -244,15 +223,15 @@ static int parse_at(struct ctx *c, size_t i, int64_t *at, size_t *used)
 		n = 2;
 	}
 	if (when_parse(t, c->env->now, at, err, sizeof(err)))
-		return refuse(c, "%s", err);
+		return ctx_refuse(c, "%s", err);
 	*used = 1 + n;
 	return 0;
 }
 
-static int parse_user(struct ctx *c, const char *word, struct user *u)
+int ctx_parse_user(struct ctx *c, const char *word, struct user *u)
 {
 	if (text_user(word, &c->env->speaker, u))
-		return refuse(c, "'%s' is not a user: use @name or @me", word);
+		return ctx_refuse(c, "'%s' is not a user: use @name or @me", word);
 	return 0;
 }
 
@@ -263,9 +242,9 @@ static struct hypothesis *parse_hyp(struct ctx *c, const char *word)
 	struct hypothesis *h = n > 0 ? incident_hyp(c->inc, n) : NULL;
 
 	if (n < 0)
-		refuse(c, "'%s' is not a hypothesis: use H<n>", word);
+		ctx_refuse(c, "'%s' is not a hypothesis: use H<n>", word);
 	else if (!h)
-		refuse(c, "there is no H%d in INC-%lld", n,
+		ctx_refuse(c, "there is no H%d in INC-%lld", n,
 		       (long long)c->inc->id);
 	return h;
 }
@@ -294,7 +273,7 @@ static void assign_role(struct ctx *c, const char *role, const struct user *u)
 	user_copy(&r->who, u);
 	r->at = c->env->now;
 	r->dirty = true;
-	entry(c, ENTRY_ROLE, c->env->now, "%s: %s", role, u->name);
+	ctx_entry(c, ENTRY_ROLE, c->env->now, "%s: %s", role, u->name);
 }
 
 /* "sev<N>" (or a bare digit) with N configured: N; else -1. */
@@ -318,7 +297,7 @@ static int refuse_sev(struct ctx *c, const char *word)
 	for (i = 0; i < cfg->nseverities; i++)
 		buf_addf(&b, "%ssev%d", i ? ", " : "",
 			 cfg->severities[i].level);
-	rc = refuse(c, "unknown severity '%s': use one of %s", word, b.s);
+	rc = ctx_refuse(c, "unknown severity '%s': use one of %s", word, b.s);
 	buf_release(&b);
 	return rc;
 }
@@ -356,7 +335,7 @@ static int cmd_declare(struct ctx *c)
 		nwords--;
 	}
 	if (!nwords)
-		return refuse(c, "an incident needs a title");
+		return ctx_refuse(c, "an incident needs a title");
 	len = nwords < c->w.n ? (size_t)(c->w.rest[nwords] - c->w.rest[0])
 			      : strlen(c->w.rest[0]);
 	while (len &&
@@ -381,22 +360,23 @@ static int cmd_declare(struct ctx *c)
 	c->fx->created = true;
 	c->fx->create_room = true;
 
-	entry(c, ENTRY_DECLARED, c->env->now, "declared INC-%lld: %s (sev%d)",
+	ctx_entry(c, ENTRY_DECLARED, c->env->now, "declared INC-%lld: %s (sev%d)",
 	      (long long)inc->id, inc->title, sev);
 	assign_role(c, "commander", &c->env->speaker);
-	reply(c, "🚨 INC-%lld declared: %s (sev%d) → #%s", (long long)inc->id,
+	ctx_reply(c, "🚨 INC-%lld declared: %s (sev%d) → #%s", (long long)inc->id,
 	      inc->title, sev, inc->channel);
 	{
 		char *topic = core_topic(inc);
 
-		post_incident(c,
+		ctx_post_incident(c,
 			      "%s\nDeclared by %s at %s. Commander: %s.\n"
 			      "Talk here: every message is on the timeline. "
 			      "`help` lists the commands.",
 			      topic, c->env->speaker.name,
-			      fmt_hm(c->env->now, when), c->env->speaker.name);
+			      ctx_fmt_hm(c->env->now, when), c->env->speaker.name);
 		free(topic);
 	}
+	runs_suggest(c, inc->title, sev);
 	return 0;
 }
 
@@ -408,13 +388,13 @@ static int cmd_sev(struct ctx *c)
 	if (sev < 0)
 		return refuse_sev(c, c->w.w[0]);
 	if (sev == old)
-		return refuse(c, "INC-%lld is already sev%d",
+		return ctx_refuse(c, "INC-%lld is already sev%d",
 			      (long long)c->inc->id, sev);
 	c->inc->severity = sev;
 	c->inc->dirty = true;
-	entry(c, ENTRY_SEVERITY, c->env->now, "severity sev%d → sev%d", old,
+	ctx_entry(c, ENTRY_SEVERITY, c->env->now, "severity sev%d → sev%d", old,
 	      sev);
-	announce(c, "INC-%lld severity: sev%d → sev%d", (long long)c->inc->id,
+	ctx_announce(c, "INC-%lld severity: sev%d → sev%d", (long long)c->inc->id,
 		 old, sev);
 	return 0;
 }
@@ -424,7 +404,7 @@ static void resolve_at(struct ctx *c, int64_t at)
 {
 	if (!c->inc->marks[MARK_RESOLVED]) {
 		c->inc->marks[MARK_RESOLVED] = at;
-		entry(c, ENTRY_MARK, at, "resolved");
+		ctx_entry(c, ENTRY_MARK, at, "resolved");
 	}
 }
 
@@ -434,7 +414,7 @@ static void set_status(struct ctx *c, enum status st)
 
 	c->inc->status = st;
 	c->inc->dirty = true;
-	entry(c, ENTRY_STATUS, c->env->now, "status %s → %s", status_name(old),
+	ctx_entry(c, ENTRY_STATUS, c->env->now, "status %s → %s", status_name(old),
 	      status_name(st));
 	if (st == STATUS_RESOLVED)
 		resolve_at(c, c->env->now);
@@ -445,12 +425,12 @@ static int cmd_status(struct ctx *c)
 	int st = status_parse(c->w.w[0]);
 
 	if (st < 0)
-		return refuse(c, "unknown status '%s'", c->w.w[0]);
+		return ctx_refuse(c, "unknown status '%s'", c->w.w[0]);
 	if ((enum status)st == c->inc->status)
-		return refuse(c, "INC-%lld is already %s",
+		return ctx_refuse(c, "INC-%lld is already %s",
 			      (long long)c->inc->id, status_name(st));
 	set_status(c, (enum status)st);
-	announce(c, "INC-%lld status: %s", (long long)c->inc->id,
+	ctx_announce(c, "INC-%lld status: %s", (long long)c->inc->id,
 		 status_name(st));
 	return 0;
 }
@@ -458,10 +438,10 @@ static int cmd_status(struct ctx *c)
 static int cmd_resolve(struct ctx *c)
 {
 	if (c->inc->status == STATUS_RESOLVED && c->inc->marks[MARK_RESOLVED])
-		return refuse(c, "INC-%lld is already resolved",
+		return ctx_refuse(c, "INC-%lld is already resolved",
 			      (long long)c->inc->id);
 	set_status(c, STATUS_RESOLVED);
-	announce(c, "✅ INC-%lld resolved. `close` writes the postmortem.",
+	ctx_announce(c, "✅ INC-%lld resolved. `close` writes the postmortem.",
 		 (long long)c->inc->id);
 	return 0;
 }
@@ -475,12 +455,12 @@ static int cmd_mark(struct ctx *c)
 	int rc;
 
 	if (m < 0 || m == MARK_DECLARED || m == MARK_CLOSED)
-		return refuse(c, "unknown mark '%s'", c->w.w[0]);
+		return ctx_refuse(c, "unknown mark '%s'", c->w.w[0]);
 	rc = parse_at(c, 1, &at, &used);
 	if (rc)
 		return rc;
 	if (1 + used < c->w.n)
-		return refuse(c, "unexpected '%s'", c->w.w[1 + used]);
+		return ctx_refuse(c, "unexpected '%s'", c->w.w[1 + used]);
 	c->inc->marks[m] = at;
 	c->inc->dirty = true;
 	if (m == MARK_RESOLVED) {
@@ -488,9 +468,9 @@ static int cmd_mark(struct ctx *c)
 		if (c->inc->status != STATUS_RESOLVED)
 			set_status(c, STATUS_RESOLVED);
 	}
-	entry(c, ENTRY_MARK, at, "%s", mark_name(m));
-	announce(c, "INC-%lld %s at %s", (long long)c->inc->id, mark_name(m),
-		 fmt_hm(at, when));
+	ctx_entry(c, ENTRY_MARK, at, "%s", mark_name(m));
+	ctx_announce(c, "INC-%lld %s at %s", (long long)c->inc->id, mark_name(m),
+		 ctx_fmt_hm(at, when));
 	return 0;
 }
 
@@ -500,7 +480,7 @@ static int cmd_close(struct ctx *c)
 	bool defaulted = !inc->marks[MARK_RESOLVED];
 
 	if (inc->marks[MARK_CLOSED])
-		return refuse(c, "INC-%lld is already closed (`reopen` first)",
+		return ctx_refuse(c, "INC-%lld is already closed (`reopen` first)",
 			      (long long)inc->id);
 	if (inc->status != STATUS_RESOLVED)
 		set_status(c, STATUS_RESOLVED); /* also resolves, if unset */
@@ -509,9 +489,9 @@ static int cmd_close(struct ctx *c)
 	inc->revision++;
 	inc->dirty = true;
 	c->fx->write_postmortem = true;
-	entry(c, ENTRY_CLOSED, c->env->now, "closed; postmortem revision %d",
+	ctx_entry(c, ENTRY_CLOSED, c->env->now, "closed; postmortem revision %d",
 	      inc->revision);
-	announce(c, "📕 INC-%lld closed.%s Postmortem revision %d follows.",
+	ctx_announce(c, "📕 INC-%lld closed.%s Postmortem revision %d follows.",
 		 (long long)inc->id,
 		 defaulted ? " No resolved mark was set: the close time is "
 			     "used as the resolution time."
@@ -525,15 +505,15 @@ static int cmd_reopen(struct ctx *c)
 	struct incident *inc = c->inc;
 
 	if (!inc->marks[MARK_CLOSED] && !inc->marks[MARK_RESOLVED])
-		return refuse(c, "INC-%lld is not resolved or closed",
+		return ctx_refuse(c, "INC-%lld is not resolved or closed",
 			      (long long)inc->id);
 	inc->marks[MARK_CLOSED] = 0;
 	inc->marks[MARK_RESOLVED] = 0;
 	inc->resolved_explicit = false;
 	inc->status = STATUS_INVESTIGATING;
 	inc->dirty = true;
-	entry(c, ENTRY_REOPENED, c->env->now, "reopened");
-	announce(c, "🔁 INC-%lld reopened: investigating again",
+	ctx_entry(c, ENTRY_REOPENED, c->env->now, "reopened");
+	ctx_announce(c, "🔁 INC-%lld reopened: investigating again",
 		 (long long)inc->id);
 	return 0;
 }
@@ -545,11 +525,11 @@ static int cmd_lead(struct ctx *c)
 	struct user u = {0};
 
 	if (c->w.n > 1)
-		return refuse(c, "unexpected '%s'", c->w.w[1]);
-	if (parse_user(c, c->w.w[0], &u))
+		return ctx_refuse(c, "unexpected '%s'", c->w.w[1]);
+	if (ctx_parse_user(c, c->w.w[0], &u))
 		return SCRIBE_EINVAL;
 	assign_role(c, "commander", &u);
-	announce(c, "INC-%lld commander: %s", (long long)c->inc->id, u.name);
+	ctx_announce(c, "INC-%lld commander: %s", (long long)c->inc->id, u.name);
 	user_release(&u);
 	return 0;
 }
@@ -560,13 +540,13 @@ static int cmd_role(struct ctx *c)
 	struct user u = {0};
 
 	if (!role)
-		return refuse(c, "unknown role '%s' (see `roles`)", c->w.w[0]);
+		return ctx_refuse(c, "unknown role '%s' (see `roles`)", c->w.w[0]);
 	if (c->w.n > 2)
-		return refuse(c, "unexpected '%s'", c->w.w[2]);
-	if (parse_user(c, c->w.w[1], &u))
+		return ctx_refuse(c, "unexpected '%s'", c->w.w[2]);
+	if (ctx_parse_user(c, c->w.w[1], &u))
 		return SCRIBE_EINVAL;
 	assign_role(c, role, &u);
-	announce(c, "INC-%lld %s: %s", (long long)c->inc->id, role, u.name);
+	ctx_announce(c, "INC-%lld %s: %s", (long long)c->inc->id, role, u.name);
 	user_release(&u);
 	return 0;
 }
@@ -585,7 +565,7 @@ static int cmd_roles(struct ctx *c)
 		buf_addf(&b, "\n• %s: %s", cfg->roles[i],
 			 r ? r->who.name : "(nobody)");
 	}
-	reply(c, "%s", b.s);
+	ctx_reply(c, "%s", b.s);
 	buf_release(&b);
 	return 0;
 }
@@ -594,8 +574,8 @@ static int cmd_roles(struct ctx *c)
 
 static int cmd_note(struct ctx *c)
 {
-	entry(c, ENTRY_NOTE, c->env->now, "%s", rest(c, 0));
-	reply(c, "📝 noted on INC-%lld's timeline", (long long)c->inc->id);
+	ctx_entry(c, ENTRY_NOTE, c->env->now, "%s", ctx_rest(c, 0));
+	ctx_reply(c, "📝 noted on INC-%lld's timeline", (long long)c->inc->id);
 	return 0;
 }
 
@@ -607,15 +587,15 @@ static int cmd_event(struct ctx *c)
 	int rc;
 
 	if (strcasecmp(c->w.w[0], "at"))
-		return refuse(c, "`event` needs a time first: event at <time> "
+		return ctx_refuse(c, "`event` needs a time first: event at <time> "
 				 "<text>");
 	rc = parse_at(c, 0, &at, &used);
 	if (rc)
 		return rc;
 	if (used >= c->w.n)
-		return refuse(c, "the event needs a text after its time");
-	entry(c, ENTRY_NOTE, at, "%s", rest(c, used));
-	reply(c, "📝 event at %s on INC-%lld's timeline", fmt_hm(at, when),
+		return ctx_refuse(c, "the event needs a text after its time");
+	ctx_entry(c, ENTRY_NOTE, at, "%s", ctx_rest(c, used));
+	ctx_reply(c, "📝 event at %s on INC-%lld's timeline", ctx_fmt_hm(at, when),
 	      (long long)c->inc->id);
 	return 0;
 }
@@ -630,14 +610,14 @@ static int cmd_hypothesis(struct ctx *c)
 	memset(h, 0, sizeof(*h));
 	h->n = inc->nhyps ? inc->hyps[inc->nhyps - 1].n + 1 : 1;
 	inc->nhyps++;
-	h->text = xstrdup(rest(c, 0));
+	h->text = xstrdup(ctx_rest(c, 0));
 	user_copy(&h->by, &c->env->speaker);
 	h->raised = c->env->now;
 	h->state = HYP_OPEN;
 	h->dirty = true;
-	entry(c, ENTRY_HYPOTHESIS, c->env->now, "H%d raised: %s", h->n,
+	ctx_entry(c, ENTRY_HYPOTHESIS, c->env->now, "H%d raised: %s", h->n,
 	      h->text);
-	announce(c, "🔎 H%d: %s (`confirm H%d` or `rule-out H%d`)", h->n,
+	ctx_announce(c, "🔎 H%d: %s (`confirm H%d` or `rule-out H%d`)", h->n,
 		 h->text, h->n, h->n);
 	return 0;
 }
@@ -651,20 +631,20 @@ static int decide(struct ctx *c, enum hyp_state st)
 	if (!h)
 		return SCRIBE_EINVAL;
 	if (h->state != HYP_OPEN)
-		return refuse(c, "H%d was already %s at %s", h->n,
+		return ctx_refuse(c, "H%d was already %s at %s", h->n,
 			      h->state == HYP_CONFIRMED ? "confirmed"
 							: "ruled out",
-			      fmt_hm(h->decided, when));
+			      ctx_fmt_hm(h->decided, when));
 	h->state = st;
 	h->decided = c->env->now;
 	user_copy(&h->decided_by, &c->env->speaker);
 	free(h->why);
-	h->why = c->w.n > 1 ? xstrdup(rest(c, 1)) : NULL;
+	h->why = c->w.n > 1 ? xstrdup(ctx_rest(c, 1)) : NULL;
 	h->dirty = true;
 	when_duration(h->decided - h->raised, stood);
-	entry(c, ENTRY_HYPOTHESIS, c->env->now, "H%d %s: %s%s%s", h->n, verb,
+	ctx_entry(c, ENTRY_HYPOTHESIS, c->env->now, "H%d %s: %s%s%s", h->n, verb,
 	      h->text, h->why ? " — " : "", h->why ? h->why : "");
-	announce(c, "%s H%d %s after %s: %s%s%s",
+	ctx_announce(c, "%s H%d %s after %s: %s%s%s",
 		 st == HYP_CONFIRMED ? "✅" : "🚫", h->n, verb, stood, h->text,
 		 h->why ? " — " : "", h->why ? h->why : "");
 	return 0;
@@ -687,11 +667,11 @@ static int cmd_field(struct ctx *c)
 	int f = field_parse(c->req->cmd->name);
 
 	free(c->inc->fields[f]);
-	c->inc->fields[f] = xstrdup(rest(c, 0));
+	c->inc->fields[f] = xstrdup(ctx_rest(c, 0));
 	c->inc->dirty = true;
-	entry(c, ENTRY_FIELD, c->env->now, "%s: %s", field_name(f),
+	ctx_entry(c, ENTRY_FIELD, c->env->now, "%s: %s", field_name(f),
 	      c->inc->fields[f]);
-	reply(c, "📝 INC-%lld %s recorded", (long long)c->inc->id,
+	ctx_reply(c, "📝 INC-%lld %s recorded", (long long)c->inc->id,
 	      field_name(f));
 	return 0;
 }
@@ -705,21 +685,21 @@ static int cmd_learned(struct ctx *c)
 	struct lesson *l;
 
 	if (k < 0)
-		return refuse(c, "'%s' is not well, wrong or lucky", c->w.w[0]);
+		return ctx_refuse(c, "'%s' is not well, wrong or lucky", c->w.w[0]);
 	if (c->w.n < 2)
-		return refuse(c, "what was learned?");
+		return ctx_refuse(c, "what was learned?");
 	ALLOC_GROW(inc->lessons, inc->nlessons + 1, inc->lessons_cap);
 	l = &inc->lessons[inc->nlessons];
 	memset(l, 0, sizeof(*l));
 	l->n = inc->nlessons ? inc->lessons[inc->nlessons - 1].n + 1 : 1;
 	inc->nlessons++;
 	l->kind = (enum lesson_kind)k;
-	l->text = xstrdup(rest(c, 1));
+	l->text = xstrdup(ctx_rest(c, 1));
 	user_copy(&l->by, &c->env->speaker);
 	l->at = c->env->now;
 	l->dirty = true;
-	entry(c, ENTRY_LESSON, c->env->now, "%s: %s", said[k], l->text);
-	reply(c, "📚 lesson recorded (%s)", said[k]);
+	ctx_entry(c, ENTRY_LESSON, c->env->now, "%s: %s", said[k], l->text);
+	ctx_reply(c, "📚 lesson recorded (%s)", said[k]);
 	return 0;
 }
 
@@ -731,10 +711,10 @@ static int add_action(struct ctx *c, enum action_kind kind)
 	struct action *a;
 	size_t len;
 
-	len = strlen(rest(c, 0));
+	len = strlen(ctx_rest(c, 0));
 	if (kind == ACTION_TASK && c->w.n > 1 &&
 	    (last[0] == '@' || !strncmp(last, "<@", 2))) {
-		if (parse_user(c, last, &owner))
+		if (ctx_parse_user(c, last, &owner))
 			return SCRIBE_EINVAL;
 		len = (size_t)(c->w.rest[c->w.n - 1] - c->w.rest[0]);
 		while (len && (c->w.rest[0][len - 1] == ' ' ||
@@ -747,15 +727,15 @@ static int add_action(struct ctx *c, enum action_kind kind)
 	a->n = inc->nactions ? inc->actions[inc->nactions - 1].n + 1 : 1;
 	inc->nactions++;
 	a->kind = kind;
-	a->text = xstrndup(rest(c, 0), len);
+	a->text = xstrndup(ctx_rest(c, 0), len);
 	a->owner = owner;
 	user_copy(&a->by, &c->env->speaker);
 	a->at = c->env->now;
 	a->dirty = true;
-	entry(c, ENTRY_ACTION, c->env->now, "A%d %s: %s%s%s", a->n,
+	ctx_entry(c, ENTRY_ACTION, c->env->now, "A%d %s: %s%s%s", a->n,
 	      kind == ACTION_FIX ? "fix" : "action", a->text,
 	      owner.id ? " — owner " : "", owner.id ? owner.name : "");
-	reply(c, "📌 A%d %s: %s%s%s", a->n,
+	ctx_reply(c, "📌 A%d %s: %s%s%s", a->n,
 	      kind == ACTION_FIX ? "corrective measure" : "action item",
 	      a->text, owner.id ? " — owner " : " — no owner yet",
 	      owner.id ? owner.name : "");
@@ -790,7 +770,7 @@ static int cmd_actions(struct ctx *c)
 			 a->done ? " (done)" : "", a->text,
 			 a->owner.id ? a->owner.name : "no owner");
 	}
-	reply(c, "%s", b.s);
+	ctx_reply(c, "%s", b.s);
 	buf_release(&b);
 	return 0;
 }
@@ -801,18 +781,18 @@ static int cmd_done(struct ctx *c)
 	struct action *a = n > 0 ? incident_action(c->inc, n) : NULL;
 
 	if (n < 0)
-		return refuse(c, "'%s' is not a follow-up: use A<n>",
+		return ctx_refuse(c, "'%s' is not a follow-up: use A<n>",
 			      c->w.w[0]);
 	if (!a)
-		return refuse(c, "there is no A%d in INC-%lld", n,
+		return ctx_refuse(c, "there is no A%d in INC-%lld", n,
 			      (long long)c->inc->id);
 	if (a->done)
-		return refuse(c, "A%d is already done", n);
+		return ctx_refuse(c, "A%d is already done", n);
 	a->done = c->env->now;
 	user_copy(&a->done_by, &c->env->speaker);
 	a->dirty = true;
-	entry(c, ENTRY_ACTION, c->env->now, "A%d done: %s", n, a->text);
-	reply(c, "☑ A%d done: %s", n, a->text);
+	ctx_entry(c, ENTRY_ACTION, c->env->now, "A%d done: %s", n, a->text);
+	ctx_reply(c, "☑ A%d done: %s", n, a->text);
 	return 0;
 }
 
@@ -825,7 +805,7 @@ static int cmd_timeline(struct ctx *c)
 	size_t i;
 
 	if (c->w.n && c->req->timeline_count <= 0)
-		return refuse(c, "'%s' is not a count from 1 to %d", c->w.w[0],
+		return ctx_refuse(c, "'%s' is not a count from 1 to %d", c->w.w[0],
 			      TIMELINE_MAX);
 	buf_init(&b, BUF_UNBOUNDED);
 	buf_addf(&b, "INC-%lld timeline (last %zu):", (long long)c->inc->id,
@@ -833,10 +813,10 @@ static int cmd_timeline(struct ctx *c)
 	for (i = 0; i < c->env->nrows; i++) {
 		const struct timeline_row *r = &c->env->rows[i];
 
-		buf_addf(&b, "\n%s %s: %s", fmt_hm(r->at, when), r->who,
+		buf_addf(&b, "\n%s %s: %s", ctx_fmt_hm(r->at, when), r->who,
 			 r->deleted ? "(deleted)" : r->text);
 	}
-	reply(c, "%s", b.s);
+	ctx_reply(c, "%s", b.s);
 	buf_release(&b);
 	return 0;
 }
@@ -858,7 +838,7 @@ static int cmd_list(struct ctx *c)
 			 o->severity, status_name(o->status), o->title,
 			 o->channel);
 	}
-	reply(c, "%s", b.s);
+	ctx_reply(c, "%s", b.s);
 	buf_release(&b);
 	return 0;
 }
@@ -873,30 +853,24 @@ static int cmd_help(struct ctx *c)
 	if (c->w.n) {
 		cmd = find_cmd(c->w.w[0]);
 		if (!cmd)
-			return refuse(c, "no command '%s'", c->w.w[0]);
-		reply(c, "%s — %s", cmd->usage, cmd->help);
+			return ctx_refuse(c, "no command '%s'", c->w.w[0]);
+		ctx_reply(c, "%s — %s", cmd->usage, cmd->help);
 		return 0;
 	}
 	buf_init(&b, BUF_UNBOUNDED);
 	buf_adds(&b, "Scribe commands (`help <command>` for one):");
 	for (cmd = commands; cmd->name; cmd++)
 		buf_addf(&b, "\n%s — %s", cmd->usage, cmd->help);
-	reply(c, "%s", b.s);
+	ctx_reply(c, "%s", b.s);
 	buf_release(&b);
 	return 0;
 }
 
-static int cmd_playbook(struct ctx *c)
-{
-	reply(c, "No playbooks are loaded: playbooks arrive with the playbook "
-		 "engine.");
-	return 0;
-}
 
 static int cmd_postmortem(struct ctx *c)
 {
 	c->fx->draft_postmortem = true;
-	reply(c, "📄 A draft of INC-%lld's postmortem, as of now:",
+	ctx_reply(c, "📄 A draft of INC-%lld's postmortem, as of now:",
 	      (long long)c->inc->id);
 	return 0;
 }
@@ -946,9 +920,9 @@ static const struct core_cmd commands[] = {
     {"actions", cmd_actions, 0, I, 0, "actions",
      "list the follow-up tasks and measures"},
     {"done", cmd_done, 1, I, 0, "done A<n>", "a follow-up is done"},
-    {"playbook", cmd_playbook, 1, I, 0,
+    {"playbook", cmd_playbook, 1, I, CMD_ANYWHERE,
      "playbook list|start <name>|show [<name>]", "guided triage"},
-    {"step", cmd_playbook, 1, I, 0, "step done|skip [S<n>] [evidence or why]",
+    {"step", cmd_step, 1, I, CMD_OPEN, "step done|skip [S<n>] [evidence or why]",
      "complete or skip a playbook step"},
     {"timeline", cmd_timeline, 0, I | NEED_TIMELINE, 0, "timeline [<count>]",
      "the last entries of the timeline"},
@@ -1054,21 +1028,22 @@ int core_run(const struct core_req *req, const struct core_env *env,
 
 	fx->inc = env->inc;
 	if (!req->cmd)
-		return refuse(&c, "%s", req->error);
+		return ctx_refuse(&c, "%s", req->error);
 	words_split(&c.w, req->args);
 	if ((int)c.w.n < req->cmd->min_args) {
-		rc = refuse(&c, "`%s` needs more: what is missing?",
+		rc = ctx_refuse(&c, "`%s` needs more: what is missing?",
 			    req->cmd->name);
-	} else if ((req->need & NEED_INCIDENT) && !env->inc) {
-		rc = req->inc_ref ? refuse(&c, "there is no INC-%lld",
+	} else if ((req->need & NEED_INCIDENT) && !env->inc &&
+		   (req->inc_ref || !(req->cmd->flags & CMD_ANYWHERE))) {
+		rc = req->inc_ref ? ctx_refuse(&c, "there is no INC-%lld",
 					   (long long)req->inc_ref)
-				  : refuse(&c,
+				  : ctx_refuse(&c,
 					   "this is not an incident channel: "
 					   "name one first, as in `%s INC-3`",
 					   req->cmd->name);
 	} else if ((req->cmd->flags & CMD_OPEN) &&
 		   env->inc->marks[MARK_CLOSED]) {
-		rc = refuse(&c, "INC-%lld is closed (`reopen` it first)",
+		rc = ctx_refuse(&c, "INC-%lld is closed (`reopen` it first)",
 			    (long long)env->inc->id);
 	} else {
 		rc = req->cmd->run(&c);

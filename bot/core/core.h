@@ -90,6 +90,7 @@ enum cmd_need {
 };
 
 struct core_cmd;
+struct pb_library;
 
 /* A parsed command line. */
 struct core_req {
@@ -125,6 +126,7 @@ struct core_env {
 	size_t nrows;
 	const struct incident *open;
 	size_t nopen;
+	const struct pb_library *playbooks; /* may be NULL */
 };
 
 /* Runs a parsed command. Always produces at least one post: the result or
@@ -132,6 +134,12 @@ struct core_env {
  * command was refused (its reply says why; nothing else was changed). */
 int core_run(const struct core_req *req, const struct core_env *env,
 	     struct effects *fx);
+
+/* A message said in the incident's channel (env->inc): suggests, once
+ * per incident, the playbooks whose keywords it matches. Returns whether
+ * it did (then env->inc changed and fx has the suggestion). */
+bool core_message(const struct core_env *env, const char *text,
+		  struct effects *fx);
 
 /* The incident channel's name and topic, e.g. "inc-3-db-errors". */
 char *core_channel_name(const struct config *cfg, int64_t id, const char *slug);

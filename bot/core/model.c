@@ -78,6 +78,10 @@ void incident_release(struct incident *inc)
 		user_release(&inc->actions[i].by);
 		user_release(&inc->actions[i].done_by);
 	}
+	for (i = 0; i < inc->nruns; i++)
+		pb_run_release(&inc->runs[i]);
+	free(inc->runs);
+	free(inc->suggested);
 	free(inc->roles);
 	free(inc->hyps);
 	free(inc->lessons);
@@ -163,6 +167,33 @@ struct action *incident_action(struct incident *inc, int n)
 		if (inc->actions[i].n == n)
 			return &inc->actions[i];
 	return NULL;
+}
+
+struct pb_run *incident_run(struct incident *inc, int n)
+{
+	size_t i;
+
+	for (i = 0; i < inc->nruns; i++)
+		if (inc->runs[i].n == n)
+			return &inc->runs[i];
+	return NULL;
+}
+
+void pb_run_release(struct pb_run *run)
+{
+	size_t i;
+
+	free(run->playbook);
+	free(run->title);
+	user_release(&run->by);
+	for (i = 0; i < run->nsteps; i++) {
+		free(run->steps[i].step_id);
+		free(run->steps[i].title);
+		free(run->steps[i].note);
+		user_release(&run->steps[i].by);
+	}
+	free(run->steps);
+	memset(run, 0, sizeof(*run));
 }
 
 int64_t incident_detected(const struct incident *inc)

@@ -90,6 +90,31 @@ struct action {
 	bool dirty;
 };
 
+enum step_state { STEP_PENDING, STEP_DONE, STEP_SKIPPED };
+
+/* One step of a playbook run, as it was when the run started. */
+struct run_step {
+	char *step_id;
+	char *title;
+	enum step_state state;
+	struct user by; /* who did or skipped it */
+	int64_t at;
+	char *note; /* the evidence, or why it was skipped; may be NULL */
+};
+
+/* A playbook started in an incident (runs are numbered 1, 2, ...). */
+struct pb_run {
+	int n;
+	char *playbook; /* its id */
+	char *title;
+	struct user by;
+	int64_t started;
+	int64_t finished; /* 0 while steps are pending */
+	struct run_step *steps;
+	size_t nsteps;
+	bool dirty;
+};
+
 struct incident {
 	int64_t id; /* INC-<id> */
 	char *title;
@@ -114,6 +139,11 @@ struct incident {
 	size_t nlessons, lessons_cap;
 	struct action *actions;
 	size_t nactions, actions_cap;
+	struct pb_run *runs;
+	size_t nruns, runs_cap;
+	int current_run; /* the run `step` acts on: most recently started or
+			    shown and not finished; 0 when none */
+	char *suggested; /* playbook ids already suggested, ",a,b," */
 
 	bool dirty; /* the incident row itself changed */
 };
@@ -137,6 +167,8 @@ int lesson_parse(const char *word);
 struct role *incident_role(struct incident *inc, const char *role);
 struct hypothesis *incident_hyp(struct incident *inc, int n);
 struct action *incident_action(struct incident *inc, int n);
+struct pb_run *incident_run(struct incident *inc, int n);
+void pb_run_release(struct pb_run *run);
 
 /* Effective lifecycle times, with PRODUCT.md's defaults applied:
  * started defaults to min(detected, declared), detected to declared. */

@@ -149,11 +149,17 @@ static char *sdup(const cJSON *o, const char *key)
 	return s ? xstrdup(s) : NULL;
 }
 
+/* Beyond the year 9999 (or not finite): not a time, nor any count. */
+#define NUM_MAX 253402300799999.0
+
 static int64_t num(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItem(o, key);
 
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+	if (!cJSON_IsNumber(v) ||
+	    !(v->valuedouble >= -NUM_MAX && v->valuedouble <= NUM_MAX))
+		return 0;
+	return (int64_t)v->valuedouble;
 }
 
 static void puser(const cJSON *o, const char *key, struct user *u)
@@ -263,8 +269,11 @@ int pm_incident_parse(const char *json, struct incident *inc)
 	}
 	cJSON_Delete(o);
 	/* Every string the renderers read must be there. */
+	for (i = 0; i < (int)inc->nroles; i++)
+		if (!inc->roles[i].role)
+			break;
 	if (!inc->slug || !inc->platform || !inc->channel ||
-	    !inc->declared_by.id) {
+	    !inc->declared_by.id || i < (int)inc->nroles) {
 		incident_release(inc);
 		return SCRIBE_EINVAL;
 	}

@@ -142,10 +142,33 @@ static void md(struct render *r, const char *s)
 	fputs(r->tmp.s, r->out);
 }
 
+/* Neutralizes a line start that Markdown would read as a list, a thematic
+ * break or a setext heading underline, after up to any spaces: writes the
+ * spaces (and the digits of "1."), then a backslash, and cuts them from
+ * one. */
+static void line_start(struct render *r, char *one)
+{
+	size_t lead = strspn(one, " \t\r"); /* md() makes each a space */
+	size_t digits = strspn(one + lead, "0123456789");
+	size_t cut;
+
+	if (one[lead] && strchr("-+=", one[lead]))
+		cut = lead;
+	else if (digits && one[lead + digits] &&
+		 strchr(".)", one[lead + digits]))
+		cut = lead + digits; /* "1." would start a list */
+	else
+		return;
+	fprintf(r->out, "%*s%.*s\\", (int)lead, "", (int)(cut - lead),
+		one + lead);
+	memmove(one, one + cut, strlen(one + cut) + 1);
+}
+
 /* Writes multi-line user text inside a list item: each line escaped, the
  * next ones as hard breaks indented by indent spaces, and a line start
- * that Markdown would read as a list or heading neutralized. */
-static void md_text(struct render *r, const char *s, int indent)
+ * that Markdown would read as a list or heading neutralized (the first
+ * line's too when it starts a line: at_start). */
+static void md_text(struct render *r, const char *s, int indent, bool at_start)
 {
 	const char *line = s, *nl;
 	char *one;
@@ -154,20 +177,10 @@ static void md_text(struct render *r, const char *s, int indent)
 	for (;;) {
 		nl = strchr(line, '\n');
 		one = xstrndup(line, nl ? (size_t)(nl - line) : strlen(line));
-		if (!first) {
-			size_t digits = strspn(one, "0123456789");
-
+		if (!first)
 			fprintf(r->out, "  \n%*s", indent, "");
-			if (strchr("-+=", one[0]) && one[0]) {
-				fputc('\\', r->out);
-			} else if (digits && strchr(".)", one[digits]) &&
-				   one[digits]) {
-				/* "1." would start a list: escape its dot. */
-				fprintf(r->out, "%.*s\\", (int)digits, one);
-				memmove(one, one + digits,
-					strlen(one + digits) + 1);
-			}
-		}
+		if (!first || at_start)
+			line_start(r, one);
 		md(r, one);
 		free(one);
 		first = false;
@@ -662,7 +675,7 @@ static void conclusion(struct render *r, const struct pm_metrics *m)
 
 	fputs("## Conclusion\n\n", r->out);
 	if (f[FIELD_CONCLUSION] && *f[FIELD_CONCLUSION]) {
-		md_text(r, f[FIELD_CONCLUSION], 0);
+		md_text(r, f[FIELD_CONCLUSION], 0, true);
 		fputs("\n\n", r->out);
 		return;
 	}
@@ -728,10 +741,10 @@ static int transcript_row(void *ud, const struct pm_row *row)
 		if (row->text && *row->text && row->file_name &&
 		    strcmp(row->text, row->file_name)) {
 			fputs(" — ", r->out);
-			md_text(r, row->text, indent);
+			md_text(r, row->text, indent, false);
 		}
 	} else {
-		md_text(r, row->text, indent);
+		md_text(r, row->text, indent, false);
 	}
 	if (row->edits)
 		fprintf(r->out, " _(edited %d×)_", row->edits);

@@ -1,8 +1,8 @@
 /*
  * loop.h - the one event loop that owns all of Scribe's I/O.
  *
- * A libuv loop with SIGINT and SIGTERM handlers. A signal calls the stop
- * callback once (which begins closing the transports); the loop then ends
+ * A libuv loop with SIGINT, SIGTERM and SIGHUP handlers. A signal calls the
+ * stop callback once (which begins closing the transports); the loop then ends
  * by itself when nothing is left on it, and loop_release() checks that it
  * closed cleanly. libwebsockets (foreign loop) and libcurl's multi handle
  * join this same loop when the Slack and Matrix transports arrive.
@@ -16,13 +16,16 @@
 
 struct loop {
 	uv_loop_t uv;
-	uv_signal_t sigint, sigterm;
+	uv_signal_t sigint, sigterm, sighup;
 	void (*on_stop)(void *ud);
+	void (*on_reload)(void *ud); /* SIGHUP; may be NULL */
 	void *ud;
 	bool stopping;
 };
 
-int loop_init(struct loop *l, void (*on_stop)(void *ud), void *ud);
+/* on_stop runs once, on SIGINT or SIGTERM; on_reload on every SIGHUP. */
+int loop_init(struct loop *l, void (*on_stop)(void *ud),
+	      void (*on_reload)(void *ud), void *ud);
 /* Runs until nothing is left on the loop. */
 int loop_run(struct loop *l);
 /* Asks everything to stop, as a signal would. */

@@ -253,6 +253,7 @@ static void test_example_documents_every_key(void **state)
 	    "store:",
 	    "path:",
 	    "postmortem_dir:",
+	    "playbooks_dir:",
 	    "channel_prefix:",
 	    "message_max:",
 	    "log_level:",

@@ -1,0 +1,171 @@
+/*
+ * playbooks.c - the playbook folder; see playbooks.h.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "util/base.h"
+#include "playbooks.h"
+
+int playbooks_read_file(const char *path, struct playbook *pb,
+			struct buf *errors)
+{
+	struct stat sb;
+	char *data;
+	size_t n;
+	FILE *f;
+	int rc;
+
+	memset(pb, 0, sizeof(*pb));
+	f = fopen(path, "rb");
+	if (!f || fstat(fileno(f), &sb)) {
+		buf_addf(errors, "%s: cannot read: %s\n", path,
+			 strerror(errno));
+		if (f)
+			fclose(f);
+		return SCRIBE_EIO;
+	}
+	if (!S_ISREG(sb.st_mode) || sb.st_size > PLAYBOOK_MAX_BYTES) {
+		buf_addf(errors,
+			 S_ISREG(sb.st_mode)
+			     ? "%s: %lld bytes: a playbook is at most "
+			       "1 MiB\n"
+			     : "%s: not a regular file\n",
+			 path, (long long)sb.st_size);
+		fclose(f);
+		return SCRIBE_EINVAL;
+	}
+	data = xmalloc((size_t)sb.st_size + 1);
+	n = fread(data, 1, (size_t)sb.st_size, f);
+	fclose(f);
+	rc = playbook_parse(path, data, n, pb, errors);
+	free(data);
+	return rc;
+}
+
+static bool playbook_file(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	return name[0] != '.' && dot &&
+	       (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml") ||
+		!strcmp(dot, ".json"));
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int playbooks_load_dir(const char *dir, struct pb_library *lib,
+		       struct buf *errors)
+{
+	struct playbook pb;
+	struct dirent *de;
+	char **names = NULL, *path;
+	size_t n = 0, cap = 0, i;
+	int failed = 0;
+	DIR *d;
+
+	pb_library_init(lib);
+	d = opendir(dir);
+	if (!d) {
+		if (errno != ENOENT) {
+			buf_addf(errors, "%s: cannot read: %s\n", dir,
+				 strerror(errno));
+			failed++;
+		}
+		return failed;
+	}
+	while ((de = readdir(d)))
+		if (playbook_file(de->d_name)) {
+			ALLOC_GROW(names, n + 1, cap);
+			names[n++] = xstrdup(de->d_name);
+		}
+	closedir(d);
+	/* In name order, so that which of two equal ids wins is stable. */
+	qsort(names, n, sizeof(*names), cmp_names);
+	for (i = 0; i < n; i++) {
+		path = xasprintf("%s/%s", dir, names[i]);
+		if (playbooks_read_file(path, &pb, errors)) {
+			failed++;
+		} else if (pb_library_add(lib, &pb)) {
+			buf_addf(errors,
+				 "%s: a playbook with this id is "
+				 "already loaded: skipped\n",
+				 path);
+			failed++;
+		}
+		free(path);
+		free(names[i]);
+	}
+	free(names);
+	pb_library_finish(lib);
+	return failed;
+}
+
+int playbooks_lint(int nfiles, char **files, FILE *out)
+{
+	struct playbook pb;
+	struct buf errors;
+	int i, bad = 0;
+
+	buf_init(&errors, BUF_UNBOUNDED);
+	for (i = 0; i < nfiles; i++) {
+		buf_reset(&errors);
+		if (playbooks_read_file(files[i], &pb, &errors)) {
+			fputs(errors.s, out);
+			bad++;
+			continue;
+		}
+		fprintf(out, "%s: ok: %s, %zu steps\n", files[i], pb.id,
+			pb.nsteps);
+		playbook_release(&pb);
+	}
+	buf_release(&errors);
+	return bad ? 1 : 0;
+}
+
+int playbooks_snippets(const char *file, const char *flavor, const char *dir,
+		       FILE *out)
+{
+	struct playbook pb;
+	struct buf errors;
+	size_t i, j;
+	int k, rc;
+
+	buf_init(&errors, BUF_UNBOUNDED);
+	rc = playbooks_read_file(file, &pb, &errors);
+	if (rc) {
+		fputs(errors.s, stderr);
+		buf_release(&errors);
+		return 1;
+	}
+	buf_release(&errors);
+	for (i = 0; i < pb.nsteps; i++) {
+		for (j = 0, k = 0; j < pb.steps[i].ncmds; j++) {
+			const struct pb_command *c = &pb.steps[i].cmds[j];
+			char *path;
+			FILE *f;
+
+			if (strcmp(c->flavor, flavor))
+				continue;
+			path = xasprintf(
+			    "%s/%s-S%zu-%d.%s", dir, pb.id, i + 1, ++k,
+			    strcmp(flavor, "shell") ? "sql" : "sh");
+			f = fopen(path, "w");
+			if (!f || fputs(c->run, f) < 0 || fclose(f)) {
+				fprintf(stderr, "%s: %s\n", path,
+					strerror(errno));
+				free(path);
+				playbook_release(&pb);
+				return 1;
+			}
+			fprintf(out, "%s\n", path);
+			free(path);
+		}
+	}
+	playbook_release(&pb);
+	return 0;
+}
