@@ -176,8 +176,9 @@ static void load_playbooks(const struct config *cfg, struct pb_library *lib)
 		log_warn("playbook skipped: %s", line);
 	}
 	buf_release(&errors);
-	log_info("%zu playbook%s loaded from %s", lib->n,
-		 lib->n == 1 ? "" : "s", cfg->playbooks_dir);
+	if (lib->n)
+		log_info("%zu playbook%s loaded from %s", lib->n,
+			 lib->n == 1 ? "" : "s", cfg->playbooks_dir);
 }
 
 static void session_stop(void *ud)
