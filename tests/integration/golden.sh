@@ -1,5 +1,6 @@
 # Golden postmortems: each tests/golden/NAME.jsonl is a whole incident,
-# replayed into a fresh store (with NAME.yaml as its config when present);
+# replayed into a fresh store (with NAME.yaml as its config, and
+# NAME.playbooks/ as its playbook folder, when present);
 # every postmortem file it writes must equal tests/golden/NAME/FILE, and
 # `scribe postmortem` must regenerate each revision byte for byte, also as
 # valid JSON and as HTML. UPDATE_GOLDEN=1 rewrites the expected files.
@@ -11,12 +12,15 @@ for t in "$golden"/*.jsonl; do
 	mkdir "$WORK/$name"
 	cd "$WORK/$name"
 	cfg=()
+	if [ -d "$golden/$name.playbooks" ]; then
+		cp -r "$golden/$name.playbooks" playbooks
+	fi
 	if [ -f "$golden/$name.yaml" ]; then
 		cp "$golden/$name.yaml" config.yaml
 		cfg=(-c config.yaml)
 	fi
 	"$SCRIBE" replay "$t" "${cfg[@]}" --quiet 2> replay.err
-	expect "$name: replays without problems" "$(grep -v '^replay:' replay.err | grep -v 'postmortem written' || true)" ""
+	expect "$name: replays without problems" "$(grep -vE '^replay:|postmortem written|playbooks? loaded' replay.err || true)" ""
 	if [ -n "${UPDATE_GOLDEN:-}" ]; then
 		rm -rf "${golden:?}/$name" && mkdir -p "$golden/$name"
 		cp postmortems/*.md "$golden/$name/"

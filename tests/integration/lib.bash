@@ -37,3 +37,16 @@ done_checks() {
 	echo "$((checks - failures)) passed, $failures failed"
 	[ "$failures" -eq 0 ]
 }
+
+# wait_until COMMAND...: polls until COMMAND succeeds, for 30 s at most
+# (then the test fails). It waits on the condition itself, never on time.
+wait_until() {
+	local deadline=$((SECONDS + 30))
+	until "$@"; do
+		if ((SECONDS > deadline)); then
+			echo "FAIL timed out waiting for: $*" >&2
+			failures=$((failures + 1))
+			return 1
+		fi
+	done
+}
