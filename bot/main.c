@@ -122,6 +122,7 @@ static int setup(const struct opts *o, struct config *cfg)
 
 	if (config_load(cfg, o->config, err, sizeof(err))) {
 		fprintf(stderr, "scribe: %s\n", err);
+		config_release(cfg); /* it holds the defaults */
 		return -1;
 	}
 	if (o->db) {
