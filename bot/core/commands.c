@@ -7,6 +7,7 @@
  * the incident in memory and appends effects; see core.h. The rules are
  * PRODUCT.md's "Semantics" section.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <strings.h>
 
@@ -228,6 +229,31 @@ static int parse_at(struct ctx *c, size_t i, int64_t *at, size_t *used)
 	return 0;
 }
 
+/*
+ * The last word of the arguments (a copy: free it), found in the line
+ * itself because it may lie past the WORDS_MAX words split; *at is where
+ * it starts in ctx_rest(c, 0).
+ */
+static char *last_word(struct ctx *c, size_t *at)
+{
+	const char *s = ctx_rest(c, 0), *end = s + strlen(s), *p;
+
+	while (end > s && isspace((unsigned char)end[-1]))
+		end--;
+	for (p = end; p > s && !isspace((unsigned char)p[-1]); p--)
+		;
+	*at = (size_t)(p - s);
+	return xstrndup(p, (size_t)(end - p));
+}
+
+/* len, less the white space (newlines too) that s[0..len) ends with. */
+static size_t trim_len(const char *s, size_t len)
+{
+	while (len && isspace((unsigned char)s[len - 1]))
+		len--;
+	return len;
+}
+
 int ctx_parse_user(struct ctx *c, const char *word, struct user *u)
 {
 	if (text_user(word, &c->env->speaker, u))
@@ -322,25 +348,27 @@ static int cmd_declare(struct ctx *c)
 {
 	const struct config *cfg = c->env->cfg;
 	struct incident *inc;
-	const char *last = c->w.w[c->w.n - 1];
 	char slug[SLUG_MAX + 1], when[2 * WHEN_BUFSZ];
-	size_t nwords = c->w.n, len;
-	int sev = cfg->default_severity;
+	char *last;
+	size_t len = strlen(c->w.rest[0]), at;
+	int sev = cfg->default_severity, rc;
 	bool cut;
 
+	/* The severity is the line's last word, not the last one split. */
+	last = last_word(c, &at);
 	if (text_numbered(last, "sev") > 0) {
 		sev = parse_sev(cfg, last);
-		if (sev < 0)
-			return refuse_sev(c, last);
-		nwords--;
+		if (sev < 0) {
+			rc = refuse_sev(c, last);
+			free(last);
+			return rc;
+		}
+		len = at;
 	}
-	if (!nwords)
+	free(last);
+	len = trim_len(c->w.rest[0], len);
+	if (!len)
 		return ctx_refuse(c, "an incident needs a title");
-	len = nwords < c->w.n ? (size_t)(c->w.rest[nwords] - c->w.rest[0])
-			      : strlen(c->w.rest[0]);
-	while (len &&
-	       (c->w.rest[0][len - 1] == ' ' || c->w.rest[0][len - 1] == '\t'))
-		len--;
 
 	inc = xcalloc(1, sizeof(*inc));
 	inc->id = c->env->next_id;
@@ -707,20 +735,21 @@ static int add_action(struct ctx *c, enum action_kind kind)
 {
 	struct incident *inc = c->inc;
 	struct user owner = {0};
-	const char *last = c->w.w[c->w.n - 1];
 	struct action *a;
-	size_t len;
+	size_t len = strlen(ctx_rest(c, 0)), at;
+	char *last = last_word(c, &at);
 
-	len = strlen(ctx_rest(c, 0));
-	if (kind == ACTION_TASK && c->w.n > 1 &&
+	/* The owner is the line's last word, not the last one split. */
+	if (kind == ACTION_TASK && at > 0 &&
 	    (last[0] == '@' || !strncmp(last, "<@", 2))) {
-		if (ctx_parse_user(c, last, &owner))
+		if (ctx_parse_user(c, last, &owner)) {
+			free(last);
 			return SCRIBE_EINVAL;
-		len = (size_t)(c->w.rest[c->w.n - 1] - c->w.rest[0]);
-		while (len && (c->w.rest[0][len - 1] == ' ' ||
-			       c->w.rest[0][len - 1] == '\t'))
-			len--;
+		}
+		len = at;
 	}
+	free(last);
+	len = trim_len(ctx_rest(c, 0), len);
 	ALLOC_GROW(inc->actions, inc->nactions + 1, inc->actions_cap);
 	a = &inc->actions[inc->nactions];
 	memset(a, 0, sizeof(*a));
@@ -993,7 +1022,10 @@ void core_parse(struct core_req *req, const char *line)
 		goto out;
 	}
 	req->need = req->cmd->need;
-	if (w.n > 1 && (n = text_numbered(w.w[1], "INC-")) > 0) {
+	/* Only a command that acts on an incident takes INC-<n>: a title
+	 * ("declare INC-2 regression") may start with one. */
+	if ((req->need & NEED_INCIDENT) && w.n > 1 &&
+	    (n = text_numbered(w.w[1], "INC-")) > 0) {
 		req->inc_ref = n;
 		first = 2;
 	}

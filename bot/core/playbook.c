@@ -101,6 +101,22 @@ static char *ident(struct parse *p, const yaml_node_t *v, const char *key)
 	return s;
 }
 
+/* The line of the first key of mapping m named name (its value may start
+ * on a later line). */
+static size_t key_line(struct parse *p, yaml_node_t *m, const char *name)
+{
+	yaml_node_pair_t *pair;
+	const char *k;
+
+	for (pair = m->data.mapping.pairs.start;
+	     pair < m->data.mapping.pairs.top; pair++) {
+		k = scalar(node(p, pair->key));
+		if (k && !strcmp(k, name))
+			break;
+	}
+	return node(p, pair->key)->start_mark.line + 1;
+}
+
 /*
  * Checks the keys of mapping m against names[0..n): unknown keys (with the
  * nearest name), duplicates. vals[i] gets the value node of names[i], or
@@ -144,7 +160,7 @@ static bool keys(struct parse *p, yaml_node_t *m, const char *what,
 		}
 		if (vals[i]) {
 			err_at(p, k, "duplicate key '%s' (first on line %zu)",
-			       name, vals[i]->start_mark.line + 1);
+			       name, key_line(p, m, name));
 			continue;
 		}
 		vals[i] = node(p, pair->value);
@@ -320,16 +336,89 @@ static void parse_root(struct parse *p, yaml_node_t *root, struct playbook *pb)
 	}
 	if (!pb->nsteps)
 		err_at(p, v[4], "a playbook needs at least one step");
+	/* Each repeated id once, against its first use. */
 	for (i = 0; i < pb->nsteps; i++)
 		for (j = 0; j < i; j++)
 			if (pb->steps[i].id && pb->steps[j].id &&
-			    !strcmp(pb->steps[i].id, pb->steps[j].id))
+			    !strcmp(pb->steps[i].id, pb->steps[j].id)) {
 				err_at(
 				    p,
 				    node(p, v[4]->data.sequence.items.start[i]),
 				    "duplicate step id '%s' (S%zu and "
 				    "S%zu)",
 				    pb->steps[i].id, j + 1, i + 1);
+				break;
+			}
+}
+
+/* Counts a reference to node i; a second one is an alias. */
+static void refer(struct parse *p, unsigned char *refs, int i)
+{
+	if (refs[i] == 1)
+		err_at(p, node(p, i),
+		       "this value is repeated by an alias (*): playbooks do "
+		       "not use YAML anchors and aliases");
+	if (refs[i] < 2)
+		refs[i]++;
+}
+
+/*
+ * Reports every node reached twice. An alias repeats a node without
+ * copying it, so a file of a few KiB could stand for millions of steps
+ * (gigabytes once parsed, hours of duplicate checks). Returns whether
+ * there was one.
+ */
+static bool aliased(struct parse *p)
+{
+	size_t n = (size_t)(p->doc.nodes.top - p->doc.nodes.start);
+	unsigned char *refs = xcalloc(n + 1, 1);
+	yaml_node_pair_t *pair;
+	yaml_node_item_t *it;
+	yaml_node_t *m;
+	int before = p->nerrors;
+
+	refs[1] = 1; /* the root */
+	for (m = p->doc.nodes.start; m < p->doc.nodes.top; m++) {
+		if (m->type == YAML_MAPPING_NODE) {
+			for (pair = m->data.mapping.pairs.start;
+			     pair < m->data.mapping.pairs.top; pair++) {
+				refer(p, refs, pair->key);
+				refer(p, refs, pair->value);
+			}
+		} else if (m->type == YAML_SEQUENCE_NODE) {
+			for (it = m->data.sequence.items.start;
+			     it < m->data.sequence.items.top; it++)
+				refer(p, refs, *it);
+		}
+	}
+	free(refs);
+	return p->nerrors > before;
+}
+
+/* libyaml's syntax error, located: the reader (bad UTF-8, control
+ * characters) reports a byte offset rather than a mark. */
+static void syntax_error(struct parse *p, const yaml_parser_t *parser,
+			 const char *data, size_t len)
+{
+	size_t line = parser->problem_mark.line + 1;
+	size_t col = parser->problem_mark.column + 1, i;
+
+	if (parser->error == YAML_READER_ERROR) {
+		line = col = 1;
+		for (i = 0; i < parser->problem_offset && i < len; i++) {
+			if (data[i] == '\n') {
+				line++;
+				col = 1;
+			} else if (((unsigned char)data[i] & 0xc0) != 0x80) {
+				col++; /* characters, as marks count */
+			}
+		}
+	}
+	p->nerrors++;
+	buf_addf(p->errors, "%s:%zu:%zu: %s%s%s\n", p->file, line, col,
+		 parser->problem ? parser->problem : "invalid YAML",
+		 parser->context ? " " : "",
+		 parser->context ? parser->context : "");
 }
 
 int playbook_parse(const char *file, const char *data, size_t len,
@@ -337,6 +426,7 @@ int playbook_parse(const char *file, const char *data, size_t len,
 {
 	struct parse p = {.file = file, .errors = errors};
 	yaml_parser_t parser;
+	yaml_document_t next;
 	yaml_node_t *root;
 	int ok;
 
@@ -350,22 +440,26 @@ int playbook_parse(const char *file, const char *data, size_t len,
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
 	ok = yaml_parser_load(&parser, &p.doc);
 	if (!ok) {
-		buf_addf(errors, "%s:%zu:%zu: %s%s%s\n", file,
-			 parser.problem_mark.line + 1,
-			 parser.problem_mark.column + 1,
-			 parser.problem ? parser.problem : "invalid YAML",
-			 parser.context ? " " : "",
-			 parser.context ? parser.context : "");
+		syntax_error(&p, &parser, data, len);
 		yaml_parser_delete(&parser);
 		return SCRIBE_EINVAL;
 	}
 	root = yaml_document_get_root_node(&p.doc);
 	if (!root)
 		buf_addf(errors, "%s:1:1: the file is empty\n", file);
-	else
+	else if (!aliased(&p))
 		parse_root(&p, root, pb);
 	if (!root)
 		p.nerrors++;
+	/* One playbook per file: a second document would be ignored. */
+	if (root && !yaml_parser_load(&parser, &next)) {
+		syntax_error(&p, &parser, data, len);
+	} else if (root) {
+		if (yaml_document_get_root_node(&next))
+			err_at(&p, yaml_document_get_root_node(&next),
+			       "a second document: a file holds one playbook");
+		yaml_document_delete(&next);
+	}
 	if (p.nerrors > MAX_ERRORS)
 		buf_addf(errors, "%s: %d more errors\n", file,
 			 p.nerrors - MAX_ERRORS);
@@ -673,8 +767,10 @@ size_t pb_library_match(const struct pb_library *lib, const char *text,
 		int s = t.score[i];
 
 		for (j = 0; severity > 0 && j < lib->books[i].nseverities; j++)
-			if (lib->books[i].severities[j] == severity)
-				s++;
+			if (lib->books[i].severities[j] == severity) {
+				s++; /* once, even when listed twice */
+				break;
+			}
 		if (!s)
 			continue;
 		all[n].pb = &lib->books[i];
@@ -683,7 +779,8 @@ size_t pb_library_match(const struct pb_library *lib, const char *text,
 		n++;
 	}
 	qsort(all, n, sizeof(*all), cmp_matches);
-	memcpy(out, all, (n < max ? n : max) * sizeof(*out));
+	if (max)
+		memcpy(out, all, (n < max ? n : max) * sizeof(*out));
 	free(all);
 	free(t.score);
 	free(t.first);

@@ -164,6 +164,17 @@ static void line_start(struct render *r, char *one)
 	memmove(one, one + cut, strlen(one + cut) + 1);
 }
 
+/* Writes s escaped for one line that starts a block (a list item's first
+ * words), where "1." or "- " would start a list. */
+static void md_start(struct render *r, const char *s)
+{
+	char *one = xstrdup(s ? s : "");
+
+	line_start(r, one);
+	md(r, one);
+	free(one);
+}
+
 /* Writes multi-line user text inside a list item: each line escaped, the
  * next ones as hard breaks indented by indent spaces, and a line start
  * that Markdown would read as a list or heading neutralized (the first
@@ -559,7 +570,7 @@ static void lessons(struct render *r)
 			if (inc->lessons[i].kind != (enum lesson_kind)k)
 				continue;
 			fputs("- ", r->out);
-			md(r, inc->lessons[i].text);
+			md_start(r, inc->lessons[i].text);
 			fputs(" (", r->out);
 			md(r, inc->lessons[i].by.name);
 			fputs(")\n", r->out);

@@ -35,17 +35,24 @@ static int no_playbooks(struct ctx *c)
 static int unknown_playbook(struct ctx *c, const char *id)
 {
 	const struct pb_library *lib = library(c);
-	const char *names[64], *near;
-	size_t i, n = 0;
+	const char **names = xcalloc(lib->n, sizeof(*names)), *near;
+	size_t i;
+	int rc;
 
-	for (i = 0; i < lib->n && n < ARRAY_SIZE(names); i++)
-		names[n++] = lib->books[i].id;
-	near = nearest_name(id, names, n);
+	/* Every id, not the first few: a typo of the last one is as
+	 * likely. */
+	for (i = 0; i < lib->n; i++)
+		names[i] = lib->books[i].id;
+	near = nearest_name(id, names, lib->n);
 	if (near)
-		return ctx_refuse(c, "no playbook '%s' (did you mean '%s'?)",
-				  id, near);
-	return ctx_refuse(c, "no playbook '%s': `playbook list` shows them",
-			  id);
+		rc = ctx_refuse(c, "no playbook '%s' (did you mean '%s'?)", id,
+				near);
+	else
+		rc = ctx_refuse(c,
+				"no playbook '%s': `playbook list` shows them",
+				id);
+	free(names);
+	return rc;
 }
 
 /* The first pending step of run, or -1 when none is. */
@@ -297,6 +304,13 @@ int cmd_playbook(struct ctx *c)
 
 /* ---- step done|skip ----------------------------------------------------- */
 
+/* S<digits>: a step number, even when out of range (S0 is not evidence). */
+static bool step_ref(const char *w)
+{
+	return (w[0] == 'S' || w[0] == 's') && w[1] &&
+	       strspn(w + 1, "0123456789") == strlen(w + 1);
+}
+
 int cmd_step(struct ctx *c)
 {
 	char took[WHEN_BUFSZ], when[2 * WHEN_BUFSZ];
@@ -316,9 +330,9 @@ int cmd_step(struct ctx *c)
 		return ctx_refuse(c, "no playbook is running: `playbook list`, "
 				     "then `playbook start <id>`");
 	n = c->w.n > 1 ? text_numbered(c->w.w[1], "S") : -1;
-	if (n > 0) {
+	if (n > 0 || (c->w.n > 1 && step_ref(c->w.w[1]))) {
 		arg = 2;
-		if ((size_t)n > run->nsteps)
+		if (n <= 0 || (size_t)n > run->nsteps)
 			return ctx_refuse(c, "%s has steps S1 to S%zu",
 					  run->playbook, run->nsteps);
 		n--;
@@ -393,16 +407,16 @@ void runs_suggest(struct ctx *c, const char *text, int severity)
 {
 	const struct pb_library *lib = library(c);
 	struct incident *inc = c->inc;
-	struct pb_match m[SUGGEST_MAX * 4];
 	const struct playbook *first = NULL;
+	struct pb_match *m;
 	struct buf b, list;
 	size_t n, i, shown = 0;
 
 	if (!lib || !inc)
 		return;
-	n = pb_library_match(lib, text, severity, m, ARRAY_SIZE(m));
-	if (n > ARRAY_SIZE(m))
-		n = ARRAY_SIZE(m);
+	/* Every match: the best ones may all have been suggested already. */
+	m = xcalloc(lib->n, sizeof(*m));
+	n = pb_library_match(lib, text, severity, m, lib->n);
 	buf_init(&b, BUF_UNBOUNDED);
 	buf_init(&list, BUF_UNBOUNDED);
 	buf_adds(&list,
@@ -435,6 +449,7 @@ void runs_suggest(struct ctx *c, const char *text, int severity)
 	}
 	buf_release(&b);
 	buf_release(&list);
+	free(m);
 }
 
 bool core_message(const struct core_env *env, const char *text,

@@ -44,6 +44,40 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* How many bytes one U+FFFD replaces at s, where utf8_seq() failed: the
+ * maximal subpart of an ill-formed sequence (Unicode 3.9, U+FFFD
+ * substitution), so a cut-off character becomes one replacement. */
+static size_t utf8_bad(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return 1;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	for (i = 1; i < len && i < n; i++) {
+		if (s[i] < lo || s[i] > hi)
+			break;
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	return i;
+}
+
 bool text_valid_utf8(const char *s, size_t len)
 {
 	size_t i = 0, k;
@@ -73,7 +107,7 @@ char *text_clean(const char *s, size_t len, size_t cap, bool *truncated)
 			*truncated = true;
 			break;
 		}
-		i += k ? k : 1;
+		i += k ? k : utf8_bad((const unsigned char *)s + i, len - i);
 	}
 	return buf_detach(&b, NULL);
 }
@@ -129,6 +163,10 @@ int text_user(const char *word, const struct user *speaker, struct user *out)
 		return 0;
 	}
 	if (word[0] != '@' || len < 2 || len > 255 || strpbrk(word, " <>"))
+		return SCRIBE_EINVAL;
+	/* "@channel" and friends are crowds, not people. */
+	if (!strcasecmp(word, "@channel") || !strcasecmp(word, "@here") ||
+	    !strcasecmp(word, "@everyone") || !strcasecmp(word, "@room"))
 		return SCRIBE_EINVAL;
 	/* "@alice:example.org": shown as "alice". */
 	end = strchr(word, ':');

@@ -13,8 +13,8 @@
 #include "util/buf.h"
 #include "core/model.h"
 
-/* A copy of s[0..len) that is valid UTF-8 without NUL bytes (each bad
- * sequence or NUL becomes U+FFFD) and at most cap bytes long. *truncated
+/* A copy of s[0..len) that is valid UTF-8 without NUL bytes (each NUL,
+ * and each maximal ill-formed subpart, becomes one U+FFFD) and at most cap bytes long. *truncated
  * says whether anything was cut. The caller frees the result. */
 char *text_clean(const char *s, size_t len, size_t cap, bool *truncated);
 
@@ -34,7 +34,7 @@ void text_slug(const char *title, char *out);
 int text_user(const char *word, const struct user *speaker, struct user *out);
 
 /* Appends s to b so that it cannot ping a crowd: "@channel", "@here",
- * "@everyone", "@room" and Slack's "<!...>" get a zero-width joiner after
+ * "@everyone", "@room" and Slack's "<!...>" get a zero-width space after
  * the '@' or '<', which shows the same and notifies nobody. */
 int text_defuse(struct buf *b, const char *s);
 
