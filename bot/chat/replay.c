@@ -100,6 +100,7 @@ struct replay {
 	struct replay_stats *stats;
 	struct seen seen;
 	uint64_t lineno;
+	bool line_bad; /* a problem was reported for this line */
 	char *room; /* the current channel */
 };
 
@@ -114,7 +115,7 @@ static void warn_line(struct replay *r, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	r->stats->skipped++;
+	r->line_bad = true; /* counted once per line, in replay_file() */
 }
 
 /* Hands one event to the app and follows a declare into its channel. */
@@ -377,8 +378,11 @@ int replay_file(struct app *app, struct console *con, const char *path,
 				p++;
 			json = *p == '{';
 		}
+		r.line_bad = false;
 		rc = json ? json_line(&r, line, (size_t)n)
 			  : plain_line(&r, line, (size_t)n);
+		if (r.line_bad)
+			stats->skipped++;
 	}
 	if (!rc && ferror(f)) {
 		fprintf(stderr, "%s: read error: %s\n", path, strerror(errno));

@@ -1016,9 +1016,14 @@ void core_parse(struct core_req *req, const char *line)
 	}
 	req->cmd = find_cmd(w.w[0]);
 	if (!req->cmd) {
-		req->error = xasprintf("unknown command '%.40s': `help` lists "
+		bool cut;
+		/* At most 40 bytes of it, cut on a character boundary. */
+		char *word = text_clean(w.w[0], strlen(w.w[0]), 40, &cut);
+
+		req->error = xasprintf("unknown command '%s%s': `help` lists "
 				       "the commands",
-				       w.w[0]);
+				       word, cut ? "…" : "");
+		free(word);
 		goto out;
 	}
 	req->need = req->cmd->need;

@@ -481,6 +481,16 @@ static void test_unknown_and_empty(void **state)
 	assert_null(req.cmd);
 	assert_non_null(strstr(req.error, "a command is missing"));
 	core_req_release(&req);
+	/* A long unknown word is cut on a character boundary: the reply
+	 * stays valid UTF-8 (found by fuzz_command). */
+	core_parse(&req, "x\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+			 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+			 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+			 "\xc3\xa9\xc3\xa9\xc3\xa9");
+	assert_null(req.cmd);
+	assert_true(text_valid_utf8(req.error, strlen(req.error)));
+	assert_non_null(strstr(req.error, "\xc3\xa9…'"));
+	core_req_release(&req);
 
 	sim_init(&s, NULL, T0 + MIN);
 	refused(&s, "frobnicate the db", "unknown command 'frobnicate'");
