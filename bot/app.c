@@ -145,6 +145,23 @@ static void set_error(struct app_result *res, int status, const char *fmt, ...)
 	res->error = xstrdup(msg);
 }
 
+/* What the core is told about an event: who, where, when, and with which
+ * configuration and playbooks. The caller adds what a command needs. */
+static struct core_env core_env_for(const struct app *a,
+				    const struct chat_event *ev)
+{
+	struct core_env env = {
+	    .cfg = a->cfg,
+	    .now = ev->ts,
+	    .platform = ev->platform,
+	    .room = ev->room,
+	    .speaker = ev->author,
+	    .playbooks = a->playbooks,
+	};
+
+	return env;
+}
+
 /* ---- commands ---------------------------------------------------------- */
 
 /* Queues the core's posts. A post to the incident's channel goes to the
@@ -247,14 +264,7 @@ static int run_command(struct app *a, const struct chat_event *ev,
 		       int64_t command_entry, struct app_result *res)
 {
 	struct core_req req;
-	struct core_env env = {
-	    .cfg = a->cfg,
-	    .now = ev->ts,
-	    .platform = ev->platform,
-	    .room = ev->room,
-	    .speaker = ev->author,
-	    .playbooks = a->playbooks,
-	};
+	struct core_env env = core_env_for(a, ev);
 	struct effects fx = {0};
 	struct incident inc = {0}, *open = NULL;
 	struct timeline_row *rows = NULL;

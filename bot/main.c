@@ -58,6 +58,20 @@ static int usage(FILE *to)
 	return to == stderr ? 2 : 0;
 }
 
+/* The value of a numeric option: 1 to max. */
+static int number(const char *opt, const char *s, long max, long *out)
+{
+	char *end;
+
+	*out = strtol(s, &end, 10);
+	if (!*s || *end || *out < 1 || *out > max) {
+		fprintf(stderr, "scribe: %s takes a number from 1 to %ld\n",
+			opt, max);
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	int i;
@@ -82,23 +96,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		} else if (!strcmp(a, "--format") && i + 1 < argc) {
 			o->format = argv[++i];
 		} else if (!strcmp(a, "--revision") && i + 1 < argc) {
-			char *end;
-
-			o->revision = strtol(argv[++i], &end, 10);
-			if (*end || o->revision < 1 || o->revision > 100000) {
-				fprintf(stderr, "scribe: --revision takes a "
-						"number from 1\n");
+			if (number(a, argv[++i], 100000, &o->revision))
 				return -1;
-			}
 		} else if (!strcmp(a, "--batch") && i + 1 < argc) {
-			char *end;
-
-			o->batch = strtol(argv[++i], &end, 10);
-			if (*end || o->batch < 1 || o->batch > 1000000) {
-				fprintf(stderr, "scribe: --batch takes 1 to "
-						"1000000\n");
+			if (number(a, argv[++i], 1000000, &o->batch))
 				return -1;
-			}
 		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
 			o->quiet = true;
 		} else if (a[0] == '-' && a[1]) {

@@ -118,16 +118,16 @@ static const char *const sql[Q_COUNT] = {
 		       "ORDER BY n",
     [Q_ACTION_SAVE] = "INSERT OR REPLACE INTO actions VALUES (?, ?, ?, ?, "
 		      "?, ?, ?, ?, ?, ?, ?, ?)",
-	[Q_RUNS_LOAD] = "SELECT run, playbook, title, by_id, by_name, "
-			"started_ms, finished_ms FROM playbook_runs WHERE "
-			"incident_id = ? ORDER BY run",
-	[Q_RUN_STEPS_LOAD] = "SELECT n, step_id, title, state, by_id, by_name, "
-			     "at_ms, note FROM playbook_steps WHERE "
-			     "incident_id = ? AND run = ? ORDER BY n",
-	[Q_RUN_SAVE] = "INSERT OR REPLACE INTO playbook_runs VALUES (?, ?, ?, "
-		       "?, ?, ?, ?, ?)",
-	[Q_RUN_STEP_SAVE] = "INSERT OR REPLACE INTO playbook_steps VALUES (?, "
-			    "?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [Q_RUNS_LOAD] = "SELECT run, playbook, title, by_id, by_name, "
+		    "started_ms, finished_ms FROM playbook_runs WHERE "
+		    "incident_id = ? ORDER BY run",
+    [Q_RUN_STEPS_LOAD] = "SELECT n, step_id, title, state, by_id, by_name, "
+			 "at_ms, note FROM playbook_steps WHERE "
+			 "incident_id = ? AND run = ? ORDER BY n",
+    [Q_RUN_SAVE] = "INSERT OR REPLACE INTO playbook_runs VALUES (?, ?, ?, "
+		   "?, ?, ?, ?, ?)",
+    [Q_RUN_STEP_SAVE] = "INSERT OR REPLACE INTO playbook_steps VALUES (?, "
+			"?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [Q_TL_ADD] = "INSERT INTO timeline (incident_id, kind, at_ms, "
 		 "platform, room, source_id, author_id, author_name, "
 		 "text, thread, ref_id, key, truncated) VALUES (?, ?, ?, "
@@ -653,7 +653,7 @@ int store_incident_by_room(struct store *st, const char *platform,
 	return scalar(st, s, id);
 }
 
-static const char *const step_states[] = { "pending", "done", "skipped" };
+static const char *const step_states[] = {"pending", "done", "skipped"};
 
 static int load_runs(struct store *st, struct incident *inc)
 {
@@ -689,15 +689,16 @@ static int load_runs(struct store *st, struct incident *inc)
 		sqlite3_bind_int(s, 2, r->n);
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 			struct run_step *rs;
-			const char *state = (const char *)sqlite3_column_text(s, 3);
+			const char *state =
+			    (const char *)sqlite3_column_text(s, 3);
 
-			r->steps = xrealloc(r->steps,
-					    (r->nsteps + 1) * sizeof(*r->steps));
+			r->steps = xrealloc(r->steps, (r->nsteps + 1) *
+							  sizeof(*r->steps));
 			rs = &r->steps[r->nsteps++];
 			memset(rs, 0, sizeof(*rs));
 			rs->step_id = col_dup(s, 1);
 			rs->title = col_dup(s, 2);
-			rs->state = !strcmp(state, "done")	  ? STEP_DONE
+			rs->state = !strcmp(state, "done")      ? STEP_DONE
 				    : !strcmp(state, "skipped") ? STEP_SKIPPED
 								: STEP_PENDING;
 			col_user(s, 4, &rs->by);
@@ -792,9 +793,9 @@ static int load_children(struct store *st, struct incident *inc)
 		h->text = col_dup(s, 1);
 		col_user(s, 2, &h->by);
 		h->raised = sqlite3_column_int64(s, 4);
-		h->state = !strcmp(state, "confirmed")   ? HYP_CONFIRMED
-			   : !strcmp(state, "ruled_out") ? HYP_RULED_OUT
-							 : HYP_OPEN;
+		h->state = hyp_state_parse(state) < 0
+			       ? HYP_OPEN
+			       : (enum hyp_state)hyp_state_parse(state);
 		h->decided = sqlite3_column_int64(s, 6);
 		col_user(s, 7, &h->decided_by);
 		h->why = col_dup(s, 9);
@@ -889,7 +890,6 @@ int store_incident_load(struct store *st, int64_t id, struct incident *inc)
 
 static int save_children(struct store *st, struct incident *inc)
 {
-	static const char *const states[] = {"open", "confirmed", "ruled_out"};
 	sqlite3_stmt *s;
 	size_t i;
 	int rc;
@@ -923,7 +923,7 @@ static int save_children(struct store *st, struct incident *inc)
 		bind_text(s, 4, h->by.id);
 		bind_text(s, 5, h->by.name);
 		sqlite3_bind_int64(s, 6, h->raised);
-		bind_text(s, 7, states[h->state]);
+		bind_text(s, 7, hyp_state_name(h->state));
 		bind_ms(s, 8, h->decided);
 		bind_text(s, 9, h->decided_by.id);
 		bind_text(s, 10, h->decided_by.name);

@@ -99,6 +99,23 @@ static int lookup(const char *const *names, int n, const char *word)
 	return -1;
 }
 
+static const char *const hyp_state_names[] = {
+    [HYP_OPEN] = "open",
+    [HYP_CONFIRMED] = "confirmed",
+    [HYP_RULED_OUT] = "ruled_out",
+};
+
+const char *hyp_state_name(enum hyp_state st)
+{
+	return hyp_state_names[st];
+}
+
+int hyp_state_parse(const char *word)
+{
+	return lookup(hyp_state_names, (int)ARRAY_SIZE(hyp_state_names),
+		      word ? word : "");
+}
+
 const char *mark_name(enum mark m)
 {
 	return mark_names[m];

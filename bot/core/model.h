@@ -157,11 +157,13 @@ const char *mark_name(enum mark m);
 const char *status_name(enum status s);
 const char *field_name(enum field f);
 const char *lesson_name(enum lesson_kind k);
+const char *hyp_state_name(enum hyp_state st); /* "open", "ruled_out", ... */
 /* Name lookups: return the index, or -1 when the word is not one. */
 int mark_parse(const char *word);
 int status_parse(const char *word);
 int field_parse(const char *word);
 int lesson_parse(const char *word);
+int hyp_state_parse(const char *word);
 
 /* Lookups within an incident; NULL when absent. */
 struct role *incident_role(struct incident *inc, const char *role);

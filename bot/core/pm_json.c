@@ -59,8 +59,6 @@ static void juser(FILE *out, const char *key, const struct user *u)
 	fputc('}', out);
 }
 
-static const char *const hyp_states[] = {"open", "confirmed", "ruled_out"};
-
 int pm_incident_json(const struct incident *inc, FILE *out)
 {
 	size_t i;
@@ -103,7 +101,7 @@ int pm_incident_json(const struct incident *inc, FILE *out)
 		jstr(out, h->text);
 		juser(out, "by", &h->by);
 		fprintf(out, ",\"raised\":%lld,\"state\":\"%s\",\"decided\":",
-			(long long)h->raised, hyp_states[h->state]);
+			(long long)h->raised, hyp_state_name(h->state));
 		jms(out, h->decided);
 		juser(out, "decided_by", &h->decided_by);
 		fputs(",\"why\":", out);
@@ -226,9 +224,9 @@ int pm_incident_parse(const char *json, struct incident *inc)
 		h->text = sdup(it, "text");
 		puser(it, "by", &h->by);
 		h->raised = num(it, "raised");
-		h->state = st && !strcmp(st, "confirmed")   ? HYP_CONFIRMED
-			   : st && !strcmp(st, "ruled_out") ? HYP_RULED_OUT
-							    : HYP_OPEN;
+		h->state = hyp_state_parse(st) < 0
+			       ? HYP_OPEN
+			       : (enum hyp_state)hyp_state_parse(st);
 		h->decided = num(it, "decided");
 		puser(it, "decided_by", &h->decided_by);
 		h->why = sdup(it, "why");
