@@ -550,11 +550,32 @@ static int cmp_keys(const void *a, const void *b)
 				  : (x->keyword < y->keyword ? -1 : 1);
 }
 
-/* Word characters: ASCII letters and digits, and every byte of a UTF-8
- * sequence, so that words in any script match as wholes. */
-static bool word_char(unsigned char c)
+/*
+ * The bytes of the separator at s, or 0 when a word character starts
+ * there. Words are ASCII letters and digits and every UTF-8 sequence, so
+ * that words in any script match as wholes, except the spaces and
+ * punctuation that keyboards put between words: U+00A0 (no-break space),
+ * U+00A1, U+00AB, U+00B7, U+00BB, U+00BF, U+2000-U+206F (spaces, dashes,
+ * curly quotes, the ellipsis) and U+3000-U+303F (CJK spaces and
+ * punctuation). Without them, “deadlock” typed with smart quotes would
+ * never match.
+ */
+static size_t sep_len(const unsigned char *s)
 {
-	return isalnum(c) || c >= 0x80;
+	if (s[0] < 0x80)
+		return isalnum(s[0]) ? 0 : 1;
+	if (s[0] == 0xc2)
+		return s[1] == 0xa0 || s[1] == 0xa1 || s[1] == 0xab ||
+			       s[1] == 0xb7 || s[1] == 0xbb || s[1] == 0xbf
+			   ? 2
+			   : 0;
+	if ((s[0] == 0xe2 && (s[1] == 0x80 || s[1] == 0x81)) ||
+	    (s[0] == 0xe3 && s[1] == 0x80))
+		return s[2] >= 0x80 && s[2] <= 0xbf &&
+			       !(s[1] == 0x81 && s[2] > 0xaf)
+			   ? 3
+			   : 0;
+	return 0;
 }
 
 /* Splits s into lowercase words, NUL-separated, in a fresh string. */
@@ -562,14 +583,15 @@ static char *split_words(const char *s, size_t *nwords)
 {
 	char *out = xmalloc(strlen(s) + 1), *o = out;
 	const unsigned char *p = (const unsigned char *)s;
+	size_t k;
 
 	*nwords = 0;
 	while (*p) {
-		while (*p && !word_char(*p))
-			p++;
+		while (*p && (k = sep_len(p)))
+			p += k;
 		if (!*p)
 			break;
-		while (*p && word_char(*p))
+		while (*p && !sep_len(p))
 			*o++ = (char)tolower(*p++);
 		*o++ = '\0';
 		(*nwords)++;
@@ -627,15 +649,15 @@ void pb_library_release(struct pb_library *lib)
 static bool next_word(const unsigned char **p, char *w, size_t *len)
 {
 	const unsigned char *s = *p;
-	size_t n = 0;
+	size_t n = 0, k;
 
-	while (*s && !word_char(*s))
-		s++;
+	while (*s && (k = sep_len(s)))
+		s += k;
 	if (!*s) {
 		*p = s;
 		return false;
 	}
-	while (*s && word_char(*s)) {
+	while (*s && !sep_len(s)) {
 		if (n < WORD_MAX)
 			w[n] = (char)tolower(*s);
 		n++;
