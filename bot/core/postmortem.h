@@ -67,7 +67,7 @@ struct pm_span {
 
 struct pm_metrics {
 	int64_t started, detected; /* with the Semantics defaults */
-	int64_t end;               /* resolved, or the document's date */
+	int64_t end;               /* resolved; 0 while still open */
 	struct pm_span duration, to_detect, to_acknowledge, to_mitigate,
 	    to_resolve;
 	int64_t misleading_ms; /* time on ruled-out hypotheses */
