@@ -224,9 +224,9 @@ static int record_effects(struct app *a, const struct chat_event *ev,
 		if (rc)
 			return rc;
 	}
+	/* The entries before the postmortem snapshot, which covers them. */
 	for (i = 0; i < fx->nentries; i++) {
 		const struct fx_entry *e = &fx->entries[i];
-		/* (entries first: a postmortem snapshot covers them) */
 		struct store_entry se = {
 		    .incident_id = inc ? inc->id : 0,
 		    .kind = e->kind,

@@ -386,7 +386,6 @@ static int cmd_declare(struct ctx *c)
 	c->inc = inc;
 	c->fx->inc = inc;
 	c->fx->created = true;
-	c->fx->create_room = true;
 
 	ctx_entry(c, ENTRY_DECLARED, c->env->now, "declared INC-%lld: %s (sev%d)",
 	      (long long)inc->id, inc->title, sev);

@@ -73,7 +73,6 @@ struct effects {
 	bool created;          /* a new one (owned here): insert it */
 	bool write_postmortem; /* close: write revision inc->revision */
 	bool draft_postmortem; /* post a draft of the postmortem */
-	bool create_room;      /* make inc's channel */
 	struct fx_entry *entries;
 	size_t nentries, entries_cap;
 	struct fx_post *posts;

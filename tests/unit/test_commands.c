@@ -250,7 +250,6 @@ static void refused_usage(const struct sim *s, const char *line,
 	assert_string_equal(fx.posts[0].room, s->room);
 	assert_int_equal(fx.nentries, 0);
 	assert_false(fx.created);
-	assert_false(fx.create_room);
 	assert_false(fx.write_postmortem);
 	assert_ptr_equal(fx.inc,
 			 s->inc && (last.need & NEED_INCIDENT) &&
@@ -535,7 +534,6 @@ static void test_declare(void **state)
 	sim_init(&s, NULL, T0);
 	ok(&s, "declare Database errors spiking sev1", &fx);
 	assert_true(fx.created);
-	assert_true(fx.create_room);
 	assert_false(fx.write_postmortem);
 	inc = fx.inc;
 	assert_non_null(inc);
@@ -1963,7 +1961,6 @@ static void test_close_without_resolved(void **state)
 	ok(&s, "close", &fx);
 	assert_true(fx.write_postmortem);
 	assert_false(fx.created);
-	assert_false(fx.create_room);
 	assert_int_equal(inc->marks[MARK_CLOSED], s.now);
 	assert_int_equal(inc->marks[MARK_RESOLVED], s.now);
 	assert_int_equal(inc->status, STATUS_RESOLVED);
