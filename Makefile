@@ -46,7 +46,7 @@ test: deps
 		ctest -j$(JOBS) --output-on-failure
 
 bench: build
-	cmake --build $(BUILD) -j$(JOBS) --target scribe bench_render
+	cmake --build $(BUILD) -j$(JOBS) --target scribe bench_render bench_playbooks
 	bash tests/bench/run.sh $(BUILD)
 
 format:

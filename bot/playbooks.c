@@ -85,7 +85,8 @@ int playbooks_load_dir(const char *dir, struct pb_library *lib,
 		}
 	closedir(d);
 	/* In name order, so that which of two equal ids wins is stable. */
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
 	for (i = 0; i < n; i++) {
 		path = xasprintf("%s/%s", dir, names[i]);
 		if (playbooks_read_file(path, &pb, errors)) {
@@ -119,8 +120,8 @@ int playbooks_lint(int nfiles, char **files, FILE *out)
 			bad++;
 			continue;
 		}
-		fprintf(out, "%s: ok: %s, %zu steps\n", files[i], pb.id,
-			pb.nsteps);
+		fprintf(out, "%s: ok: %s, %zu step%s\n", files[i], pb.id,
+			pb.nsteps, pb.nsteps == 1 ? "" : "s");
 		playbook_release(&pb);
 	}
 	buf_release(&errors);

@@ -562,8 +562,11 @@ static int cmp_keys(const void *a, const void *b)
  */
 static size_t sep_len(const unsigned char *s)
 {
-	if (s[0] < 0x80)
-		return isalnum(s[0]) ? 0 : 1;
+	if (s[0] < 0x80) /* isalnum() of the C locale, without the call */
+		return (unsigned)((s[0] | 0x20) - 'a') < 26 ||
+			       (unsigned)(s[0] - '0') < 10
+			   ? 0
+			   : 1;
 	if (s[0] == 0xc2)
 		return s[1] == 0xa0 || s[1] == 0xa1 || s[1] == 0xab ||
 			       s[1] == 0xb7 || s[1] == 0xbb || s[1] == 0xbf
@@ -603,7 +606,9 @@ void pb_library_finish(struct pb_library *lib)
 {
 	size_t i, k, cap = 0;
 
-	qsort(lib->books, lib->n, sizeof(*lib->books), cmp_books);
+	/* qsort's pointer must not be NULL, even for no elements. */
+	if (lib->n)
+		qsort(lib->books, lib->n, sizeof(*lib->books), cmp_books);
 	for (i = 0; i < lib->nkeys; i++)
 		free(lib->keys[i].words);
 	free(lib->keys);
@@ -624,7 +629,8 @@ void pb_library_finish(struct pb_library *lib)
 			lib->keys[lib->nkeys++] = key;
 		}
 	}
-	qsort(lib->keys, lib->nkeys, sizeof(*lib->keys), cmp_keys);
+	if (lib->nkeys)
+		qsort(lib->keys, lib->nkeys, sizeof(*lib->keys), cmp_keys);
 }
 
 void pb_library_release(struct pb_library *lib)

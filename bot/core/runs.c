@@ -48,9 +48,8 @@ static int unknown_playbook(struct ctx *c, const char *id)
 		rc = ctx_refuse(c, "no playbook '%s' (did you mean '%s'?)", id,
 				near);
 	else
-		rc = ctx_refuse(c,
-				"no playbook '%s': `playbook list` shows them",
-				id);
+		rc = ctx_refuse(
+		    c, "no playbook '%s': `playbook list` shows them", id);
 	free(names);
 	return rc;
 }
@@ -164,15 +163,17 @@ static int playbook_list(struct ctx *c)
 	buf_addf(&b, "Playbooks (%zu)%s:", lib->n,
 		 n ? ", best match for this incident first" : "");
 	for (k = 0; k < n; k++)
-		buf_addf(&b, "\n★ %s — %s (%zu steps)", m[k].pb->id,
-			 m[k].pb->title, m[k].pb->nsteps);
+		buf_addf(&b, "\n★ %s — %s (%zu step%s)", m[k].pb->id,
+			 m[k].pb->title, m[k].pb->nsteps,
+			 m[k].pb->nsteps == 1 ? "" : "s");
 	for (i = 0; i < lib->n; i++) {
 		for (k = 0; k < n && m[k].pb != &lib->books[i]; k++)
 			;
 		if (k == n)
-			buf_addf(&b, "\n• %s — %s (%zu steps)",
+			buf_addf(&b, "\n• %s — %s (%zu step%s)",
 				 lib->books[i].id, lib->books[i].title,
-				 lib->books[i].nsteps);
+				 lib->books[i].nsteps,
+				 lib->books[i].nsteps == 1 ? "" : "s");
 	}
 	buf_adds(&b, "\n`playbook start <id>` runs one; `playbook show <id>` "
 		     "shows its steps.");
@@ -233,8 +234,8 @@ static int playbook_start(struct ctx *c)
 	run->dirty = true;
 	inc->current_run = run->n;
 	inc->dirty = true;
-	ctx_entry(c, ENTRY_PLAYBOOK, c->env->now, "started %s: %s (%zu steps)",
-		  pb->id, pb->title, pb->nsteps);
+	ctx_entry(c, ENTRY_PLAYBOOK, c->env->now, "started %s: %s (%zu step%s)",
+		  pb->id, pb->title, pb->nsteps, pb->nsteps == 1 ? "" : "s");
 	post_step(c, run, 0);
 	return 0;
 }

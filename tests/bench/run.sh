@@ -8,6 +8,9 @@
 #
 # postmortem render: `scribe postmortem` of a closed incident with 100,000
 # timeline entries and of a typical one with 300, process start included.
+#
+# playbooks: 500 playbooks parsed and loaded from a folder; the keyword
+# matcher on a 40 KB message.
 set -euo pipefail
 build=${1:-build/release}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -78,3 +81,8 @@ echo
 echo "postmortem render, median of ${BENCH_RUNS:-5} runs"
 render 100000 "100,000 timeline entries"
 render 300 "300 timeline entries"
+
+# ---- playbooks ---------------------------------------------------------------
+echo
+echo "playbooks: 500 loaded at start-up, a 40 KB message matched"
+"$(dirname "$scribe")/tests/bench/bench_playbooks" "${BENCH_RUNS:-7}"

@@ -25,7 +25,7 @@ P
 status=0
 "$SCRIBE" playbook lint playbooks/good.yaml playbooks/broken.yaml > lint.out || status=$?
 expect "lint fails when one file is bad" "$status" "1"
-expect_grep "lint says the good one is fine" lint.out '^playbooks/good.yaml: ok: good, 1 steps$'
+expect_grep "lint says the good one is fine" lint.out '^playbooks/good.yaml: ok: good, 1 step$'
 expect_grep "lint locates the typo and suggests" lint.out "^playbooks/broken.yaml:5:5: unknown key 'titel' in a step \(did you mean 'title'\?\)$"
 
 mkfifo in
