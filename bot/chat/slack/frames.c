@@ -1,0 +1,478 @@
+/*
+ * frames.c - Slack Socket Mode frames into chat events; see frames.h.
+ *
+ * Every field is read with a type check (cJSON_IsString and friends):
+ * Slack's JSON is untrusted input like any other.
+ */
+#include <cjson/cJSON.h>
+#include <ctype.h>
+
+#include "util/base.h"
+#include "chat/slack/frames.h"
+
+static const char *str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static const cJSON *obj(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsObject(v) ? v : NULL;
+}
+
+static void set_reason(struct slack_frame *f, enum slack_frame_kind kind,
+		       const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_reason(struct slack_frame *f, enum slack_frame_kind kind,
+		       const char *fmt, ...)
+{
+	va_list ap;
+
+	f->kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(f->reason, sizeof(f->reason), fmt, ap);
+	va_end(ap);
+}
+
+/* Keeps s for ev; returns it. */
+static char *own(struct slack_frame *f, char *s)
+{
+	if (f->nowned == ARRAY_SIZE(f->owned)) {
+		free(s);
+		return NULL;
+	}
+	f->owned[f->nowned++] = s;
+	return s;
+}
+
+int slack_ts_ms(const char *ts, int64_t *ms)
+{
+	const char *p = ts;
+	int64_t sec = 0, frac = 0;
+	int digits = 0;
+
+	if (!ts || !isdigit((unsigned char)*p))
+		return SCRIBE_EINVAL;
+	while (isdigit((unsigned char)*p) && sec < 100000000000LL)
+		sec = sec * 10 + (*p++ - '0');
+	if (*p == '.') {
+		p++;
+		while (isdigit((unsigned char)*p) && digits < 6) {
+			frac = frac * 10 + (*p++ - '0');
+			digits++;
+		}
+		while (digits++ < 6)
+			frac *= 10;
+	}
+	if (*p)
+		return SCRIBE_EINVAL;
+	*ms = sec * 1000 + frac / 1000;
+	return 0;
+}
+
+char *slack_ack(const char *envelope_id)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *s, *out;
+
+	cJSON_AddStringToObject(o, "envelope_id", envelope_id);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	out = xstrdup(s ? s : "{}");
+	cJSON_free(s);
+	return out;
+}
+
+/* Slack escapes &, < and > in message text; the timeline keeps the text
+ * people wrote. Mentions (<@U123>) stay as they are. */
+static char *unescape(const char *s)
+{
+	static const struct {
+		const char *from;
+		char to;
+	} map[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}};
+	char *out = xmalloc(strlen(s) + 1), *o = out;
+	size_t i;
+
+	while (*s) {
+		for (i = 0; i < ARRAY_SIZE(map); i++) {
+			size_t n = strlen(map[i].from);
+
+			if (!strncmp(s, map[i].from, n)) {
+				*o++ = map[i].to;
+				s += n;
+				break;
+			}
+		}
+		if (i == ARRAY_SIZE(map))
+			*o++ = *s++;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* If text starts with a mention of the bot, the words after it. */
+static const char *after_self_mention(const struct slack_self *self,
+				      const char *text)
+{
+	size_t n;
+
+	if (!self || !self->user_id || strncmp(text, "<@", 2))
+		return NULL;
+	n = strlen(self->user_id);
+	if (strncmp(text + 2, self->user_id, n) ||
+	    (text[2 + n] != '>' && text[2 + n] != '|'))
+		return NULL;
+	text = strchr(text + 2 + n, '>');
+	if (!text)
+		return NULL;
+	text++;
+	while (*text == ' ' || *text == '\t' || *text == '\n')
+		text++;
+	return text;
+}
+
+static bool from_self(const struct slack_self *self, const cJSON *m)
+{
+	const char *user = str(m, "user"), *bot = str(m, "bot_id");
+
+	return self &&
+	       ((bot && self->bot_id && !strcmp(bot, self->bot_id)) ||
+		(user && self->user_id && !strcmp(user, self->user_id)));
+}
+
+/* A message (no subtype, thread_broadcast, me_message, file_share,
+ * bot_message) or an app_mention. */
+static void message(struct slack_frame *f, const cJSON *e,
+		    const struct slack_self *self)
+{
+	const char *channel = str(e, "channel"), *ts = str(e, "ts");
+	const char *text = str(e, "text"), *user = str(e, "user");
+	const char *thread = str(e, "thread_ts"), *cmd;
+	const cJSON *files = cJSON_GetObjectItemCaseSensitive(e, "files");
+	const cJSON *file = cJSON_IsArray(files) ? files->child : NULL;
+	char *clean;
+
+	if (from_self(self, e)) {
+		set_reason(f, SLACK_IGNORED, "the bot's own message");
+		return;
+	}
+	if (!user)
+		user = str(e, "bot_id"); /* other bots: alerts, webhooks */
+	if (!channel || !ts || !user || slack_ts_ms(ts, &f->ev.ts)) {
+		set_reason(f, SLACK_INVALID,
+			   "a message needs channel, ts and user");
+		return;
+	}
+	clean = own(f, unescape(text ? text : ""));
+	if (!clean) {
+		set_reason(f, SLACK_INVALID, "too many strings");
+		return;
+	}
+	f->kind = SLACK_EVENT;
+	f->ev.kind = CHAT_MESSAGE;
+	f->ev.room = channel;
+	f->ev.id = ts;
+	f->ev.author.id = (char *)user;
+	f->ev.author.name =
+	    (char *)(str(e, "username") ? str(e, "username") : user);
+	f->ev.thread = thread && strcmp(thread, ts) ? thread : NULL;
+	f->ev.text = clean;
+	cmd = after_self_mention(self, clean);
+	if (cmd) {
+		f->ev.kind = CHAT_COMMAND;
+		f->ev.text = cmd;
+	} else if (cJSON_IsObject(file) && str(file, "name")) {
+		f->ev.kind = CHAT_FILE;
+		f->ev.file_name = str(file, "name");
+		f->ev.file_type = str(file, "mimetype") ? str(file, "mimetype")
+							: str(file, "filetype");
+		f->ev.file_url = str(file, "permalink");
+	}
+	f->ev.len = strlen(f->ev.text);
+}
+
+static void edited(struct slack_frame *f, const cJSON *e,
+		   const struct slack_self *self)
+{
+	const cJSON *m = obj(e, "message");
+	const char *channel = str(e, "channel");
+	const char *id = str(e, "event_ts") ? str(e, "event_ts") : str(e, "ts");
+	const char *ref = m ? str(m, "ts") : NULL, *user;
+	const cJSON *ed = m ? obj(m, "edited") : NULL;
+
+	if (m && from_self(self, m)) {
+		set_reason(f, SLACK_IGNORED,
+			   "an edit of the bot's own message");
+		return;
+	}
+	user = ed && str(ed, "user") ? str(ed, "user")
+	       : m                   ? str(m, "user")
+				     : NULL;
+	if (!channel || !id || !ref || !user || slack_ts_ms(id, &f->ev.ts)) {
+		set_reason(f, SLACK_INVALID,
+			   "message_changed needs channel, "
+			   "event_ts, message.ts and a user");
+		return;
+	}
+	f->kind = SLACK_EVENT;
+	f->ev.kind = CHAT_EDIT;
+	f->ev.room = channel;
+	f->ev.id = own(f, xasprintf("edit-%s", id));
+	f->ev.ref = ref;
+	f->ev.author.id = f->ev.author.name = (char *)user;
+	f->ev.text = own(f, unescape(str(m, "text") ? str(m, "text") : ""));
+	f->ev.len = f->ev.text ? strlen(f->ev.text) : 0;
+	if (!f->ev.id || !f->ev.text)
+		set_reason(f, SLACK_INVALID, "too many strings");
+}
+
+static void deleted(struct slack_frame *f, const cJSON *e)
+{
+	const char *channel = str(e, "channel"), *ref = str(e, "deleted_ts");
+	const char *id = str(e, "event_ts") ? str(e, "event_ts") : str(e, "ts");
+	const cJSON *prev = obj(e, "previous_message");
+	const char *user =
+	    prev && str(prev, "user") ? str(prev, "user") : "someone";
+
+	if (!channel || !ref || !id || slack_ts_ms(id, &f->ev.ts)) {
+		set_reason(f, SLACK_INVALID,
+			   "message_deleted needs channel, "
+			   "deleted_ts and event_ts");
+		return;
+	}
+	f->kind = SLACK_EVENT;
+	f->ev.kind = CHAT_DELETE;
+	f->ev.room = channel;
+	f->ev.id = own(f, xasprintf("delete-%s", id));
+	f->ev.ref = ref;
+	f->ev.author.id = f->ev.author.name = (char *)user;
+	f->ev.text = "";
+}
+
+static void reaction(struct slack_frame *f, const cJSON *e,
+		     const char *event_id)
+{
+	const cJSON *item = obj(e, "item");
+	const char *user = str(e, "user"), *emoji = str(e, "reaction");
+	const char *ts = str(e, "event_ts");
+
+	if (!item || !str(item, "type") ||
+	    strcmp(str(item, "type"), "message")) {
+		set_reason(f, SLACK_IGNORED,
+			   "a reaction to something else "
+			   "than a message");
+		return;
+	}
+	if (!user || !emoji || !event_id || !str(item, "channel") ||
+	    !str(item, "ts") || !ts || slack_ts_ms(ts, &f->ev.ts)) {
+		set_reason(f, SLACK_INVALID,
+			   "reaction_added needs user, "
+			   "reaction, item and event_ts");
+		return;
+	}
+	f->kind = SLACK_EVENT;
+	f->ev.kind = CHAT_REACTION;
+	f->ev.room = str(item, "channel");
+	f->ev.ref = str(item, "ts");
+	f->ev.id = event_id;
+	f->ev.emoji = emoji;
+	f->ev.author.id = f->ev.author.name = (char *)user;
+	f->ev.text = "";
+}
+
+static void events_api(struct slack_frame *f, const cJSON *p,
+		       const struct slack_self *self)
+{
+	const cJSON *e = obj(p, "event");
+	const char *type = e ? str(e, "type") : NULL, *sub;
+
+	if (!str(p, "type") || strcmp(str(p, "type"), "event_callback")) {
+		set_reason(f, SLACK_IGNORED, "payload of type '%.40s'",
+			   str(p, "type") ? str(p, "type") : "?");
+		return;
+	}
+	if (!type) {
+		set_reason(f, SLACK_INVALID, "an event_callback without event");
+		return;
+	}
+	if (!strcmp(type, "app_mention")) {
+		message(f, e, self);
+		return;
+	}
+	if (!strcmp(type, "reaction_added")) {
+		reaction(f, e, str(p, "event_id"));
+		return;
+	}
+	if (strcmp(type, "message")) {
+		set_reason(f, SLACK_IGNORED, "event '%.40s'", type);
+		return;
+	}
+	sub = str(e, "subtype");
+	if (!sub || !strcmp(sub, "thread_broadcast") ||
+	    !strcmp(sub, "me_message") || !strcmp(sub, "file_share") ||
+	    !strcmp(sub, "bot_message")) {
+		message(f, e, self);
+		return;
+	}
+	if (!strcmp(sub, "message_changed")) {
+		edited(f, e, self);
+		return;
+	}
+	if (!strcmp(sub, "message_deleted")) {
+		deleted(f, e);
+		return;
+	}
+	/* channel_join, channel_topic, message_replied, ...: the channel's
+	 * own bookkeeping, not something said. */
+	set_reason(f, SLACK_IGNORED, "message subtype '%.40s'", sub);
+}
+
+/* /incident and /inc: the words after the command. */
+static void slash_command(struct slack_frame *f, const cJSON *p, int64_t now)
+{
+	const char *cmd = str(p, "command"), *text = str(p, "text");
+	const char *channel = str(p, "channel_id"), *user = str(p, "user_id");
+	const char *trigger = str(p, "trigger_id");
+
+	if (!cmd || (strcmp(cmd, "/incident") && strcmp(cmd, "/inc"))) {
+		set_reason(f, SLACK_IGNORED, "slash command '%.40s'",
+			   cmd ? cmd : "?");
+		return;
+	}
+	if (!channel || !user) {
+		set_reason(f, SLACK_INVALID,
+			   "a slash command needs channel_id and user_id");
+		return;
+	}
+	f->kind = SLACK_EVENT;
+	f->ev.kind = CHAT_COMMAND;
+	f->ev.room = channel;
+	f->ev.author.id = (char *)user;
+	f->ev.author.name =
+	    (char *)(str(p, "user_name") ? str(p, "user_name") : user);
+	f->ev.id =
+	    own(f, xasprintf("slash-%s", trigger ? trigger : f->envelope_id));
+	f->ev.ts = now;
+	f->ev.text = own(f, unescape(text ? text : ""));
+	f->ev.len = f->ev.text ? strlen(f->ev.text) : 0;
+	if (!f->ev.id || !f->ev.text)
+		set_reason(f, SLACK_INVALID, "too many strings");
+}
+
+/* The Done and Skip buttons of a playbook step: action_id step_done or
+ * step_skip, value "S<n>"; recorded exactly like the typed command. */
+static void block_actions(struct slack_frame *f, const cJSON *p, int64_t now)
+{
+	const cJSON *actions = cJSON_GetObjectItemCaseSensitive(p, "actions");
+	const cJSON *a = cJSON_IsArray(actions) ? actions->child : NULL;
+	const cJSON *user = obj(p, "user"), *channel = obj(p, "channel");
+	const char *action = a ? str(a, "action_id") : NULL;
+	const char *value = a ? str(a, "value") : NULL;
+	const char *trigger = str(p, "trigger_id"), *verb;
+
+	if (!action ||
+	    (strcmp(action, "step_done") && strcmp(action, "step_skip"))) {
+		set_reason(f, SLACK_IGNORED, "action '%.40s'",
+			   action ? action : "?");
+		return;
+	}
+	if (!user || !str(user, "id") || !channel || !str(channel, "id") ||
+	    !value || value[0] != 'S' || strlen(value) > 8) {
+		set_reason(f, SLACK_INVALID,
+			   "a step button needs user, channel and S<n>");
+		return;
+	}
+	verb = strcmp(action, "step_done") ? "skip" : "done";
+	f->kind = SLACK_EVENT;
+	f->ev.kind = CHAT_COMMAND;
+	f->ev.room = str(channel, "id");
+	f->ev.author.id = (char *)str(user, "id");
+	f->ev.author.name =
+	    (char *)(str(user, "username") ? str(user, "username")
+					   : str(user, "id"));
+	f->ev.id =
+	    own(f, xasprintf("action-%s", trigger ? trigger : f->envelope_id));
+	f->ev.ts = now;
+	f->ev.text = own(f, xasprintf(strcmp(verb, "skip")
+					  ? "step done %s"
+					  : "step skip %s (skipped from "
+					    "the button)",
+				      value));
+	f->ev.len = f->ev.text ? strlen(f->ev.text) : 0;
+	if (!f->ev.id || !f->ev.text)
+		set_reason(f, SLACK_INVALID, "too many strings");
+}
+
+void slack_frame_parse(const char *data, size_t len,
+		       const struct slack_self *self, int64_t now,
+		       struct slack_frame *f)
+{
+	cJSON *root;
+	const cJSON *p;
+	const char *type, *eid;
+
+	memset(f, 0, sizeof(*f));
+	f->ev.platform = "slack";
+	root = cJSON_ParseWithLength(data, len);
+	f->tree = root;
+	if (!cJSON_IsObject(root)) {
+		set_reason(f, SLACK_INVALID, "not a JSON object");
+		return;
+	}
+	type = str(root, "type");
+	eid = str(root, "envelope_id");
+	if (eid && strlen(eid) < sizeof(f->envelope_id))
+		snprintf(f->envelope_id, sizeof(f->envelope_id), "%s", eid);
+	if (type && strlen(type) < sizeof(f->type))
+		snprintf(f->type, sizeof(f->type), "%s", type);
+	if (type && !strcmp(type, "hello")) {
+		f->kind = SLACK_HELLO;
+		return;
+	}
+	if (type && !strcmp(type, "disconnect")) {
+		const char *why = str(root, "reason");
+
+		set_reason(f, SLACK_DISCONNECT, "%.60s",
+			   why && *why ? why : "unknown");
+		return;
+	}
+	if (!eid || !f->envelope_id[0]) {
+		set_reason(f, SLACK_INVALID, "a frame without envelope_id");
+		return;
+	}
+	if (cJSON_IsNumber(cJSON_GetObjectItem(root, "retry_attempt")))
+		f->retry_attempt =
+		    cJSON_GetObjectItem(root, "retry_attempt")->valueint;
+	f->accepts_response_payload =
+	    cJSON_IsTrue(cJSON_GetObjectItem(root, "accepts_response_payload"));
+	p = obj(root, "payload");
+	if (!type || !p) {
+		set_reason(f, SLACK_INVALID,
+			   "an envelope needs type and payload");
+		return;
+	}
+	if (!strcmp(type, "events_api"))
+		events_api(f, p, self);
+	else if (!strcmp(type, "slash_commands"))
+		slash_command(f, p, now);
+	else if (!strcmp(type, "interactive") && str(p, "type") &&
+		 !strcmp(str(p, "type"), "block_actions"))
+		block_actions(f, p, now);
+	else
+		set_reason(f, SLACK_IGNORED, "envelope '%.40s'", type);
+}
+
+void slack_frame_release(struct slack_frame *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nowned; i++)
+		free(f->owned[i]);
+	cJSON_Delete(f->tree);
+	memset(f, 0, sizeof(*f));
+}

@@ -1,0 +1,424 @@
+/*
+ * test_slack_frames.c - Socket Mode frames into chat events
+ * (bot/chat/slack/frames.c): every envelope type, every event Scribe
+ * records, the ones it ignores, and malformed frames. Payload shapes follow
+ * ../shared/specs/PROTOCOLS.md part A and Slack's java-slack-sdk samples.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "util/base.h"
+#include "chat/slack/frames.h"
+
+#define NOW 1795510800000LL
+
+static const struct slack_self self = {"U0BOT", "B0BOT"};
+
+static void parse(const char *json, struct slack_frame *f)
+{
+	slack_frame_parse(json, strlen(json), &self, NOW, f);
+}
+
+/* An events_api envelope around one event. */
+static char *envelope(const char *event)
+{
+	return xasprintf("{\"envelope_id\":\"env-1\",\"type\":\"events_api\","
+			 "\"accepts_response_payload\":false,"
+			 "\"retry_attempt\":0,\"retry_reason\":\"\","
+			 "\"payload\":{\"type\":\"event_callback\","
+			 "\"event_id\":\"Ev1\",\"event\":%s}}",
+			 event);
+}
+
+static void parse_event(const char *event, struct slack_frame *f)
+{
+	char *json = envelope(event);
+
+	parse(json, f);
+	free(json);
+}
+
+static void test_ts(void **state)
+{
+	int64_t ms;
+
+	(void)state;
+	assert_int_equal(slack_ts_ms("1355517523.000005", &ms), 0);
+	assert_int_equal(ms, 1355517523000LL);
+	assert_int_equal(slack_ts_ms("1355517523.123456", &ms), 0);
+	assert_int_equal(ms, 1355517523123LL);
+	assert_int_equal(slack_ts_ms("1355517523", &ms), 0);
+	assert_int_equal(ms, 1355517523000LL);
+	assert_int_equal(slack_ts_ms("", &ms), SCRIBE_EINVAL);
+	assert_int_equal(slack_ts_ms("abc", &ms), SCRIBE_EINVAL);
+	assert_int_equal(slack_ts_ms("12.34x", &ms), SCRIBE_EINVAL);
+	assert_int_equal(slack_ts_ms(NULL, &ms), SCRIBE_EINVAL);
+}
+
+static void test_hello_and_disconnect(void **state)
+{
+	struct slack_frame f;
+
+	(void)state;
+	parse("{\"type\":\"hello\",\"num_connections\":1}", &f);
+	assert_int_equal(f.kind, SLACK_HELLO);
+	slack_frame_release(&f);
+	parse("{\"type\":\"disconnect\",\"reason\":\"refresh_requested\"}", &f);
+	assert_int_equal(f.kind, SLACK_DISCONNECT);
+	assert_string_equal(f.reason, "refresh_requested");
+	slack_frame_release(&f);
+	parse("{\"type\":\"disconnect\"}", &f);
+	assert_int_equal(f.kind, SLACK_DISCONNECT);
+	assert_string_equal(f.reason, "unknown");
+	slack_frame_release(&f);
+}
+
+static void test_message(void **state)
+{
+	struct slack_frame f;
+
+	(void)state;
+	parse_event("{\"type\":\"message\",\"channel\":\"C1\",\"user\":\"U1\","
+		    "\"text\":\"db is down &amp; p99 &gt; 4s\","
+		    "\"ts\":\"1795510800.000100\",\"channel_type\":"
+		    "\"channel\"}",
+		    &f);
+	assert_int_equal(f.kind, SLACK_EVENT);
+	assert_string_equal(f.envelope_id, "env-1");
+	assert_int_equal(f.ev.kind, CHAT_MESSAGE);
+	assert_string_equal(f.ev.platform, "slack");
+	assert_string_equal(f.ev.room, "C1");
+	assert_string_equal(f.ev.id, "1795510800.000100");
+	assert_string_equal(f.ev.author.id, "U1");
+	assert_string_equal(f.ev.text, "db is down & p99 > 4s");
+	assert_int_equal(f.ev.len, strlen(f.ev.text));
+	assert_int_equal(f.ev.ts, 1795510800000LL);
+	assert_null(f.ev.thread);
+	slack_frame_release(&f);
+}
+
+static void test_thread_reply_and_broadcast(void **state)
+{
+	struct slack_frame f;
+
+	(void)state;
+	parse_event("{\"type\":\"message\",\"channel\":\"C1\",\"user\":\"U2\","
+		    "\"text\":\"same here\",\"ts\":\"1795510801.000200\","
+		    "\"thread_ts\":\"1795510800.000100\"}",
+		    &f);
+	assert_int_equal(f.ev.kind, CHAT_MESSAGE);
+	assert_string_equal(f.ev.thread, "1795510800.000100");
+	slack_frame_release(&f);
+	/* A thread's root carries thread_ts == ts: not a reply. */
+	parse_event("{\"type\":\"message\",\"channel\":\"C1\",\"user\":\"U2\","
+		    "\"text\":\"root\",\"ts\":\"1795510800.000100\","
+		    "\"thread_ts\":\"1795510800.000100\"}",
+		    &f);
+	assert_null(f.ev.thread);
+	slack_frame_release(&f);
+	parse_event("{\"type\":\"message\",\"subtype\":\"thread_broadcast\","
+		    "\"channel\":\"C1\",\"user\":\"U2\",\"text\":\"also "
+		    "here\",\"ts\":\"1795510802.000300\",\"thread_ts\":"
+		    "\"1795510800.000100\"}",
+		    &f);
+	assert_int_equal(f.kind, SLACK_EVENT);
+	assert_string_equal(f.ev.thread, "1795510800.000100");
+	slack_frame_release(&f);
+}
+
+static void test_own_messages_ignored(void **state)
+{
+	struct slack_frame f;
+
+	(void)state;
+	parse_event("{\"type\":\"message\",\"channel\":\"C1\",\"user\":"
+		    "\"U0BOT\",\"bot_id\":\"B0BOT\",\"text\":\"INC-1 "
+		    "declared\",\"ts\":\"1.000001\"}",
+		    &f);
+	assert_int_equal(f.kind, SLACK_IGNORED);
+	slack_frame_release(&f);
+	parse_event("{\"type\":\"message\",\"channel\":\"C1\",\"bot_id\":"
+		    "\"B0BOT\",\"text\":\"x\",\"ts\":\"1.000001\"}",
+		    &f);
+	assert_int_equal(f.kind, SLACK_IGNORED);
+	slack_frame_release(&f);
+	/* Another bot (an alert) is recorded, under its bot id. */
+	parse_event("{\"type\":\"message\",\"subtype\":\"bot_message\","
+		    "\"channel\":\"C1\",\"bot_id\":\"BALERT\",\"username\":"
+		    "\"pagerduty\",\"text\":\"CPU 99%\",\"ts\":\"2.000001\"}",
+		    &f);
+	assert_int_equal(f.kind, SLACK_EVENT);
+	assert_string_equal(f.ev.author.id, "BALERT");
+	assert_string_equal(f.ev.author.name, "pagerduty");
+	slack_frame_release(&f);
+}
+
+static void test_edit_and_delete(void **state)
+{
+	struct slack_frame f;
+
+	(void)state;
+	parse_event("{\"type\":\"message\",\"subtype\":\"message_changed\","
+		    "\"channel\":\"C1\",\"hidden\":true,\"event_ts\":"
+		    "\"1795510900.000001\",\"ts\":\"1795510900.000001\","
+		    "\"message\":{\"user\":\"U1\",\"text\":\"p99 is 8s\","
+		    "\"ts\":\"1795510800.000100\",\"edited\":{\"user\":\"U1\","
+		    "\"ts\":\"1795510900.000000\"}},\"previous_message\":{"
+		    "\"user\":\"U1\",\"text\":\"p99 is 4s\",\"ts\":"
+		    "\"1795510800.000100\"}}",
+		    &f);
+	assert_int_equal(f.kind, SLACK_EVENT);
+	assert_int_equal(f.ev.kind, CHAT_EDIT);
+	assert_string_equal(f.ev.ref, "1795510800.000100");
+	assert_string_equal(f.ev.id, "edit-1795510900.000001");
+	assert_string_equal(f.ev.text, "p99 is 8s");
+	assert_int_equal(f.ev.ts, 1795510900000LL);
+	slack_frame_release(&f);
+
+	parse_event("{\"type\":\"message\",\"subtype\":\"message_deleted\","
+		    "\"channel\":\"C1\",\"hidden\":true,\"deleted_ts\":"
+		    "\"1795510800.000100\",\"event_ts\":\"1795510950.000001\","
+		    "\"ts\":\"1795510950.000001\",\"previous_message\":{"
+		    "\"user\":\"U1\",\"text\":\"secret\",\"ts\":"
+		    "\"1795510800.000100\"}}",
+		    &f);
+	assert_int_equal(f.ev.kind, CHAT_DELETE);
+	assert_string_equal(f.ev.ref, "1795510800.000100");
+	assert_string_equal(f.ev.id, "delete-1795510950.000001");
+	assert_string_equal(f.ev.author.id, "U1");
+	slack_frame_release(&f);
+
+	/* An edit without its message is malformed, still acked. */
+	parse_event("{\"type\":\"message\",\"subtype\":\"message_changed\","
+		    "\"channel\":\"C1\",\"event_ts\":\"1.0\"}",
+		    &f);
+	assert_int_equal(f.kind, SLACK_INVALID);
+	assert_string_equal(f.envelope_id, "env-1");
+	slack_frame_release(&f);
+}
+
+static void test_file_and_reaction(void **state)
+{
+	struct slack_frame f;
+
+	(void)state;
+	parse_event("{\"type\":\"message\",\"subtype\":\"file_share\","
+		    "\"channel\":\"C1\",\"user\":\"U3\",\"text\":\"the log\","
+		    "\"ts\":\"1795510960.000001\",\"files\":[{\"id\":\"F1\","
+		    "\"name\":\"error.log\",\"mimetype\":\"text/plain\","
+		    "\"permalink\":\"https://x.slack.com/files/F1\"}]}",
+		    &f);
+	assert_int_equal(f.ev.kind, CHAT_FILE);
+	assert_string_equal(f.ev.file_name, "error.log");
+	assert_string_equal(f.ev.file_type, "text/plain");
+	assert_string_equal(f.ev.file_url, "https://x.slack.com/files/F1");
+	assert_string_equal(f.ev.text, "the log");
+	slack_frame_release(&f);
+
+	parse_event(
+	    "{\"type\":\"reaction_added\",\"user\":\"U1\","
+	    "\"reaction\":\"pushpin\",\"item_user\":\"U3\",\"item\":"
+	    "{\"type\":\"message\",\"channel\":\"C1\",\"ts\":"
+	    "\"1795510960.000001\"},\"event_ts\":\"1795510970.000001\"}",
+	    &f);
+	assert_int_equal(f.ev.kind, CHAT_REACTION);
+	assert_string_equal(f.ev.emoji, "pushpin");
+	assert_string_equal(f.ev.ref, "1795510960.000001");
+	assert_string_equal(f.ev.room, "C1");
+	assert_string_equal(f.ev.id, "Ev1");
+	slack_frame_release(&f);
+
+	parse_event("{\"type\":\"reaction_added\",\"user\":\"U1\","
+		    "\"reaction\":\"eyes\",\"item\":{\"type\":\"file\"},"
+		    "\"event_ts\":\"1.0\"}",
+		    &f);
+	assert_int_equal(f.kind, SLACK_IGNORED);
+	slack_frame_release(&f);
+}
+
+static void test_mentions_are_commands(void **state)
+{
+	struct slack_frame f;
+
+	(void)state;
+	parse_event("{\"type\":\"app_mention\",\"channel\":\"C1\",\"user\":"
+		    "\"U1\",\"text\":\"<@U0BOT> declare db down sev1\","
+		    "\"ts\":\"1795511000.000001\",\"event_ts\":"
+		    "\"1795511000.000001\"}",
+		    &f);
+	assert_int_equal(f.ev.kind, CHAT_COMMAND);
+	assert_string_equal(f.ev.text, "declare db down sev1");
+	/* The same id as the message copy of the mention: one of the two
+	 * is a duplicate. */
+	assert_string_equal(f.ev.id, "1795511000.000001");
+	slack_frame_release(&f);
+	parse_event("{\"type\":\"message\",\"channel\":\"C1\",\"user\":\"U1\","
+		    "\"text\":\"<@U0BOT|scribe>   status identified\","
+		    "\"ts\":\"1795511000.000001\"}",
+		    &f);
+	assert_int_equal(f.ev.kind, CHAT_COMMAND);
+	assert_string_equal(f.ev.text, "status identified");
+	slack_frame_release(&f);
+	/* Mentioning someone else is a message. */
+	parse_event("{\"type\":\"message\",\"channel\":\"C1\",\"user\":\"U1\","
+		    "\"text\":\"<@U2> can you look\",\"ts\":\"1.000002\"}",
+		    &f);
+	assert_int_equal(f.ev.kind, CHAT_MESSAGE);
+	slack_frame_release(&f);
+}
+
+static void test_slash_commands(void **state)
+{
+	struct slack_frame f;
+
+	(void)state;
+	parse("{\"envelope_id\":\"env-2\",\"type\":\"slash_commands\","
+	      "\"accepts_response_payload\":true,\"payload\":{\"team_id\":"
+	      "\"T1\",\"channel_id\":\"C9\",\"user_id\":\"U1\",\"user_name\":"
+	      "\"maria\",\"command\":\"/incident\",\"text\":\"declare Orders "
+	      "down sev1\",\"trigger_id\":\"123.456.abc\"}}",
+	      &f);
+	assert_int_equal(f.kind, SLACK_EVENT);
+	assert_true(f.accepts_response_payload);
+	assert_int_equal(f.ev.kind, CHAT_COMMAND);
+	assert_string_equal(f.ev.room, "C9");
+	assert_string_equal(f.ev.author.name, "maria");
+	assert_string_equal(f.ev.text, "declare Orders down sev1");
+	assert_string_equal(f.ev.id, "slash-123.456.abc");
+	assert_int_equal(f.ev.ts, NOW);
+	slack_frame_release(&f);
+	parse("{\"envelope_id\":\"env-3\",\"type\":\"slash_commands\","
+	      "\"payload\":{\"channel_id\":\"C9\",\"user_id\":\"U1\","
+	      "\"command\":\"/inc\",\"text\":\"\"}}",
+	      &f);
+	assert_int_equal(f.ev.kind, CHAT_COMMAND);
+	assert_string_equal(f.ev.text, "");
+	assert_string_equal(f.ev.id, "slash-env-3");
+	slack_frame_release(&f);
+	parse("{\"envelope_id\":\"env-4\",\"type\":\"slash_commands\","
+	      "\"payload\":{\"channel_id\":\"C9\",\"user_id\":\"U1\","
+	      "\"command\":\"/weather\",\"text\":\"\"}}",
+	      &f);
+	assert_int_equal(f.kind, SLACK_IGNORED);
+	slack_frame_release(&f);
+}
+
+static void test_step_buttons(void **state)
+{
+	struct slack_frame f;
+
+	(void)state;
+	parse("{\"envelope_id\":\"env-5\",\"type\":\"interactive\","
+	      "\"accepts_response_payload\":false,\"payload\":{\"type\":"
+	      "\"block_actions\",\"user\":{\"id\":\"U1\",\"username\":"
+	      "\"aisha\"},\"channel\":{\"id\":\"C9\"},\"trigger_id\":\"t1\","
+	      "\"actions\":[{\"action_id\":\"step_done\",\"value\":\"S2\","
+	      "\"type\":\"button\"}]}}",
+	      &f);
+	assert_int_equal(f.ev.kind, CHAT_COMMAND);
+	assert_string_equal(f.ev.text, "step done S2");
+	assert_string_equal(f.ev.author.name, "aisha");
+	assert_string_equal(f.ev.id, "action-t1");
+	slack_frame_release(&f);
+	parse("{\"envelope_id\":\"env-6\",\"type\":\"interactive\","
+	      "\"payload\":{\"type\":\"block_actions\",\"user\":{\"id\":"
+	      "\"U1\"},\"channel\":{\"id\":\"C9\"},\"actions\":[{"
+	      "\"action_id\":\"step_skip\",\"value\":\"S3\"}]}}",
+	      &f);
+	assert_string_equal(f.ev.text,
+			    "step skip S3 (skipped from the button)");
+	slack_frame_release(&f);
+	parse("{\"envelope_id\":\"env-7\",\"type\":\"interactive\","
+	      "\"payload\":{\"type\":\"block_actions\",\"user\":{\"id\":"
+	      "\"U1\"},\"channel\":{\"id\":\"C9\"},\"actions\":[{"
+	      "\"action_id\":\"step_done\",\"value\":\"S2; rm -rf\"}]}}",
+	      &f);
+	assert_int_equal(f.kind, SLACK_INVALID);
+	slack_frame_release(&f);
+}
+
+static void test_malformed(void **state)
+{
+	static const char *const bad[] = {
+	    "",
+	    "{",
+	    "[1,2]",
+	    "\"hello\"",
+	    "{\"type\":\"events_api\"}",
+	    "{\"envelope_id\":\"e\",\"type\":\"events_api\"}",
+	    "{\"envelope_id\":\"e\",\"type\":\"events_api\",\"payload\":"
+	    "{\"type\":\"event_callback\"}}",
+	    "{\"envelope_id\":\"e\",\"type\":\"events_api\",\"payload\":"
+	    "{\"type\":\"event_callback\",\"event\":{\"type\":\"message\","
+	    "\"channel\":5,\"user\":\"U1\",\"ts\":\"1.0\"}}}",
+	    "{\"envelope_id\":\"e\",\"type\":\"events_api\",\"payload\":"
+	    "{\"type\":\"event_callback\",\"event\":{\"type\":\"message\","
+	    "\"channel\":\"C1\",\"user\":\"U1\",\"ts\":\"yesterday\"}}}",
+	    "{\"envelope_id\":\"e\",\"type\":\"slash_commands\","
+	    "\"payload\":{\"command\":\"/incident\"}}",
+	};
+	struct slack_frame f;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		parse(bad[i], &f);
+		assert_int_equal(f.kind, SLACK_INVALID);
+		assert_true(f.reason[0]);
+		slack_frame_release(&f);
+	}
+	/* Unknown but well-formed things are acked and ignored. */
+	parse("{\"envelope_id\":\"e\",\"type\":\"something_new\","
+	      "\"payload\":{}}",
+	      &f);
+	assert_int_equal(f.kind, SLACK_IGNORED);
+	slack_frame_release(&f);
+	parse_event("{\"type\":\"message\",\"subtype\":\"channel_join\","
+		    "\"channel\":\"C1\",\"user\":\"U1\",\"ts\":\"1.0\"}",
+		    &f);
+	assert_int_equal(f.kind, SLACK_IGNORED);
+	slack_frame_release(&f);
+}
+
+static void test_retry_and_ack(void **state)
+{
+	struct slack_frame f;
+	char *ack;
+
+	(void)state;
+	parse("{\"envelope_id\":\"env-9\",\"type\":\"events_api\","
+	      "\"retry_attempt\":2,\"retry_reason\":\"timeout\",\"payload\":"
+	      "{\"type\":\"event_callback\",\"event_id\":\"Ev9\",\"event\":"
+	      "{\"type\":\"message\",\"channel\":\"C1\",\"user\":\"U1\","
+	      "\"text\":\"x\",\"ts\":\"1.000001\"}}}",
+	      &f);
+	assert_int_equal(f.retry_attempt, 2);
+	assert_int_equal(f.kind, SLACK_EVENT);
+	ack = slack_ack(f.envelope_id);
+	assert_string_equal(ack, "{\"envelope_id\":\"env-9\"}");
+	free(ack);
+	slack_frame_release(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_ts),
+	    cmocka_unit_test(test_hello_and_disconnect),
+	    cmocka_unit_test(test_message),
+	    cmocka_unit_test(test_thread_reply_and_broadcast),
+	    cmocka_unit_test(test_own_messages_ignored),
+	    cmocka_unit_test(test_edit_and_delete),
+	    cmocka_unit_test(test_file_and_reaction),
+	    cmocka_unit_test(test_mentions_are_commands),
+	    cmocka_unit_test(test_slash_commands),
+	    cmocka_unit_test(test_step_buttons),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_retry_and_ack),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
