@@ -19,7 +19,7 @@
 #include "publish.h"
 
 #define PIN_EMOJI    "\xf0\x9f\x93\x8c" /* 📌 */
-#define OUTBOX_BATCH 64
+#define OUTBOX_BATCH 256
 
 void app_result_release(struct app_result *r)
 {
@@ -45,6 +45,10 @@ int app_init(struct app *a, const struct config *cfg, struct store *st,
 	if (loop) {
 		uv_check_init(loop, &a->flusher);
 		a->flusher.data = a;
+		uv_timer_init(loop, &a->retry);
+		a->retry.data = a;
+		/* Retries must not keep the loop alive on their own. */
+		uv_unref((uv_handle_t *)&a->retry);
 	}
 	return 0;
 }
@@ -59,8 +63,11 @@ void app_release(struct app *a)
 {
 	if (store_in_transaction(a->st))
 		app_flush(a);
-	if (a->loop)
+	if (a->loop) {
 		uv_close((uv_handle_t *)&a->flusher, NULL);
+		uv_close((uv_handle_t *)&a->retry, NULL);
+	}
+	free(a->inflight);
 	free(a->acks);
 	free(a->cache_platform);
 	free(a->cache_room);
@@ -620,11 +627,103 @@ static int deliver_postmortem(struct app *a, struct chat *t,
 	return rc;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool inflight(const struct app *a, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < a->ninflight; i++)
+		if (a->inflight[i] == id)
+			return true;
+	return false;
+}
+
+static void inflight_remove(struct app *a, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < a->ninflight; i++)
+		if (a->inflight[i] == id) {
+			a->inflight[i] = a->inflight[--a->ninflight];
+			return;
+		}
+}
+
+/* Retries wait 1 s, 2 s, 4 s, ... up to 5 minutes. */
+static int64_t backoff_ms(int attempts)
+{
+	int64_t ms = 1000;
+
+	while (attempts-- > 0 && ms < 300000)
+		ms *= 2;
+	return ms < 300000 ? ms : 300000;
+}
+
+/* Writes outcomes: inside the open batch when there is one (it commits
+ * with it), else in a transaction of their own. */
+static int outcome(struct app *a, int64_t id, int rc, int attempts,
+		   int64_t retry_ms, int64_t now)
+{
+	bool own = !store_in_transaction(a->st);
+	int err;
+
+	if (own && (err = store_begin(a->st)))
+		return err;
+	if (!rc)
+		err = store_outbox_sent(a->st, id, now);
+	else
+		err = store_outbox_retry(
+		    a->st, id,
+		    now + (retry_ms > 0 ? retry_ms : backoff_ms(attempts)),
+		    scribe_strerror(rc));
+	if (own) {
+		if (!err)
+			err = store_commit(a->st);
+		else
+			store_rollback(a->st);
+	}
+	return err;
+}
+
+static void on_retry(uv_timer_t *h)
+{
+	struct app *a = h->data;
+
+	a->retry_on = false;
+	app_flush(a);
+}
+
+/* Arms the retry timer for the earliest row due later. */
+static void schedule_retry(struct app *a, int64_t now)
+{
+	int64_t next = 0, due;
+	size_t i;
+
+	if (!a->loop)
+		return;
+	for (i = 0; i < a->ntransports; i++)
+		if (!store_outbox_next_due(a->st, a->transports[i]->ops->name,
+					   &due) &&
+		    due > now && (!next || due < next))
+			next = due;
+	if (!next)
+		return;
+	uv_timer_start(&a->retry, on_retry, (uint64_t)(next - now), 0);
+	a->retry_on = true;
+}
+
 static int deliver(struct app *a, struct chat *t, int64_t now)
 {
 	struct outbox_row *rows;
-	size_t n, i, sent = 0;
-	int64_t *done;
+	size_t n, i, offered = 0;
+	bool own;
 	char *room;
 	int rc;
 
@@ -632,35 +731,86 @@ static int deliver(struct app *a, struct chat *t, int64_t now)
 	    store_outbox_due(a->st, t->ops->name, now, OUTBOX_BATCH, &rows, &n);
 	if (rc || !n)
 		return rc;
-	done = xcalloc(n, sizeof(*done));
-	for (i = 0; i < n; i++) {
-		room = row_room(a, &rows[i]);
-		if (!strcmp(rows[i].kind, "postmortem") ||
-		    !strcmp(rows[i].kind, "draft"))
-			rc = deliver_postmortem(a, t, &rows[i], room, now);
-		else
-			rc = t->ops->deliver(t, &rows[i], room);
-		if (!rc)
-			done[sent++] = rows[i].id;
-		free(room);
+	/* One transaction for the outcomes of the whole batch. */
+	own = !store_in_transaction(a->st);
+	if (own && (rc = store_begin(a->st))) {
+		store_outbox_free(rows, n);
+		return rc;
 	}
-	rc = store_begin(a->st);
-	for (i = 0; !rc && i < sent; i++)
-		rc = store_outbox_sent(a->st, done[i], now);
-	if (!rc)
-		rc = store_commit(a->st);
-	else
-		store_rollback(a->st);
-	free(done);
+	for (i = 0; i < n && !rc; i++) {
+		const struct outbox_row *row = &rows[i];
+
+		if (inflight(a, row->id))
+			continue;
+		room = row_room(a, row);
+		/* Rows for a channel that does not exist yet wait for
+		 * app_room_created(). */
+		if (!room && strcmp(row->kind, "create_room")) {
+			free(room);
+			continue;
+		}
+		offered++;
+		if (!strcmp(row->kind, "postmortem") ||
+		    !strcmp(row->kind, "draft"))
+			rc = deliver_postmortem(a, t, row, room, now);
+		else
+			rc = t->ops->deliver(t, row, room);
+		free(room);
+		if (rc == SCRIBE_EPENDING) {
+			ALLOC_GROW(a->inflight, a->ninflight + 1,
+				   a->inflight_cap);
+			a->inflight[a->ninflight++] = row->id;
+			rc = 0;
+		} else {
+			rc = outcome(a, row->id, rc, row->attempts, 0, now);
+		}
+	}
 	store_outbox_free(rows, n);
-	if (!rc && sent == OUTBOX_BATCH)
+	if (own) {
+		if (!rc)
+			rc = store_commit(a->st);
+		else
+			store_rollback(a->st);
+	}
+	if (!rc && n == OUTBOX_BATCH && offered)
 		return deliver(a, t, now);
+	return rc;
+}
+
+void app_delivered(struct app *a, int64_t row_id, int rc, int64_t retry_ms)
+{
+	int64_t now = now_ms();
+
+	inflight_remove(a, row_id);
+	if (outcome(a, row_id, rc, 0, retry_ms, now))
+		log_error("outbox row %lld: %s", (long long)row_id,
+			  store_errmsg(a->st));
+	if (rc)
+		schedule_retry(a, now);
+}
+
+int app_room_created(struct app *a, int64_t incident_id, const char *room)
+{
+	bool own = !store_in_transaction(a->st);
+	int rc;
+
+	if (own && (rc = store_begin(a->st)))
+		return rc;
+	rc = store_incident_set_room(a->st, incident_id, room);
+	if (own) {
+		if (!rc)
+			rc = store_commit(a->st);
+		else
+			store_rollback(a->st);
+	}
+	forget_room(a);
+	if (!rc)
+		rc = app_flush(a);
 	return rc;
 }
 
 int app_flush(struct app *a)
 {
-	struct timespec ts;
 	int64_t now;
 	size_t i;
 	int rc = 0;
@@ -682,9 +832,10 @@ int app_flush(struct app *a)
 		if (rc)
 			return rc;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	now = now_ms();
 	for (i = 0; i < a->ntransports && !rc; i++)
 		rc = deliver(a, a->transports[i], now);
+	if (!rc && !a->retry_on)
+		schedule_retry(a, now);
 	return rc;
 }

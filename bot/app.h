@@ -33,6 +33,10 @@ struct app {
 	const struct pb_library *playbooks; /* borrowed; may be NULL */
 	struct chat *transports[APP_MAX_TRANSPORTS];
 	size_t ntransports;
+	uv_timer_t retry; /* delivers the outbox again when a retry is due */
+	bool retry_on;
+	int64_t *inflight; /* outbox rows a transport is delivering */
+	size_t ninflight, inflight_cap;
 	struct app_ack *acks; /* waiting for the batch's commit */
 	size_t nacks, acks_cap;
 	size_t batch; /* events in the open transaction */
@@ -60,7 +64,15 @@ int app_event(struct app *a, const struct chat_event *ev,
 	      struct app_result *res);
 /* Commits the batch, acknowledges it and delivers the outbox. */
 int app_flush(struct app *a);
-/* Closes the loop handle; the loop must run once more to finish it. */
+/* Closes the loop handles; the loop must run once more to finish them. */
 void app_release(struct app *a);
+
+/* A transport's outcome for a row it took with SCRIBE_EPENDING: 0 (sent),
+ * or an error, retried after retry_ms (0: the app's backoff). */
+void app_delivered(struct app *a, int64_t row_id, int rc, int64_t retry_ms);
+
+/* A transport created the channel of an incident: its rows waiting for a
+ * room can go now. */
+int app_room_created(struct app *a, int64_t incident_id, const char *room);
 
 #endif

@@ -54,6 +54,7 @@ enum stmt_id {
 	Q_OUT_SENT,
 	Q_OUT_RETRY,
 	Q_OUT_PENDING,
+	Q_OUT_NEXT,
 	Q_PM_ADD,
 	Q_PM_GET,
 	Q_TL_LAST,
@@ -191,6 +192,8 @@ static const char *const sql[Q_COUNT] = {
 	"t.kind IN ('message', 'file', 'command') ORDER BY "
 	"coalesce(r.at_ms, t.at_ms), coalesce(r.id, t.id), r.id IS "
 	"NOT NULL, t.at_ms, t.id",
+    [Q_OUT_NEXT] = "SELECT coalesce(min(next_ms), 0) FROM outbox WHERE "
+		   "platform = ? AND sent_ms IS NULL",
     [Q_CUR_GET] = "SELECT value FROM cursors WHERE transport = ?",
     [Q_CUR_SET] = "INSERT OR REPLACE INTO cursors VALUES (?, ?, ?)",
 };
@@ -1485,6 +1488,17 @@ int store_outbox_pending(struct store *st, const char *platform, int64_t *count)
 		return SCRIBE_ESTORE;
 	bind_text(s, 1, platform);
 	return scalar(st, s, count);
+}
+
+int store_outbox_next_due(struct store *st, const char *platform,
+			  int64_t *next_ms)
+{
+	sqlite3_stmt *s = stmt(st, Q_OUT_NEXT);
+
+	if (!s)
+		return SCRIBE_ESTORE;
+	bind_text(s, 1, platform);
+	return scalar(st, s, next_ms);
 }
 
 /* ---- cursors ----------------------------------------------------------- */

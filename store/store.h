@@ -174,6 +174,9 @@ int store_outbox_retry(struct store *st, int64_t id, int64_t next_ms,
 		       const char *error);
 int store_outbox_pending(struct store *st, const char *platform,
 			 int64_t *count);
+/* When the next unsent row of platform is due (0: none). */
+int store_outbox_next_due(struct store *st, const char *platform,
+			  int64_t *next_ms);
 
 /* ---- cursors ------------------------------------------------------------ */
 

@@ -52,8 +52,12 @@ struct chat_ops {
 	 * itself (console: "#inc-3-db"); NULL when rooms are created through
 	 * the outbox ("create_room" rows). Returns an allocated string. */
 	char *(*room_for_channel)(struct chat *c, const char *channel);
-	/* Delivers one outbox row. Returns 0 when sent, or a negative error
-	 * (the row is retried later). */
+	/* Delivers one outbox row to room (the row's own, or its
+	 * incident's; NULL only for "create_room"). Returns 0 when it was
+	 * delivered; SCRIBE_EPENDING when it was accepted and the transport
+	 * will call app_delivered() with the outcome (the row is not offered
+	 * again meanwhile); or a negative error (retried later). A transport
+	 * keeps the order of rows per room. */
 	int (*deliver)(struct chat *c, const struct outbox_row *row,
 		       const char *room);
 };

@@ -17,6 +17,7 @@ const char *scribe_strerror(int err)
 	case SCRIBE_ETOOBIG: return "too big";
 	case SCRIBE_EVERSION: return "database is newer than this binary";
 	case SCRIBE_EDUP: return "already recorded";
+	case SCRIBE_EPENDING: return "pending";
 	}
 	return "unknown error";
 }

@@ -29,6 +29,8 @@ enum scribe_err {
 	    -6, /* a bounded buffer would have grown past its cap */
 	SCRIBE_EVERSION = -7, /* the database is newer than this binary */
 	SCRIBE_EDUP = -8,     /* already recorded (idempotent redelivery) */
+	SCRIBE_EPENDING =
+	    -9, /* accepted: the result comes later, by callback */
 };
 
 /* A short English description of an enum scribe_err value. */

@@ -1,0 +1,168 @@
+/*
+ * net.c - the lws context and curl multi on the app's libuv loop; see net.h.
+ *
+ * Start-up follows guides/EVENT-LOOP-AND-STYLE.md 4.2: the lws context takes
+ * the uv loop as a foreign loop and creates no vhost by itself; one client
+ * vhost that does not listen holds the CA file. Shutdown runs from a 0 ms
+ * uv timer, never from inside an lws or curl callback: HTTP calls first
+ * (curl_multi_cleanup() closes curl's polls), then lws_context_destroy(),
+ * which with a foreign loop only starts closing: a uv_idle handle watches
+ * for lws to write NULL into n->ctx (info.pcontext), then the net's own
+ * handles close and the done callback runs from the last close callback.
+ */
+#include "util/base.h"
+
+#include <uv.h>
+#include <libwebsockets.h>
+
+#include "util/log.h"
+#include "net/net.h"
+#include "net/http.h"
+#include "net/ws.h"
+
+/* How long to wait for lws to finish destroying before giving up on it. */
+#define NET_DESTROY_WAIT_MS 10000
+
+static void lws_log(int level, const char *line)
+{
+	size_t len = strlen(line);
+
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	log_msg(level & LLL_ERR ? LOG_WARN : LOG_DEBUG, "lws: %.*s", (int)len,
+		line);
+}
+
+int net_init(struct net *n, uv_loop_t *loop, const struct net_options *o)
+{
+	struct lws_context_creation_info info;
+	void *foreign[1] = {loop};
+	int rc;
+
+	memset(n, 0, sizeof(*n));
+	if (!loop)
+		return SCRIBE_EINVAL;
+	n->loop = loop;
+	if (o && o->ca_file)
+		n->ca_file = xstrdup(o->ca_file);
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		free(n->ca_file);
+		return SCRIBE_EIO;
+	}
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+
+	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_LIBUV |
+		       LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+		       LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.foreign_loops = foreign;
+	info.pcontext = &n->ctx;
+	info.user = n;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	n->ctx = lws_create_context(&info);
+	if (!n->ctx) {
+		log_error("net: cannot create the lws context (is the package "
+			  "libwebsockets-evlib-uv installed?)");
+		goto fail_curl;
+	}
+
+	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.vhost_name = "scribe-client";
+	info.protocols = ws_protocols();
+	info.client_ssl_ca_filepath = n->ca_file;
+	info.user = n;
+	n->vhost = lws_create_vhost(n->ctx, &info);
+	if (!n->vhost) {
+		log_error("net: cannot create the lws client vhost");
+		goto fail_lws;
+	}
+
+	rc = http_multi_init(n);
+	if (rc)
+		goto fail_lws;
+	return 0;
+
+fail_lws:
+	/* Not yet used: nothing of lws is pending on the loop but its own
+	 * handles, which it closes; the loop must run for them to go. */
+	lws_context_destroy(n->ctx);
+	n->ctx = NULL;
+fail_curl:
+	curl_global_cleanup();
+	free(n->ca_file);
+	n->ca_file = NULL;
+	return SCRIBE_EIO;
+}
+
+static void net_handle_closed(uv_handle_t *h)
+{
+	struct net *n = h->data;
+
+	if (--n->handles > 0)
+		return;
+	free(n->ca_file);
+	n->ca_file = NULL;
+	curl_global_cleanup();
+	if (n->done)
+		n->done(n->done_ud);
+}
+
+static void net_finish(struct net *n)
+{
+	n->handles = 2;
+	uv_close((uv_handle_t *)&n->close_timer, net_handle_closed);
+	uv_close((uv_handle_t *)&n->wait_idle, net_handle_closed);
+}
+
+static void on_wait_idle(uv_idle_t *h)
+{
+	struct net *n = h->data;
+
+	if (getenv("NETDBG") && uv_now(n->loop) - n->destroy_started > 500 && uv_now(n->loop) - n->destroy_started < 520) {
+		uv_print_all_handles(n->loop, stderr);
+	}
+	/* Also wait for websockets still resolving in the threadpool. */
+	if ((n->ctx || n->sockets) &&
+	    uv_now(n->loop) - n->destroy_started < NET_DESTROY_WAIT_MS)
+		return;
+	fprintf(stderr, "DBG idle end ctx=%p socks=%p\n", (void*)n->ctx, (void*)n->sockets);
+	if (n->ctx) {
+		log_error("net: lws did not finish destroying its context");
+		lws_context_destroy(n->ctx);
+		n->ctx = NULL;
+	}
+	uv_idle_stop(h);
+	net_finish(n);
+}
+
+static void on_close_timer(uv_timer_t *t)
+{
+	struct net *n = t->data;
+
+	/* 1. curl: pending calls fail with "shutting down", the multi is
+	 * cleaned up, its polls and timer closed. */
+	http_multi_shutdown(n);
+	/* 2. websockets that lws does not know yet (still resolving). */
+	ws_net_closing(n);
+	/* 3. lws: starts closing; finishes over later iterations. */
+	n->destroy_started = uv_now(n->loop);
+	lws_context_destroy(n->ctx);
+	uv_idle_start(&n->wait_idle, on_wait_idle);
+}
+
+void net_close(struct net *n, void (*done)(void *ud), void *ud)
+{
+	if (n->closing)
+		return;
+	n->closing = true;
+	n->done = done;
+	n->done_ud = ud;
+	uv_timer_init(n->loop, &n->close_timer);
+	uv_idle_init(n->loop, &n->wait_idle);
+	n->close_timer.data = n;
+	n->wait_idle.data = n;
+	uv_timer_start(&n->close_timer, on_close_timer, 0, 0);
+}

@@ -1,0 +1,459 @@
+/*
+ * ws.c - websocket client connections on the net's lws client vhost; see
+ * ws.h.
+ *
+ * A connection goes RESOLVING (uv_getaddrinfo in the threadpool) ->
+ * CONNECTING (lws handshake) -> OPEN -> CLOSING -> DONE. Every way out ends
+ * in ws_finish(), which runs the closed handler once, detaches the struct
+ * from the lws wsi (opaque user data NULL, so later lws callbacks ignore
+ * it) and closes the uv timer; the struct is freed in that timer's close
+ * callback, a safe point outside every lws callback (deferred destruction).
+ * Forced closes from uv callbacks use lws_set_timeout(LWS_TO_KILL_ASYNC),
+ * the lws way to close a wsi from outside its own callback.
+ */
+#include "util/base.h"
+
+#include <uv.h>
+#include <libwebsockets.h>
+
+#include "util/buf.h"
+#include "util/log.h"
+#include "net/net.h"
+#include "net/ws.h"
+
+enum ws_state { WS_RESOLVING, WS_CONNECTING, WS_OPEN, WS_CLOSING, WS_DONE };
+
+struct ws_out {
+	struct ws_out *next;
+	size_t len;
+	unsigned char data[]; /* LWS_PRE bytes of room, then the text */
+};
+
+struct ws {
+	struct net *n;
+	const struct ws_handlers *h;
+	void *ud;
+	struct ws *next, **pprev; /* in n->sockets until finished */
+	enum ws_state state;
+
+	char *url;	/* lws_parse_uri() cuts this copy into pieces */
+	const char *host;
+	char *path;	/* with its leading '/' */
+	int port;
+	bool tls;
+	char *subprotocol, *origin;
+	char addr[64];	/* the resolved numeric address */
+	uv_getaddrinfo_t gai;
+
+	uv_timer_t timer; /* pings and the dead-connection check */
+	unsigned ping_ms, dead_ms;
+	uint64_t last_rx, last_ping;
+
+	struct lws *wsi;
+	struct buf rx;	/* reassembly of fragments, capped at max_msg */
+	struct ws_out *txq, **txq_tail;
+	bool ping_due;
+	char *reason;	/* why we are closing, once known; owned */
+};
+
+static void ws_freed(uv_handle_t *h)
+{
+	struct ws *w = h->data;
+	struct ws_out *o;
+
+	while ((o = w->txq)) {
+		w->txq = o->next;
+		free(o);
+	}
+	buf_release(&w->rx);
+	free(w->reason);
+	free(w->url);
+	free(w->path);
+	free(w->subprotocol);
+	free(w->origin);
+	free(w);
+}
+
+static void ws_set_reason(struct ws *w, char *reason)
+{
+	if (w->reason)
+		free(reason);
+	else
+		w->reason = reason;
+}
+
+static void ws_finish(struct ws *w, struct lws *wsi, const char *reason)
+{
+	if (w->state == WS_DONE)
+		return;
+	w->state = WS_DONE;
+	if (wsi)
+		lws_set_opaque_user_data(wsi, NULL);
+	if (w->wsi && w->wsi != wsi)
+		lws_set_opaque_user_data(w->wsi, NULL);
+	w->wsi = NULL;
+	uv_timer_stop(&w->timer);
+	if (w->next)
+		w->next->pprev = w->pprev;
+	*w->pprev = w->next;
+	if (w->reason)
+		reason = w->reason;
+	w->h->closed(w->ud, w, reason);
+	uv_close((uv_handle_t *)&w->timer, ws_freed);
+}
+
+/* Force-closes the wsi from outside its callbacks; lws then calls us with
+ * CLIENT_CLOSED or CONNECTION_ERROR (or WSI_DESTROY), which finishes. */
+static void ws_kill(struct ws *w)
+{
+	if (w->wsi)
+		lws_set_timeout(w->wsi, PENDING_TIMEOUT_USER_OK,
+				LWS_TO_KILL_ASYNC);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	struct ws *w = t->data;
+	uint64_t now = uv_now(w->n->loop);
+
+	if (now - w->last_rx >= w->dead_ms) {
+		ws_set_reason(w, xasprintf("dead connection: nothing received "
+					   "for %u ms",
+					   w->dead_ms));
+		w->state = WS_CLOSING;
+		uv_timer_stop(t);
+		ws_kill(w);
+		return;
+	}
+	if (w->state == WS_OPEN && now - w->last_ping >= w->ping_ms) {
+		w->last_ping = now;
+		w->ping_due = true;
+		lws_callback_on_writable(w->wsi);
+	}
+}
+
+static int ws_writeable(struct ws *w, struct lws *wsi)
+{
+	unsigned char ping[LWS_PRE + 1];
+	struct ws_out *o;
+	int rc;
+
+	if (w->state == WS_CLOSING) {
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL,
+				 (unsigned char *)"bye", 3);
+		return -1;
+	}
+	if (w->ping_due) {
+		w->ping_due = false;
+		if (lws_write(wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0) {
+			ws_set_reason(w, xstrdup("ping write failed"));
+			return -1;
+		}
+		if (w->txq)
+			lws_callback_on_writable(wsi);
+		return 0;
+	}
+	o = w->txq;
+	if (!o)
+		return 0;
+	w->txq = o->next;
+	if (!w->txq)
+		w->txq_tail = &w->txq;
+	rc = lws_write(wsi, o->data + LWS_PRE, o->len, LWS_WRITE_TEXT);
+	free(o);
+	if (rc < 0) {
+		ws_set_reason(w, xstrdup("write failed"));
+		return -1;
+	}
+	if (w->txq)
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int ws_receive(struct ws *w, struct lws *wsi, const void *in,
+		      size_t len)
+{
+	w->last_rx = uv_now(w->n->loop);
+	if (buf_add(&w->rx, in, len)) {
+		ws_set_reason(w, xasprintf("message exceeds %zu bytes",
+					   w->rx.max));
+		w->state = WS_CLOSING;
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+				 (unsigned char *)"too big", 7);
+		return -1;
+	}
+	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+		return 0;
+	if (w->state == WS_OPEN && w->h->message)
+		w->h->message(w->ud, w, w->rx.s, w->rx.len);
+	buf_reset(&w->rx);
+	return 0;
+}
+
+static void ws_peer_close(struct ws *w, const unsigned char *in, size_t len)
+{
+	unsigned code = 0;
+
+	if (len >= 2)
+		code = (unsigned)in[0] << 8 | in[1];
+	ws_set_reason(w, xasprintf("closed by peer (%u)%s%.*s", code,
+				   len > 2 ? ": " : "",
+				   len > 2 ? (int)(len - 2) : 0,
+				   len > 2 ? (const char *)in + 2 : ""));
+}
+
+static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
+		       void *user, void *in, size_t len)
+{
+	struct ws *w = wsi ? lws_get_opaque_user_data(wsi) : NULL;
+	char *msg;
+
+	if (!w)
+		return 0;
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		w->wsi = wsi;
+		w->state = WS_OPEN;
+		w->last_rx = w->last_ping = uv_now(w->n->loop);
+		uv_timer_start(&w->timer, on_timer,
+			       w->ping_ms < w->dead_ms ? w->ping_ms
+						       : w->dead_ms,
+			       w->ping_ms < w->dead_ms ? w->ping_ms
+						       : w->dead_ms);
+		if (w->h->open)
+			w->h->open(w->ud, w);
+		break;
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		msg = xasprintf("cannot connect: %.*s", in ? (int)len : 5,
+				in ? (const char *)in : "error");
+		ws_finish(w, wsi, w->n->closing ? "shutting down" : msg);
+		free(msg);
+		break;
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		return ws_receive(w, wsi, in, len);
+	case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+		w->last_rx = uv_now(w->n->loop);
+		break;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		ws_peer_close(w, in, len);
+		break;
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		return ws_writeable(w, wsi);
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		ws_finish(w, wsi,
+			  w->n->closing ? "shutting down" : "connection closed");
+		break;
+	case LWS_CALLBACK_WSI_DESTROY:
+		ws_finish(w, wsi,
+			  w->n->closing ? "shutting down" : "connection lost");
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static const struct lws_protocols ws_protocol_list[] = {
+	{"scribe-ws", ws_callback, 0, 0, 0, NULL, 0},
+	{NULL, NULL, 0, 0, 0, NULL, 0}, /* no LWS_PROTOCOL_LIST_TERM in 4.1 */
+};
+
+const struct lws_protocols *ws_protocols(void)
+{
+	return ws_protocol_list;
+}
+
+static void ws_start_lws(struct ws *w)
+{
+	struct lws_client_connect_info ci;
+	struct lws *wsi;
+
+	memset(&ci, 0, sizeof(ci));
+	ci.context = w->n->ctx;
+	ci.vhost = w->n->vhost;
+	ci.address = w->addr; /* numeric: lws must not resolve (pitfall 7) */
+	ci.port = w->port;
+	ci.path = w->path;
+	ci.host = w->host; /* Host header, SNI, certificate name */
+	ci.origin = w->origin ? w->origin : w->host;
+	ci.protocol = w->subprotocol;
+	ci.local_protocol_name = ws_protocol_list[0].name;
+	ci.ssl_connection = w->tls ? LCCSCF_USE_SSL : 0;
+	ci.opaque_user_data = w;
+	w->state = WS_CONNECTING;
+	wsi = lws_client_connect_via_info(&ci);
+	if (w->state == WS_DONE)
+		return; /* lws already reported the failure */
+	if (!wsi) {
+		ws_finish(w, NULL, "cannot connect");
+		return;
+	}
+	if (!w->wsi)
+		w->wsi = wsi;
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status,
+			struct addrinfo *res)
+{
+	struct ws *w = req->data;
+	char *msg;
+	int rc = status;
+
+	if (!status) {
+		rc = uv_ip_name(res->ai_addr, w->addr, sizeof(w->addr));
+		uv_freeaddrinfo(res);
+	}
+	if (w->n->closing) {
+		ws_finish(w, NULL, "shutting down");
+	} else if (w->state == WS_CLOSING || status == UV_ECANCELED) {
+		ws_finish(w, NULL, "closed");
+	} else if (rc) {
+		msg = xasprintf("cannot resolve %s: %s", w->host,
+				uv_strerror(rc));
+		ws_finish(w, NULL, msg);
+		free(msg);
+	} else {
+		ws_start_lws(w);
+	}
+}
+
+static int ws_parse_url(struct ws *w, const char *url)
+{
+	const char *scheme, *host, *path;
+	int port;
+
+	w->url = xstrdup(url);
+	if (lws_parse_uri(w->url, &scheme, &host, &port, &path))
+		return SCRIBE_EINVAL;
+	if (!strcmp(scheme, "wss"))
+		w->tls = true;
+	else if (strcmp(scheme, "ws"))
+		return SCRIBE_EINVAL;
+	if (!*host || port <= 0 || port > 65535)
+		return SCRIBE_EINVAL;
+	w->host = host;
+	w->port = port;
+	w->path = xasprintf("/%s", path);
+	return 0;
+}
+
+int ws_connect(struct net *n, const struct ws_options *o,
+	       const struct ws_handlers *h, void *ud, struct ws **out)
+{
+	struct addrinfo hints;
+	struct ws *w;
+	char port[16];
+	int rc;
+
+	if (!o || !o->url || !h || !h->closed)
+		return SCRIBE_EINVAL;
+	if (n->closing || !n->ctx)
+		return SCRIBE_EIO;
+	w = xcalloc(1, sizeof(*w));
+	w->n = n;
+	w->h = h;
+	w->ud = ud;
+	w->txq_tail = &w->txq;
+	buf_init(&w->rx, o->max_msg ? o->max_msg : WS_DEFAULT_MAX_MSG);
+	w->ping_ms = o->ping_interval_ms ? o->ping_interval_ms
+					 : WS_DEFAULT_PING_MS;
+	w->dead_ms = o->dead_timeout_ms ? o->dead_timeout_ms
+					: WS_DEFAULT_DEAD_MS;
+	if (o->subprotocol)
+		w->subprotocol = xstrdup(o->subprotocol);
+	if (o->origin)
+		w->origin = xstrdup(o->origin);
+	rc = ws_parse_url(w, o->url);
+	if (rc)
+		goto fail;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%d", w->port);
+	w->gai.data = w;
+	w->state = WS_RESOLVING;
+	if (uv_getaddrinfo(n->loop, &w->gai, on_resolved, w->host, port,
+			   &hints)) {
+		rc = SCRIBE_EIO;
+		goto fail;
+	}
+	uv_timer_init(n->loop, &w->timer);
+	w->timer.data = w;
+	w->next = n->sockets;
+	if (w->next)
+		w->next->pprev = &w->next;
+	w->pprev = &n->sockets;
+	n->sockets = w;
+	if (out)
+		*out = w;
+	return 0;
+
+fail:
+	buf_release(&w->rx);
+	free(w->url);
+	free(w->path);
+	free(w->subprotocol);
+	free(w->origin);
+	free(w);
+	return rc;
+}
+
+int ws_send(struct ws *w, const char *text, size_t len)
+{
+	struct ws_out *o;
+
+	if (w->state != WS_OPEN)
+		return SCRIBE_EIO;
+	if (len > w->rx.max)
+		return SCRIBE_ETOOBIG;
+	o = xmalloc(sizeof(*o) + LWS_PRE + len);
+	o->next = NULL;
+	o->len = len;
+	memcpy(o->data + LWS_PRE, text, len);
+	*w->txq_tail = o;
+	w->txq_tail = &o->next;
+	lws_callback_on_writable(w->wsi);
+	return 0;
+}
+
+void ws_close(struct ws *w)
+{
+	switch (w->state) {
+	case WS_RESOLVING:
+		w->state = WS_CLOSING;
+		/* If the lookup is already running, on_resolved() sees the
+		 * CLOSING state instead. */
+		uv_cancel((uv_req_t *)&w->gai);
+		break;
+	case WS_CONNECTING:
+		ws_set_reason(w, xstrdup("closed"));
+		w->state = WS_CLOSING;
+		ws_kill(w);
+		break;
+	case WS_OPEN:
+		ws_set_reason(w, xstrdup("closed"));
+		w->state = WS_CLOSING;
+		lws_callback_on_writable(w->wsi);
+		break;
+	default:
+		break;
+	}
+}
+
+bool ws_is_open(const struct ws *w)
+{
+	return w->state == WS_OPEN;
+}
+
+void ws_net_closing(struct net *n)
+{
+	struct ws *w;
+
+	/* Lookups in flight end with UV_ECANCELED (or finish normally and
+	 * see n->closing); lws closes the others in its context destroy. */
+	for (w = n->sockets; w; w = w->next)
+		if (w->state == WS_RESOLVING || (w->state == WS_CLOSING &&
+						 !w->wsi))
+			uv_cancel((uv_req_t *)&w->gai);
+}
