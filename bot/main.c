@@ -22,7 +22,9 @@
 #include "config.h"
 #include "chat/console.h"
 #include "chat/replay.h"
+#include "chat/slack/slack.h"
 #include "net/loop.h"
+#include "net/net.h"
 #include "playbooks.h"
 #include "publish.h"
 #include "store/store.h"
@@ -157,9 +159,12 @@ static int open_store(const struct config *cfg, struct store **st)
 struct session {
 	const struct config *cfg;
 	struct loop loop;
-	struct console con;
 	struct app app;
 	struct pb_library playbooks;
+	bool console_on, slack_on, failed;
+	struct console con;
+	struct net net;
+	struct slack slack;
 };
 
 /* Loads the playbook folder into lib; invalid files are reported and
@@ -188,7 +193,21 @@ static void session_stop(void *ud)
 {
 	struct session *s = ud;
 
-	console_stop(&s->con);
+	if (s->console_on)
+		console_stop(&s->con);
+	if (s->slack_on) {
+		slack_stop(&s->slack);
+		net_close(&s->net, NULL, NULL);
+	}
+}
+
+/* A platform refused us (a bad token, a missing scope): stop, exit 1. */
+static void session_fatal(void *ud, const char *why)
+{
+	struct session *s = ud;
+
+	s->failed = true;
+	loop_stop(&s->loop);
 }
 
 /* SIGHUP: the playbook folder again. Nothing holds the old library
@@ -210,7 +229,9 @@ static int run_console(const struct config *cfg, struct store *st)
 	struct session s;
 	int rc;
 
+	memset(&s, 0, sizeof(s));
 	s.cfg = cfg;
+	s.console_on = true;
 	if (loop_init(&s.loop, session_stop, session_reload, &s)) {
 		fprintf(stderr, "scribe: cannot start the event loop\n");
 		return 1;
@@ -236,6 +257,50 @@ static int run_console(const struct config *cfg, struct store *st)
 	return rc ? 1 : 0;
 }
 
+/* The chat platforms of the config on the loop, until a signal. */
+static int run_platforms(const struct config *cfg, struct store *st)
+{
+	struct net_options no = {.ca_file = getenv("SCRIBE_CA_FILE")};
+	struct session s;
+	char err[512];
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	s.cfg = cfg;
+	if (loop_init(&s.loop, session_stop, session_reload, &s)) {
+		fprintf(stderr, "scribe: cannot start the event loop\n");
+		return 1;
+	}
+	app_init(&s.app, cfg, st, &s.loop.uv);
+	load_playbooks(cfg, &s.playbooks);
+	s.app.playbooks = &s.playbooks;
+	rc = net_init(&s.net, &s.loop.uv, &no);
+	if (rc) {
+		fprintf(stderr, "scribe: cannot start the network layer "
+				"(is libwebsockets-evlib-uv installed?)\n");
+	} else if ((rc = slack_init(&s.slack, &s.app, &s.net, &cfg->slack, err,
+				    sizeof(err)))) {
+		fprintf(stderr, "scribe: %s\n", err);
+		net_close(&s.net, NULL, NULL);
+	} else {
+		s.slack_on = true;
+		s.slack.on_fatal = session_fatal;
+		s.slack.fatal_ud = &s;
+		app_add_transport(&s.app, &s.slack.chat);
+		slack_start(&s.slack);
+	}
+	loop_run(&s.loop);
+	app_release(&s.app);
+	if (s.slack_on)
+		slack_release(&s.slack);
+	pb_library_release(&s.playbooks);
+	if (loop_release(&s.loop)) {
+		log_error("the event loop did not close cleanly");
+		return 1;
+	}
+	return rc || s.failed ? 1 : 0;
+}
+
 static int cmd_run(const struct opts *o, bool console_only)
 {
 	struct config cfg;
@@ -244,12 +309,11 @@ static int cmd_run(const struct opts *o, bool console_only)
 
 	if (setup(o, &cfg))
 		return 1;
-	if (!console_only && (cfg.slack.enabled || cfg.matrix.enabled)) {
+	if (!console_only && cfg.matrix.enabled) {
 		fprintf(stderr,
-			"scribe: %s is configured, but this build of scribe "
-			"has only the console transport; run `scribe console`, "
-			"or remove the section\n",
-			cfg.slack.enabled ? "slack" : "matrix");
+			"scribe: matrix is configured, but this build of "
+			"scribe has no Matrix transport yet; run `scribe "
+			"console`, or remove the section\n");
 		config_release(&cfg);
 		return 2;
 	}
@@ -257,7 +321,8 @@ static int cmd_run(const struct opts *o, bool console_only)
 		config_release(&cfg);
 		return 1;
 	}
-	rc = run_console(&cfg, st);
+	rc = !console_only && cfg.slack.enabled ? run_platforms(&cfg, st)
+						: run_console(&cfg, st);
 	store_close(st);
 	config_release(&cfg);
 	return rc;

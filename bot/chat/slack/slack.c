@@ -1,0 +1,665 @@
+/*
+ * slack.c - the Slack transport; see slack.h.
+ *
+ * Three parts: the Web API call (one HTTP POST with a JSON body, the
+ * answer parsed into ok/error), the socket (connect, frames, acks,
+ * refresh, reconnect), and the delivery queue (outbox rows per channel).
+ */
+#include <cjson/cJSON.h>
+
+#include "util/base.h"
+#include "util/log.h"
+#include "app.h"
+#include "chat/slack/format.h"
+#include "chat/slack/slack.h"
+#include "net/http.h"
+#include "net/net.h"
+#include "net/ws.h"
+#include "store/store.h"
+
+#define POST_INTERVAL_MS 1000 /* one message a second per channel */
+#define MAX_TEXT         3500 /* a section of mrkdwn Slack shows whole */
+
+/* ---- Web API calls ------------------------------------------------------ */
+
+typedef void api_cb(struct slack *s, void *ud, long status, const cJSON *body,
+		    const char *error, const char *retry_after);
+
+struct api_call {
+	struct slack *s;
+	api_cb *cb;
+	void *ud;
+};
+
+static void api_done(void *ud, const struct http_resp *r)
+{
+	struct api_call *c = ud;
+	cJSON *body = NULL;
+	const char *error = r->error;
+
+	if (!error && r->status == 200) {
+		body = cJSON_ParseWithLength(r->body, r->len);
+		if (!cJSON_IsObject(body))
+			error = "not a JSON object";
+		else if (!cJSON_IsTrue(cJSON_GetObjectItem(body, "ok")))
+			error = cJSON_GetStringValue(
+				    cJSON_GetObjectItem(body, "error"))
+				    ? cJSON_GetStringValue(
+					  cJSON_GetObjectItem(body, "error"))
+				    : "not ok";
+	} else if (!error) {
+		error = r->status == 429 ? "ratelimited" : "HTTP error";
+	}
+	c->cb(c->s, c->ud, r->status, body, error, r->retry_after);
+	cJSON_Delete(body);
+	free(c);
+}
+
+/* POSTs body (JSON; takes it over) to the method with token. */
+static int api(struct slack *s, const char *method, const char *token,
+	       cJSON *body, api_cb *cb, void *ud)
+{
+	struct api_call *c = xcalloc(1, sizeof(*c));
+	char *url = xasprintf("%s%s", s->api_url, method);
+	char *auth = xasprintf("Authorization: Bearer %s", token);
+	const char *headers[] = {auth,
+				 "Content-Type: application/json; "
+				 "charset=utf-8",
+				 NULL};
+	char *json = body ? cJSON_PrintUnformatted(body) : NULL;
+	struct http_req req = {
+	    .method = "POST",
+	    .url = url,
+	    .headers = headers,
+	    .body = json ? json : "{}",
+	    .body_len = json ? strlen(json) : 2,
+	};
+	int rc;
+
+	c->s = s;
+	c->cb = cb;
+	c->ud = ud;
+	rc = http_request(s->net, &req, api_done, c, NULL);
+	if (rc)
+		free(c);
+	cJSON_free(json);
+	cJSON_Delete(body);
+	free(url);
+	free(auth);
+	return rc;
+}
+
+/* ---- the socket -----------------------------------------------------------
+ */
+
+static void open_socket(struct slack *s);
+static void auth_then_socket(struct slack *s);
+
+static void fatal(struct slack *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void fatal(struct slack *s, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	log_error("slack: %s", why);
+	if (s->on_fatal)
+		s->on_fatal(s->fatal_ud, why);
+}
+
+static void on_reconnect(uv_timer_t *h)
+{
+	struct slack *s = h->data;
+
+	if (s->stopping || s->ws || s->opening)
+		return;
+	if (!s->self_user)
+		auth_then_socket(s); /* who we are first */
+	else
+		open_socket(s);
+}
+
+/* Reconnects after min..max ms, doubling per attempt, with +-25% jitter. */
+static void schedule_reconnect(struct slack *s)
+{
+	uint64_t ms = (uint64_t)s->cfg->reconnect_min_ms;
+	int i;
+
+	if (s->stopping)
+		return;
+	for (i = 0; i < s->attempts && ms < (uint64_t)s->cfg->reconnect_max_ms;
+	     i++)
+		ms *= 2;
+	if (ms > (uint64_t)s->cfg->reconnect_max_ms)
+		ms = (uint64_t)s->cfg->reconnect_max_ms;
+	ms = ms * 3 / 4 + (uint64_t)rand() % (ms / 2 + 1);
+	s->attempts++;
+	log_info("slack: reconnecting in %llu ms", (unsigned long long)ms);
+	uv_timer_start(&s->reconnect, on_reconnect, ms, 0);
+}
+
+/* An ack waiting for the commit of its event. */
+struct ack {
+	struct slack *s;
+	struct ws *w;
+	char envelope_id[128];
+};
+
+static void send_ack(struct slack *s, struct ws *w, const char *envelope_id)
+{
+	char *frame = slack_ack(envelope_id);
+
+	/* On the socket it came from, while that is still open; an event
+	 * whose socket is gone is redelivered by Slack and deduplicated. */
+	if ((w == s->ws || w == s->next_ws) && w &&
+	    !ws_send(w, frame, strlen(frame)))
+		s->acks++;
+	free(frame);
+}
+
+static void on_committed(void *ud, int status)
+{
+	struct ack *a = ud;
+
+	if (!status)
+		send_ack(a->s, a->w, a->envelope_id);
+	free(a);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_frame(void *ud, struct ws *w, const char *text, size_t len)
+{
+	struct slack *s = ud;
+	struct slack_frame f;
+	struct ack *a;
+
+	slack_frame_parse(text, len, &s->self, now_ms(), &f);
+	switch (f.kind) {
+	case SLACK_HELLO:
+		log_info("slack: connected");
+		s->attempts = 0;
+		if (w == s->next_ws) {
+			/* The refresh is up: retire the old socket. */
+			struct ws *old = s->ws;
+
+			s->ws = w;
+			s->next_ws = NULL;
+			if (old)
+				ws_close(old);
+		}
+		break;
+	case SLACK_DISCONNECT:
+		log_info("slack: disconnect requested (%s)", f.reason);
+		if (!strcmp(f.reason, "link_disabled"))
+			fatal(s, "Socket Mode was turned off for the app: "
+				 "turn it on in the app's settings");
+		else if (w == s->ws && !s->next_ws && !s->opening)
+			open_socket(s); /* new socket first, then the old */
+		break;
+	case SLACK_EVENT:
+		s->events++;
+		a = xcalloc(1, sizeof(*a));
+		a->s = s;
+		a->w = w;
+		snprintf(a->envelope_id, sizeof(a->envelope_id), "%s",
+			 f.envelope_id);
+		f.ev.ack = on_committed;
+		f.ev.ack_ud = a;
+		if (app_event(s->app, &f.ev, NULL)) {
+			/* Not durable: no ack, Slack delivers it again. */
+			log_error("slack: could not record an event");
+			free(a);
+		}
+		break;
+	case SLACK_INVALID:
+		s->invalid++;
+		log_warn("slack: %s envelope skipped: %s",
+			 f.type[0] ? f.type : "a", f.reason);
+		/* Acked all the same, or it would come back forever. */
+		__attribute__((fallthrough));
+	case SLACK_IGNORED:
+		if (f.envelope_id[0])
+			send_ack(s, w, f.envelope_id);
+		break;
+	}
+	slack_frame_release(&f);
+}
+
+static void on_closed(void *ud, struct ws *w, const char *reason)
+{
+	struct slack *s = ud;
+
+	if (w == s->next_ws) {
+		s->next_ws = NULL;
+		if (!s->stopping)
+			log_warn("slack: refresh socket closed: %s", reason);
+		return;
+	}
+	if (w != s->ws)
+		return; /* an old socket, retired after a refresh */
+	s->ws = NULL;
+	if (s->stopping)
+		return;
+	log_warn("slack: socket closed: %s", reason);
+	if (s->next_ws) {
+		/* The refresh already connected: it takes over. */
+		s->ws = s->next_ws;
+		s->next_ws = NULL;
+		return;
+	}
+	schedule_reconnect(s);
+}
+
+static const struct ws_handlers socket_handlers = {
+    .open = NULL,
+    .message = on_frame,
+    .closed = on_closed,
+};
+
+static void on_connections_open(struct slack *s, void *ud, long status,
+				const cJSON *body, const char *error,
+				const char *retry_after)
+{
+	const char *url =
+	    cJSON_GetStringValue(cJSON_GetObjectItem(body, "url"));
+	struct ws_options o = {
+	    .ping_interval_ms = (unsigned)s->cfg->ping_interval_ms,
+	    .dead_timeout_ms = (unsigned)s->cfg->ping_interval_ms * 3,
+	    .max_msg = 4u << 20,
+	};
+	struct ws *w;
+
+	s->opening = false;
+	if (s->stopping)
+		return;
+	if (error || !url) {
+		if (error && (!strcmp(error, "invalid_auth") ||
+			      !strcmp(error, "not_authed") ||
+			      !strcmp(error, "not_allowed_token_type")))
+			fatal(s,
+			      "apps.connections.open: %s: %s must hold an "
+			      "app-level token (xapp-) with connections:write",
+			      error, s->cfg->app_token_env);
+		else
+			log_warn("slack: apps.connections.open: %s",
+				 error ? error : "no url");
+		schedule_reconnect(s);
+		return;
+	}
+	o.url = s->cfg->socket_url ? s->cfg->socket_url : url;
+	if (ws_connect(s->net, &o, &socket_handlers, s, &w)) {
+		log_warn("slack: cannot open the socket at %s", o.url);
+		schedule_reconnect(s);
+		return;
+	}
+	if (s->ws)
+		s->next_ws = w; /* a refresh */
+	else
+		s->ws = w;
+}
+
+static void open_socket(struct slack *s)
+{
+	s->opening = true;
+	if (api(s, "apps.connections.open", s->app_token, NULL,
+		on_connections_open, NULL)) {
+		s->opening = false;
+		schedule_reconnect(s);
+	}
+}
+
+static void on_auth_test(struct slack *s, void *ud, long status,
+			 const cJSON *body, const char *error,
+			 const char *retry_after)
+{
+	const char *user, *bot;
+
+	if (s->stopping)
+		return;
+	if (error) {
+		if (!strcmp(error, "invalid_auth") ||
+		    !strcmp(error, "not_authed") ||
+		    !strcmp(error, "account_inactive") ||
+		    !strcmp(error, "token_revoked"))
+			fatal(s,
+			      "auth.test: %s: set %s to the bot token "
+			      "(xoxb-) of an installed app",
+			      error, s->cfg->bot_token_env);
+		else if (!strcmp(error, "missing_scope"))
+			fatal(s,
+			      "auth.test: missing_scope: add the scope "
+			      "'%s' in the app's settings and reinstall",
+			      cJSON_GetStringValue(
+				  cJSON_GetObjectItem(body, "needed"))
+				  ?: "?");
+		else {
+			log_warn("slack: auth.test: %s", error);
+			schedule_reconnect(s);
+		}
+		return;
+	}
+	user = cJSON_GetStringValue(cJSON_GetObjectItem(body, "user_id"));
+	bot = cJSON_GetStringValue(cJSON_GetObjectItem(body, "bot_id"));
+	free(s->self_user);
+	free(s->self_bot);
+	s->self_user = user ? xstrdup(user) : NULL;
+	s->self_bot = bot ? xstrdup(bot) : NULL;
+	s->self.user_id = s->self_user;
+	s->self.bot_id = s->self_bot;
+	log_info("slack: signed in as %s", user ? user : "?");
+	open_socket(s);
+}
+
+static void auth_then_socket(struct slack *s)
+{
+	if (api(s, "auth.test", s->bot_token, NULL, on_auth_test, NULL))
+		schedule_reconnect(s);
+}
+
+/* ---- delivery ------------------------------------------------------------ */
+
+struct slack_job {
+	struct slack_job *next;
+	struct slack *s;
+	int64_t row;
+	int64_t incident;
+	char *kind;
+	char *room;
+	char *to_user;
+	char *body;
+	int64_t not_before; /* rate limit and retries */
+	bool busy;          /* its request is in flight */
+	int tries;          /* name_taken suffixes, network retries */
+};
+
+static void pump(struct slack *s);
+
+static void job_free(struct slack_job *j)
+{
+	free(j->kind);
+	free(j->room);
+	free(j->to_user);
+	free(j->body);
+	free(j);
+}
+
+/* Removes j from the queue and tells the app. */
+static void job_done(struct slack *s, struct slack_job *j, int rc)
+{
+	struct slack_job **p;
+
+	for (p = &s->jobs; *p; p = &(*p)->next)
+		if (*p == j) {
+			*p = j->next;
+			break;
+		}
+	app_delivered(s->app, j->row, rc, 0);
+	job_free(j);
+}
+
+/* Sets the next request of j's room no sooner than ms from now. */
+static void hold_room(struct slack *s, const char *room, int64_t until)
+{
+	struct slack_job *j;
+
+	for (j = s->jobs; j; j = j->next)
+		if (j->room && room && !strcmp(j->room, room) &&
+		    j->not_before < until)
+			j->not_before = until;
+}
+
+static void on_sent(struct slack *s, void *ud, long status, const cJSON *body,
+		    const char *error, const char *retry_after)
+{
+	struct slack_job *j = ud;
+	int64_t now = now_ms(), wait;
+
+	j->busy = false;
+	if (s->stopping)
+		return;
+	if (!error) {
+		const cJSON *ch = cJSON_GetObjectItem(body, "channel");
+		const char *id =
+		    cJSON_GetStringValue(cJSON_GetObjectItem(ch, "id"));
+		bool created = !strcmp(j->kind, "create_room") && id;
+		int64_t incident = j->incident;
+		char *room = created   ? xstrdup(id)
+			     : j->room ? xstrdup(j->room)
+				       : NULL;
+
+		/* Done first: the room's creation flushes the outbox, which
+		 * must not find this job still queued. */
+		job_done(s, j, 0);
+		if (room)
+			hold_room(s, room, now + POST_INTERVAL_MS);
+		if (created)
+			app_room_created(s->app, incident, room);
+		free(room);
+		pump(s);
+		return;
+	}
+	if (status == 429 || status >= 500 || status == 0) {
+		/* Rate limited, or Slack or the network failed: wait, and
+		 * keep the room's order. */
+		wait = retry_after ? strtol(retry_after, NULL, 10) * 1000 : 0;
+		if (wait <= 0)
+			wait = 1000LL << (j->tries < 8 ? j->tries : 8);
+		j->tries++;
+		log_warn("slack: %s: %s, again in %lld ms", j->kind, error,
+			 (long long)wait);
+		hold_room(s, j->room, now + wait);
+		j->not_before = now + wait;
+		pump(s);
+		return;
+	}
+	if (!strcmp(j->kind, "create_room") && !strcmp(error, "name_taken") &&
+	    j->tries < 9) {
+		/* Taken, maybe by an archived channel: a suffix. */
+		j->tries++;
+		pump(s);
+		return;
+	}
+	log_error("slack: %s in %s: %s", j->kind, j->room ? j->room : "-",
+		  error);
+	job_done(s, j, SCRIBE_EIO);
+	pump(s);
+}
+
+static cJSON *message_body(const struct slack_job *j)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *text = slack_mrkdwn(j->body);
+
+	if (strlen(text) > MAX_TEXT * 10)
+		text[MAX_TEXT * 10] = '\0';
+	cJSON_AddStringToObject(o, "channel", j->room);
+	cJSON_AddStringToObject(o, "text", text);
+	if (j->to_user)
+		cJSON_AddStringToObject(o, "user", j->to_user);
+	free(text);
+	return o;
+}
+
+static int send_job(struct slack *s, struct slack_job *j)
+{
+	cJSON *o;
+	char name[96];
+
+	if (!strcmp(j->kind, "create_room")) {
+		o = cJSON_CreateObject();
+		if (j->tries)
+			snprintf(name, sizeof(name), "%.78s-%d", j->body,
+				 j->tries + 1);
+		else
+			snprintf(name, sizeof(name), "%.80s", j->body);
+		cJSON_AddStringToObject(o, "name", name);
+		cJSON_AddBoolToObject(o, "is_private",
+				      s->cfg->private_channels);
+		return api(s, "conversations.create", s->bot_token, o, on_sent,
+			   j);
+	}
+	if (!strcmp(j->kind, "message") || !strcmp(j->kind, "postmortem") ||
+	    !strcmp(j->kind, "draft"))
+		return api(
+		    s, j->to_user ? "chat.postEphemeral" : "chat.postMessage",
+		    s->bot_token, message_body(j), on_sent, j);
+	/* A kind this transport does not know is done with, not retried. */
+	log_warn("slack: outbox kind '%s' is not sent to Slack", j->kind);
+	return SCRIBE_EINVAL;
+}
+
+static void on_pump(uv_timer_t *h)
+{
+	pump(h->data);
+}
+
+/* Starts every request that may go now: the first job of each room, when
+ * its time has come; arms the timer for the earliest later one. */
+static void pump(struct slack *s)
+{
+	struct slack_job *j, *k, *next;
+	int64_t now = now_ms(), wake = 0;
+	bool first;
+
+	if (s->stopping)
+		return;
+	for (j = s->jobs; j; j = next) {
+		next = j->next;
+		first = true;
+		for (k = s->jobs; k != j; k = k->next)
+			if ((k->room && j->room && !strcmp(k->room, j->room)) ||
+			    (!k->room && !j->room))
+				first = false;
+		if (!first || j->busy)
+			continue;
+		if (j->not_before > now) {
+			if (!wake || j->not_before < wake)
+				wake = j->not_before;
+			continue;
+		}
+		j->busy = true;
+		if (send_job(s, j)) {
+			j->busy = false;
+			job_done(s, j, SCRIBE_EIO);
+		}
+	}
+	if (wake)
+		uv_timer_start(&s->pump, on_pump, (uint64_t)(wake - now), 0);
+}
+
+static int slack_deliver(struct chat *c, const struct outbox_row *row,
+			 const char *room)
+{
+	struct slack *s = c->impl;
+	struct slack_job *j, **tail;
+
+	if (s->stopping)
+		return SCRIBE_EIO;
+	j = xcalloc(1, sizeof(*j));
+	j->s = s;
+	j->row = row->id;
+	j->incident = row->incident_id;
+	j->kind = xstrdup(row->kind);
+	j->room = room ? xstrdup(room) : NULL;
+	j->to_user = row->to_user ? xstrdup(row->to_user) : NULL;
+	j->body = xstrdup(row->body);
+	for (tail = &s->jobs; *tail; tail = &(*tail)->next)
+		;
+	*tail = j;
+	pump(s);
+	return SCRIBE_EPENDING;
+}
+
+static const struct chat_ops slack_ops = {
+    .name = "slack",          /* platform name */
+    .room_for_channel = NULL, /* channels are created through the API */
+    .deliver = slack_deliver, /* queued per channel, answered later */
+};
+
+/* ---- lifecycle ------------------------------------------------------------
+ */
+
+static char *token(const char *env, char *err, size_t errlen)
+{
+	const char *v = env ? getenv(env) : NULL;
+
+	if (!v || !*v) {
+		snprintf(err, errlen, "slack: set %s in the environment",
+			 env ? env : "the token variable");
+		return NULL;
+	}
+	return xstrdup(v);
+}
+
+int slack_init(struct slack *s, struct app *app, struct net *net,
+	       const struct config_slack *cfg, char *err, size_t errlen)
+{
+	memset(s, 0, sizeof(*s));
+	s->chat.ops = &slack_ops;
+	s->chat.impl = s;
+	s->app = app;
+	s->net = net;
+	s->cfg = cfg;
+	s->bot_token = token(cfg->bot_token_env, err, errlen);
+	s->app_token =
+	    s->bot_token ? token(cfg->app_token_env, err, errlen) : NULL;
+	if (!s->app_token) {
+		free(s->bot_token);
+		s->bot_token = NULL;
+		return SCRIBE_EINVAL;
+	}
+	s->api_url =
+	    xasprintf("%s%s", cfg->api_url,
+		      cfg->api_url[strlen(cfg->api_url) - 1] == '/' ? "" : "/");
+	uv_timer_init(net->loop, &s->reconnect);
+	uv_timer_init(net->loop, &s->pump);
+	s->reconnect.data = s->pump.data = s;
+	return 0;
+}
+
+int slack_start(struct slack *s)
+{
+	auth_then_socket(s);
+	return 0;
+}
+
+void slack_stop(struct slack *s)
+{
+	if (s->stopping)
+		return;
+	s->stopping = true;
+	uv_timer_stop(&s->reconnect);
+	uv_timer_stop(&s->pump);
+	uv_close((uv_handle_t *)&s->reconnect, NULL);
+	uv_close((uv_handle_t *)&s->pump, NULL);
+	if (s->next_ws)
+		ws_close(s->next_ws);
+	if (s->ws)
+		ws_close(s->ws);
+}
+
+void slack_release(struct slack *s)
+{
+	struct slack_job *j, *next;
+
+	for (j = s->jobs; j; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+	free(s->bot_token);
+	free(s->app_token);
+	free(s->api_url);
+	free(s->self_user);
+	free(s->self_bot);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,67 @@
+/*
+ * slack.h - the Slack transport: Socket Mode in, the Web API out.
+ *
+ * At start: auth.test with the bot token (who the bot is), then
+ * apps.connections.open with the app token for a single-use websocket URL.
+ * Every frame is parsed (frames.h) and handed to the app; its ack is sent
+ * only when the app's commit calls back - durable before ack. A
+ * `disconnect` asking for a refresh opens the new socket before the old one
+ * closes; a lost socket reconnects with backoff and jitter.
+ *
+ * Outbound, the app's outbox rows are queued per channel, one request in
+ * flight per channel and at most one message a second per channel, in
+ * order; HTTP 429 waits for Retry-After, 5xx and network errors back off.
+ * Nothing is dropped. Text goes out as mrkdwn with user text escaped
+ * (format.h).
+ */
+#ifndef SCRIBE_SLACK_H
+#define SCRIBE_SLACK_H
+
+#include <uv.h>
+
+#include "util/base.h"
+#include "config.h"
+#include "chat/chat.h"
+#include "chat/slack/frames.h"
+
+struct app;
+struct net;
+struct ws;
+struct slack_job;
+
+struct slack {
+	struct chat chat;
+	struct app *app;
+	struct net *net;
+	const struct config_slack *cfg;
+	char *bot_token; /* from the environment; never logged */
+	char *app_token;
+	char *api_url; /* ends with '/' */
+	struct slack_self self;
+	char *self_user, *self_bot; /* owned strings behind self */
+	struct ws *ws;              /* the socket events arrive on */
+	struct ws *next_ws; /* a refresh: open before the old one closes */
+	bool opening;       /* apps.connections.open in flight */
+	uv_timer_t reconnect;
+	uv_timer_t pump;        /* sends the next due request */
+	int attempts;           /* reconnects since the last hello */
+	struct slack_job *jobs; /* queued outbox rows, oldest first */
+	bool stopping;
+	uint64_t events, acks, invalid;
+	void (*on_fatal)(void *ud, const char *why); /* e.g. invalid_auth */
+	void *fatal_ud;
+};
+
+/* Reads the tokens from the environment variables the config names. On
+ * error (a token missing) err says which variable to set. */
+int slack_init(struct slack *s, struct app *app, struct net *net,
+	       const struct config_slack *cfg, char *err, size_t errlen);
+/* auth.test, then the socket. Errors that need a person (invalid_auth,
+ * missing_scope, ...) go to on_fatal with the fix named. */
+int slack_start(struct slack *s);
+/* Closes the sockets and stops retrying; queued rows stay in the outbox. */
+void slack_stop(struct slack *s);
+/* After the loop has ended. */
+void slack_release(struct slack *s);
+
+#endif
