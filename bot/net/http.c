@@ -93,8 +93,7 @@ static void drain_done(struct net *n)
 			curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE,
 					  &r.status);
 			if (curl_easy_header(c->easy, "Retry-After", 0,
-					     CURLH_HEADER, -1,
-					     &h) == CURLHE_OK)
+					     CURLH_HEADER, -1, &h) == CURLHE_OK)
 				r.retry_after = h->value;
 		} else if (c->toobig) {
 			snprintf(detail, sizeof(detail),

@@ -20,30 +20,30 @@ struct net;
 struct http_call;
 
 #define HTTP_DEFAULT_TIMEOUT_MS 30000
-#define HTTP_DEFAULT_MAX_BODY (1024 * 1024)
+#define HTTP_DEFAULT_MAX_BODY   (1024 * 1024)
 
 /* A request. Everything is borrowed and copied by http_request(): the
  * caller may free or reuse it as soon as that returns. */
 struct http_req {
-	const char *method;	     /* "GET" when NULL; "POST", "PUT", ... */
-	const char *url;	     /* http:// or https:// */
-	const char *const *headers;  /* "Name: value" strings, NULL-ended;
-				      * may be NULL */
-	const char *body;	     /* may be NULL; sent when body_len > 0 or
-				      * the method is not GET */
+	const char *method;         /* "GET" when NULL; "POST", "PUT", ... */
+	const char *url;            /* http:// or https:// */
+	const char *const *headers; /* "Name: value" strings, NULL-ended;
+				     * may be NULL */
+	const char *body;           /* may be NULL; sent when body_len > 0 or
+				     * the method is not GET */
 	size_t body_len;
-	long timeout_ms;	     /* whole transfer; 0: default (30 s) */
-	size_t max_body;	     /* response body cap; 0: default (1 MiB) */
+	long timeout_ms; /* whole transfer; 0: default (30 s) */
+	size_t max_body; /* response body cap; 0: default (1 MiB) */
 };
 
 /* A response, as the callback sees it. Every pointer is owned by the
  * http layer and valid only during the callback: copy what you keep. */
 struct http_resp {
-	long status;		 /* HTTP status, or 0 on a transport error */
-	const char *body;	 /* never NULL; NUL-terminated */
+	long status;      /* HTTP status, or 0 on a transport error */
+	const char *body; /* never NULL; NUL-terminated */
 	size_t len;
 	const char *retry_after; /* the Retry-After header value, or NULL */
-	const char *error;	 /* NULL on a transport success (whatever the
+	const char *error;       /* NULL on a transport success (whatever the
 				  * status); else a message such as "timeout
 				  * ...", "response body exceeds ...",
 				  * "shutting down" */

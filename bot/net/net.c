@@ -6,9 +6,9 @@
  * vhost that does not listen holds the CA file. Shutdown runs from a 0 ms
  * uv timer, never from inside an lws or curl callback: HTTP calls first
  * (curl_multi_cleanup() closes curl's polls), then lws_context_destroy(),
- * which with a foreign loop only starts closing: a uv_idle handle watches
- * for lws to write NULL into n->ctx (info.pcontext), then the net's own
- * handles close and the done callback runs from the last close callback.
+ * which with a foreign loop only starts closing: the same timer, repeating,
+ * then watches for lws's handles to go, finishes the destroy (see
+ * on_wait()) and closes; the done callback runs from its close callback.
  */
 #include "util/base.h"
 
@@ -112,29 +112,49 @@ static void net_handle_closed(uv_handle_t *h)
 
 static void net_finish(struct net *n)
 {
-	n->handles = 2;
+	n->handles = 1;
 	uv_close((uv_handle_t *)&n->close_timer, net_handle_closed);
-	uv_close((uv_handle_t *)&n->wait_idle, net_handle_closed);
 }
 
-static void on_wait_idle(uv_idle_t *h)
-{
-	struct net *n = h->data;
+struct lws_walk {
+	void *ctx;
+	int found;
+};
 
-	if (getenv("NETDBG") && uv_now(n->loop) - n->destroy_started > 500 && uv_now(n->loop) - n->destroy_started < 520) {
-		uv_print_all_handles(n->loop, stderr);
+static void find_lws_handle(uv_handle_t *h, void *arg)
+{
+	struct lws_walk *lw = arg;
+
+	if (h->data == lw->ctx)
+		lw->found++;
+}
+
+/*
+ * Runs every millisecond while the net waits for lws. With a foreign
+ * loop, lws 4.1.6 closes its wsi and then its own "static" handles (whose
+ * data is the context), but never calls lws_context_destroy2() by itself
+ * (lws_uv_close_cb_sa() in lib/event-libs/libuv/libuv.c only does that for
+ * internal loops; warmcat/libwebsockets#1969). So once none of those
+ * handles is left, a second lws_context_destroy() finishes the job and lws
+ * writes NULL to n->ctx through info.pcontext.
+ */
+static void on_wait(uv_timer_t *t)
+{
+	struct net *n = t->data;
+	struct lws_walk lw = {n->ctx, 0};
+
+	if (n->ctx) {
+		uv_walk(n->loop, find_lws_handle, &lw);
+		if (!lw.found)
+			lws_context_destroy(n->ctx);
 	}
 	/* Also wait for websockets still resolving in the threadpool. */
 	if ((n->ctx || n->sockets) &&
 	    uv_now(n->loop) - n->destroy_started < NET_DESTROY_WAIT_MS)
 		return;
-	fprintf(stderr, "DBG idle end ctx=%p socks=%p\n", (void*)n->ctx, (void*)n->sockets);
-	if (n->ctx) {
-		log_error("net: lws did not finish destroying its context");
-		lws_context_destroy(n->ctx);
-		n->ctx = NULL;
-	}
-	uv_idle_stop(h);
+	if (n->ctx || n->sockets)
+		log_error("net: lws or a websocket did not finish closing");
+	uv_timer_stop(t);
 	net_finish(n);
 }
 
@@ -150,7 +170,7 @@ static void on_close_timer(uv_timer_t *t)
 	/* 3. lws: starts closing; finishes over later iterations. */
 	n->destroy_started = uv_now(n->loop);
 	lws_context_destroy(n->ctx);
-	uv_idle_start(&n->wait_idle, on_wait_idle);
+	uv_timer_start(&n->close_timer, on_wait, 0, 1);
 }
 
 void net_close(struct net *n, void (*done)(void *ud), void *ud)
@@ -161,8 +181,6 @@ void net_close(struct net *n, void (*done)(void *ud), void *ud)
 	n->done = done;
 	n->done_ud = ud;
 	uv_timer_init(n->loop, &n->close_timer);
-	uv_idle_init(n->loop, &n->wait_idle);
 	n->close_timer.data = n;
-	n->wait_idle.data = n;
 	uv_timer_start(&n->close_timer, on_close_timer, 0, 0);
 }

@@ -37,20 +37,19 @@ struct net_options {
 /* All fields are private to bot/net, except that tests may use ctx to add
  * a server vhost on the same context. */
 struct net {
-	uv_loop_t *loop;	   /* borrowed; must outlive the net */
-	struct lws_context *ctx;   /* lws writes NULL here once destroyed */
-	struct lws_vhost *vhost;   /* the client vhost */
-	CURLM *multi;		   /* NULL once cleaned up */
-	uv_timer_t curl_timer;	   /* curl's CURLMOPT_TIMERFUNCTION */
-	uv_timer_t close_timer;	   /* runs the shutdown outside callbacks */
-	uv_idle_t wait_idle;	   /* waits for the lws context to go */
-	struct http_call *calls;   /* in-flight requests */
-	struct http_sock *socks;   /* curl sockets with a uv_poll */
-	struct ws *sockets;	   /* websockets not yet closed */
-	char *ca_file;		   /* owned copy, or NULL */
-	bool closing;		   /* net_close() was called */
-	int handles;		   /* own uv handles not yet closed */
-	uint64_t destroy_started;  /* uv_now() at lws_context_destroy() */
+	uv_loop_t *loop;          /* borrowed; must outlive the net */
+	struct lws_context *ctx;  /* lws writes NULL here once destroyed */
+	struct lws_vhost *vhost;  /* the client vhost */
+	CURLM *multi;             /* NULL once cleaned up */
+	uv_timer_t curl_timer;    /* curl's CURLMOPT_TIMERFUNCTION */
+	uv_timer_t close_timer;   /* runs the shutdown outside callbacks */
+	struct http_call *calls;  /* in-flight requests */
+	struct http_sock *socks;  /* curl sockets with a uv_poll */
+	struct ws *sockets;       /* websockets not yet closed */
+	char *ca_file;            /* owned copy, or NULL */
+	bool closing;             /* net_close() was called */
+	int handles;              /* own uv handles not yet closed */
+	uint64_t destroy_started; /* uv_now() at lws_context_destroy() */
 	void (*done)(void *ud);
 	void *done_ud;
 };

@@ -21,6 +21,13 @@
 #include "net/net.h"
 #include "net/ws.h"
 
+/* lws 4.1.6 keeps LWS_WRITE_CLOSE (4) private
+ * (lib/roles/ws/private-lib-roles-ws.h); lws_write() handles it. */
+#define WS_WRITE_CLOSE ((enum lws_write_protocol)4)
+
+/* How long to wait for the peer to answer our close frame. */
+#define WS_CLOSE_WAIT_MS 2000
+
 enum ws_state { WS_RESOLVING, WS_CONNECTING, WS_OPEN, WS_CLOSING, WS_DONE };
 
 struct ws_out {
@@ -36,13 +43,13 @@ struct ws {
 	struct ws *next, **pprev; /* in n->sockets until finished */
 	enum ws_state state;
 
-	char *url;	/* lws_parse_uri() cuts this copy into pieces */
+	char *url; /* lws_parse_uri() cuts this copy into pieces */
 	const char *host;
-	char *path;	/* with its leading '/' */
+	char *path; /* with its leading '/' */
 	int port;
 	bool tls;
 	char *subprotocol, *origin;
-	char addr[64];	/* the resolved numeric address */
+	char addr[64]; /* the resolved numeric address */
 	uv_getaddrinfo_t gai;
 
 	uv_timer_t timer; /* pings and the dead-connection check */
@@ -50,10 +57,11 @@ struct ws {
 	uint64_t last_rx, last_ping;
 
 	struct lws *wsi;
-	struct buf rx;	/* reassembly of fragments, capped at max_msg */
+	struct buf rx; /* reassembly of fragments, capped at max_msg */
 	struct ws_out *txq, **txq_tail;
 	bool ping_due;
-	char *reason;	/* why we are closing, once known; owned */
+	bool close_sent; /* our close frame is out; waiting for the peer's */
+	char *reason;    /* why we are closing, once known; owned */
 };
 
 static void ws_freed(uv_handle_t *h)
@@ -102,13 +110,18 @@ static void ws_finish(struct ws *w, struct lws *wsi, const char *reason)
 	uv_close((uv_handle_t *)&w->timer, ws_freed);
 }
 
-/* Force-closes the wsi from outside its callbacks; lws then calls us with
- * CLIENT_CLOSED or CONNECTION_ERROR (or WSI_DESTROY), which finishes. */
+/*
+ * Force-closes the wsi from outside its own callbacks (a uv timer, or the
+ * user's code); lws calls us back at once with CLIENT_CLOSED or
+ * CONNECTION_ERROR (or WSI_DESTROY), which finishes. LWS_TO_KILL_ASYNC is
+ * no good here: it only queues an lws timer event that the foreign uv loop
+ * is not woken for, so a silent peer would never be dropped.
+ */
 static void ws_kill(struct ws *w)
 {
 	if (w->wsi)
 		lws_set_timeout(w->wsi, PENDING_TIMEOUT_USER_OK,
-				LWS_TO_KILL_ASYNC);
+				LWS_TO_KILL_SYNC);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -116,6 +129,11 @@ static void on_timer(uv_timer_t *t)
 	struct ws *w = t->data;
 	uint64_t now = uv_now(w->n->loop);
 
+	if (w->close_sent) {
+		/* The peer did not answer our close frame in time. */
+		ws_kill(w);
+		return;
+	}
 	if (now - w->last_rx >= w->dead_ms) {
 		ws_set_reason(w, xasprintf("dead connection: nothing received "
 					   "for %u ms",
@@ -139,9 +157,26 @@ static int ws_writeable(struct ws *w, struct lws *wsi)
 	int rc;
 
 	if (w->state == WS_CLOSING) {
-		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL,
-				 (unsigned char *)"bye", 3);
-		return -1;
+		/*
+		 * Written by hand: the Debian lws is a _DEBUG build, whose
+		 * service loop closes a wsi twice under libuv ("close_and_
+		 * handled uv repeat test", lib/core-net/service.c), and the
+		 * second close drops the connection before the close frame
+		 * that lws_close_reason() + return -1 would send. The peer
+		 * answers with its close frame; lws then closes the socket.
+		 */
+		static const unsigned char bye[] = {0x03, 0xe8, 'b', 'y', 'e'};
+		unsigned char frame[LWS_PRE + sizeof(bye)];
+
+		if (w->close_sent)
+			return 0;
+		memcpy(frame + LWS_PRE, bye, sizeof(bye));
+		if (lws_write(wsi, frame + LWS_PRE, sizeof(bye),
+			      WS_WRITE_CLOSE) < 0)
+			return -1;
+		w->close_sent = true;
+		uv_timer_start(&w->timer, on_timer, WS_CLOSE_WAIT_MS, 0);
+		return 0;
 	}
 	if (w->ping_due) {
 		w->ping_due = false;
@@ -170,13 +205,12 @@ static int ws_writeable(struct ws *w, struct lws *wsi)
 	return 0;
 }
 
-static int ws_receive(struct ws *w, struct lws *wsi, const void *in,
-		      size_t len)
+static int ws_receive(struct ws *w, struct lws *wsi, const void *in, size_t len)
 {
 	w->last_rx = uv_now(w->n->loop);
 	if (buf_add(&w->rx, in, len)) {
-		ws_set_reason(w, xasprintf("message exceeds %zu bytes",
-					   w->rx.max));
+		ws_set_reason(
+		    w, xasprintf("message exceeds %zu bytes", w->rx.max));
 		w->state = WS_CLOSING;
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
 				 (unsigned char *)"too big", 7);
@@ -215,11 +249,10 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		w->wsi = wsi;
 		w->state = WS_OPEN;
 		w->last_rx = w->last_ping = uv_now(w->n->loop);
-		uv_timer_start(&w->timer, on_timer,
-			       w->ping_ms < w->dead_ms ? w->ping_ms
-						       : w->dead_ms,
-			       w->ping_ms < w->dead_ms ? w->ping_ms
-						       : w->dead_ms);
+		uv_timer_start(
+		    &w->timer, on_timer,
+		    w->ping_ms < w->dead_ms ? w->ping_ms : w->dead_ms,
+		    w->ping_ms < w->dead_ms ? w->ping_ms : w->dead_ms);
 		if (w->h->open)
 			w->h->open(w->ud, w);
 		break;
@@ -229,33 +262,31 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		ws_finish(w, wsi, w->n->closing ? "shutting down" : msg);
 		free(msg);
 		break;
-	case LWS_CALLBACK_CLIENT_RECEIVE:
-		return ws_receive(w, wsi, in, len);
+	case LWS_CALLBACK_CLIENT_RECEIVE: return ws_receive(w, wsi, in, len);
 	case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
 		w->last_rx = uv_now(w->n->loop);
 		break;
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
 		ws_peer_close(w, in, len);
 		break;
-	case LWS_CALLBACK_CLIENT_WRITEABLE:
-		return ws_writeable(w, wsi);
+	case LWS_CALLBACK_CLIENT_WRITEABLE: return ws_writeable(w, wsi);
 	case LWS_CALLBACK_CLIENT_CLOSED:
 		ws_finish(w, wsi,
-			  w->n->closing ? "shutting down" : "connection closed");
+			  w->n->closing ? "shutting down"
+					: "connection closed");
 		break;
 	case LWS_CALLBACK_WSI_DESTROY:
 		ws_finish(w, wsi,
 			  w->n->closing ? "shutting down" : "connection lost");
 		break;
-	default:
-		break;
+	default: break;
 	}
 	return 0;
 }
 
 static const struct lws_protocols ws_protocol_list[] = {
-	{"scribe-ws", ws_callback, 0, 0, 0, NULL, 0},
-	{NULL, NULL, 0, 0, 0, NULL, 0}, /* no LWS_PROTOCOL_LIST_TERM in 4.1 */
+    {"scribe-ws", ws_callback, 0, 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0}, /* no LWS_PROTOCOL_LIST_TERM in 4.1 */
 };
 
 const struct lws_protocols *ws_protocols(void)
@@ -292,8 +323,7 @@ static void ws_start_lws(struct ws *w)
 		w->wsi = wsi;
 }
 
-static void on_resolved(uv_getaddrinfo_t *req, int status,
-			struct addrinfo *res)
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
 	struct ws *w = req->data;
 	char *msg;
@@ -355,10 +385,10 @@ int ws_connect(struct net *n, const struct ws_options *o,
 	w->ud = ud;
 	w->txq_tail = &w->txq;
 	buf_init(&w->rx, o->max_msg ? o->max_msg : WS_DEFAULT_MAX_MSG);
-	w->ping_ms = o->ping_interval_ms ? o->ping_interval_ms
-					 : WS_DEFAULT_PING_MS;
-	w->dead_ms = o->dead_timeout_ms ? o->dead_timeout_ms
-					: WS_DEFAULT_DEAD_MS;
+	w->ping_ms =
+	    o->ping_interval_ms ? o->ping_interval_ms : WS_DEFAULT_PING_MS;
+	w->dead_ms =
+	    o->dead_timeout_ms ? o->dead_timeout_ms : WS_DEFAULT_DEAD_MS;
 	if (o->subprotocol)
 		w->subprotocol = xstrdup(o->subprotocol);
 	if (o->origin)
@@ -436,8 +466,7 @@ void ws_close(struct ws *w)
 		w->state = WS_CLOSING;
 		lws_callback_on_writable(w->wsi);
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -453,7 +482,7 @@ void ws_net_closing(struct net *n)
 	/* Lookups in flight end with UV_ECANCELED (or finish normally and
 	 * see n->closing); lws closes the others in its context destroy. */
 	for (w = n->sockets; w; w = w->next)
-		if (w->state == WS_RESOLVING || (w->state == WS_CLOSING &&
-						 !w->wsi))
+		if (w->state == WS_RESOLVING ||
+		    (w->state == WS_CLOSING && !w->wsi))
 			uv_cancel((uv_req_t *)&w->gai);
 }

@@ -27,12 +27,12 @@ struct ws;
 
 /* Borrowed; copied by ws_connect(). */
 struct ws_options {
-	const char *url;	   /* ws://host[:port]/path or wss://... */
+	const char *url;           /* ws://host[:port]/path or wss://... */
 	const char *subprotocol;   /* Sec-WebSocket-Protocol, or NULL */
-	const char *origin;	   /* Origin header, or NULL */
+	const char *origin;        /* Origin header, or NULL */
 	unsigned ping_interval_ms; /* 0: default (30 s) */
 	unsigned dead_timeout_ms;  /* 0: default (90 s) */
-	size_t max_msg;		   /* 0: default (1 MiB) */
+	size_t max_msg;            /* 0: default (1 MiB) */
 };
 
 /* All handlers are called from the loop with the ud given to ws_connect();
