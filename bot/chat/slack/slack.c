@@ -144,18 +144,34 @@ static void schedule_reconnect(struct slack *s)
 /* An ack waiting for the commit of its event. */
 struct ack {
 	struct slack *s;
-	struct ws *w;
+	uint64_t socket; /* the id of the socket it came on */
 	char envelope_id[128];
 };
 
-static void send_ack(struct slack *s, struct ws *w, const char *envelope_id)
+/* The socket with that id, while it is open; else NULL. Ids, not
+ * pointers: a freed socket's address may be reused by a new one. */
+static struct ws *socket_by_id(struct slack *s, uint64_t id)
 {
+	if (id && id == s->ws_id)
+		return s->ws;
+	if (id && id == s->next_id)
+		return s->next_ws;
+	return NULL;
+}
+
+static uint64_t socket_id(struct slack *s, struct ws *w)
+{
+	return w == s->ws ? s->ws_id : w == s->next_ws ? s->next_id : 0;
+}
+
+static void send_ack(struct slack *s, uint64_t socket, const char *envelope_id)
+{
+	struct ws *w = socket_by_id(s, socket);
 	char *frame = slack_ack(envelope_id);
 
 	/* On the socket it came from, while that is still open; an event
 	 * whose socket is gone is redelivered by Slack and deduplicated. */
-	if ((w == s->ws || w == s->next_ws) && w &&
-	    !ws_send(w, frame, strlen(frame)))
+	if (w && !ws_send(w, frame, strlen(frame)))
 		s->acks++;
 	free(frame);
 }
@@ -165,7 +181,7 @@ static void on_committed(void *ud, int status)
 	struct ack *a = ud;
 
 	if (!status)
-		send_ack(a->s, a->w, a->envelope_id);
+		send_ack(a->s, a->socket, a->envelope_id);
 	free(a);
 }
 
@@ -193,7 +209,9 @@ static void on_frame(void *ud, struct ws *w, const char *text, size_t len)
 			struct ws *old = s->ws;
 
 			s->ws = w;
+			s->ws_id = s->next_id;
 			s->next_ws = NULL;
+			s->next_id = 0;
 			if (old)
 				ws_close(old);
 		}
@@ -210,7 +228,7 @@ static void on_frame(void *ud, struct ws *w, const char *text, size_t len)
 		s->events++;
 		a = xcalloc(1, sizeof(*a));
 		a->s = s;
-		a->w = w;
+		a->socket = socket_id(s, w);
 		snprintf(a->envelope_id, sizeof(a->envelope_id), "%s",
 			 f.envelope_id);
 		f.ev.ack = on_committed;
@@ -229,7 +247,7 @@ static void on_frame(void *ud, struct ws *w, const char *text, size_t len)
 		__attribute__((fallthrough));
 	case SLACK_IGNORED:
 		if (f.envelope_id[0])
-			send_ack(s, w, f.envelope_id);
+			send_ack(s, socket_id(s, w), f.envelope_id);
 		break;
 	}
 	slack_frame_release(&f);
@@ -241,6 +259,7 @@ static void on_closed(void *ud, struct ws *w, const char *reason)
 
 	if (w == s->next_ws) {
 		s->next_ws = NULL;
+		s->next_id = 0;
 		if (!s->stopping)
 			log_warn("slack: refresh socket closed: %s", reason);
 		return;
@@ -248,13 +267,16 @@ static void on_closed(void *ud, struct ws *w, const char *reason)
 	if (w != s->ws)
 		return; /* an old socket, retired after a refresh */
 	s->ws = NULL;
+	s->ws_id = 0;
 	if (s->stopping)
 		return;
 	log_warn("slack: socket closed: %s", reason);
 	if (s->next_ws) {
 		/* The refresh already connected: it takes over. */
 		s->ws = s->next_ws;
+		s->ws_id = s->next_id;
 		s->next_ws = NULL;
+		s->next_id = 0;
 		return;
 	}
 	schedule_reconnect(s);
@@ -302,10 +324,13 @@ static void on_connections_open(struct slack *s, void *ud, long status,
 		schedule_reconnect(s);
 		return;
 	}
-	if (s->ws)
+	if (s->ws) {
 		s->next_ws = w; /* a refresh */
-	else
+		s->next_id = ++s->ids;
+	} else {
 		s->ws = w;
+		s->ws_id = ++s->ids;
+	}
 }
 
 static void open_socket(struct slack *s)

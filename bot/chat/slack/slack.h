@@ -41,7 +41,8 @@ struct slack {
 	char *self_user, *self_bot; /* owned strings behind self */
 	struct ws *ws;              /* the socket events arrive on */
 	struct ws *next_ws; /* a refresh: open before the old one closes */
-	bool opening;       /* apps.connections.open in flight */
+	uint64_t ws_id, next_id, ids; /* which socket an ack belongs to */
+	bool opening;                 /* apps.connections.open in flight */
 	uv_timer_t reconnect;
 	uv_timer_t pump;        /* sends the next due request */
 	int attempts;           /* reconnects since the last hello */
