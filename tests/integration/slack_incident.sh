@@ -1,0 +1,113 @@
+# A whole incident in Slack, through the fake Slack: `scribe run` signs in
+# (auth.test), opens Socket Mode, and a /incident declare creates the
+# channel; talk in it (a thread reply, an edit, a delete, a file, a 📌)
+# lands on the timeline; every envelope is acked, and only once it is
+# stored; a dropped socket and a refresh lose nothing; a redelivered
+# envelope is recorded once; a 429 on chat.postMessage delays replies but
+# drops none and keeps their order; close posts the postmortem; SIGTERM
+# ends cleanly.
+source "$(dirname "$0")/lib.bash"
+: "${FAKE_SLACK:?set FAKE_SLACK to the fake_slack binary}"
+
+"$FAKE_SLACK" 0 > fake.out 2> fake.err &
+fake=$!
+trap 'kill $fake $bot 2>/dev/null; wait $fake $bot 2>/dev/null; rm -rf "$WORK"' EXIT
+wait_until grep -q '^listening on ' fake.out
+port=$(sed -n 's/^listening on //p' fake.out)
+api=http://127.0.0.1:$port
+ctl() { curl -sf -X POST -H 'Content-Type: application/json' -d "$2" "$api/_control/$1"; }
+get() { curl -sf "$api/_control/$1"; }
+
+ctl channels '{"name":"general","id":"C0GENERAL","bot_member":true,"members":["U0FAKEALICE","U0FAKEBOB"]}' > /dev/null
+ctl config '{"redelivery_ms":30000,"ping_ms":1000}' > /dev/null
+cat > scribe.yaml <<C
+store:
+  path: scribe.db
+slack:
+  api_url: $api/api/
+  ping_interval_ms: 1000
+  reconnect_min_ms: 20
+  reconnect_max_ms: 200
+C
+SLACK_BOT_TOKEN=xoxb-fake-bot-token SLACK_APP_TOKEN=xapp-fake-app-token \
+	"$SCRIBE" run -c scribe.yaml 2> bot.err &
+bot=$!
+connected() { [ "$(get connections | jq '[.connections[] | select(.disconnecting | not)] | length')" -ge "${1:-1}" ]; }
+wait_until connected
+
+# Declare from #general with the slash command.
+ctl slash '{"text":"declare Orders database deadlock sev1","channel_id":"C0GENERAL","user_id":"U0FAKEALICE"}' > /dev/null
+has_room() { [ -n "$(q "select room from incidents where id = 1" 2>/dev/null)" ]; }
+wait_until has_room
+room=$(q "select room from incidents where id = 1")
+expect "the incident channel was created" "$(get 'calls?method=conversations.create' | jq -r '.items[0].params.name')" "inc-1-orders-database-deadlock"
+posted_in() { get 'calls?method=chat.postMessage' | jq -e --arg r "$1" --arg t "$2" '[.items[] | select(.params.channel == $r and (.params.text | contains($t)))] | length > 0' > /dev/null; }
+wait_until posted_in C0GENERAL "INC-1 declared"
+wait_until posted_in "$room" "Declared by"
+
+# Talk in the channel.
+m1=$(ctl event "{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEBOB\",\"text\":\"p99 is 4s on checkout\"}" | jq -r .event_ts)
+ctl event "{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEALICE\",\"text\":\"same in eu\",\"thread_ts\":\"$m1\"}" > /dev/null
+ctl event "{\"type\":\"message_changed\",\"channel\":\"$room\",\"ts\":\"$m1\",\"text\":\"p99 is 8s on checkout\"}" > /dev/null
+m2=$(ctl event "{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEBOB\",\"text\":\"password hunter2\"}" | jq -r .event_ts)
+ctl event "{\"type\":\"message_deleted\",\"channel\":\"$room\",\"ts\":\"$m2\"}" > /dev/null
+ctl event "{\"type\":\"reaction_added\",\"channel\":\"$room\",\"ts\":\"$m1\",\"reaction\":\"pushpin\",\"user\":\"U0FAKEALICE\"}" > /dev/null
+ctl event "{\"type\":\"message\",\"subtype\":\"file_share\",\"channel\":\"$room\",\"user\":\"U0FAKEBOB\",\"text\":\"the log\",\"file\":{\"name\":\"error.log\",\"mimetype\":\"text/plain\"}}" > /dev/null
+ctl event "{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEALICE\",\"text\":\"<@U0FAKEBOT> hypothesis lock from migration 42\"}" > /dev/null
+recorded() { [ "$(q "select count(*) from timeline where kind = 'hypothesis'")" -ge 1 ]; }
+wait_until recorded
+expect "messages and the thread reply are on the timeline" "$(q "select count(*) from timeline where kind in ('message', 'file') and room = '$room'")" "4"
+expect "the thread reply keeps its root" "$(q "select thread from timeline where text = 'same in eu'")" "$m1"
+expect "the edit keeps the history" "$(q "select text, edits from timeline where source_id = '$m1'")" "p99 is 8s on checkout|1"
+expect "the delete leaves a tombstone without the secret" "$(q "select count(*) from timeline where text like '%hunter2%'")" "0"
+expect "the pin marks a key entry" "$(q "select key from timeline where source_id = '$m1'")" "1"
+expect "the file is recorded" "$(q "select name, type from files")" "error.log|text/plain"
+
+# Every envelope acked, none redelivered.
+acked_all() { [ "$(get acks | jq '[.items[] | select(.status == "ok")] | length')" = "$(get sent | jq '.items | length')" ]; }
+wait_until acked_all
+expect "no ack was refused" "$(get acks | jq '[.items[] | select(.status != "ok")] | length')" "0"
+
+# A dropped socket: Scribe reconnects; what is pushed meanwhile arrives.
+ctl drop '{}' > /dev/null
+ctl event "{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEBOB\",\"text\":\"sent while the socket was down\"}" > /dev/null
+wait_until connected
+arrived() { [ "$(q "select count(*) from timeline where text = '$1'")" = 1 ]; }
+wait_until arrived "sent while the socket was down"
+
+# A refresh: the new socket first, then the old one closes; nothing lost.
+opens_before=$(get 'calls?method=apps.connections.open' | jq '.items | length')
+ctl disconnect '{"reason":"refresh_requested","close_after_ms":300}' > /dev/null
+refreshed() { [ "$(get 'calls?method=apps.connections.open' | jq '.items | length')" -gt "$opens_before" ]; }
+wait_until refreshed
+ctl event "{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEBOB\",\"text\":\"after the refresh\"}" > /dev/null
+wait_until arrived "after the refresh"
+
+# A redelivered envelope (same event id) is recorded once.
+payload="{\"type\":\"event_callback\",\"event_id\":\"EvDUP1\",\"event\":{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEBOB\",\"text\":\"said once\",\"ts\":\"1795600000.000001\"}}"
+ctl envelope "{\"type\":\"events_api\",\"payload\":$payload}" > /dev/null
+ctl envelope "{\"type\":\"events_api\",\"payload\":$payload}" > /dev/null
+wait_until acked_all
+expect "a redelivery is one timeline entry" "$(q "select count(*) from timeline where text = 'said once'")" "1"
+
+# A 429 storm on chat.postMessage: replies wait, none is dropped, order kept.
+ctl ratelimit '{"method":"chat.postMessage","count":3,"retry_after":1}' > /dev/null
+for n in one two three; do
+	ctl event "{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEALICE\",\"text\":\"<@U0FAKEBOT> note $n\"}" > /dev/null
+done
+noted_three() { [ "$(get 'calls?method=chat.postMessage' | jq --arg r "$room" '[.items[] | select(.ok and .params.channel == $r and (.params.text | contains("noted")))] | length')" -ge 3 ]; }
+wait_until noted_three
+expect "three 429s were answered" "$(get 'calls?method=chat.postMessage' | jq '[.items[] | select(.status == 429)] | length')" "3"
+expect "nothing is left in the outbox" "$(q "select count(*) from outbox where sent_ms is null and kind = 'message'")" "0"
+
+# Close: the postmortem is written and posted in the channel.
+ctl event "{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEALICE\",\"text\":\"<@U0FAKEBOT> close\"}" > /dev/null
+wait_until posted_in "$room" "Postmortem: INC-1"
+expect "the postmortem file is written" "$(ls postmortems)" "INC-1-orders-database-deadlock.md"
+
+kill -TERM $bot
+status=0
+wait $bot || status=$?
+expect "SIGTERM ends scribe cleanly" "$status" "0"
+expect "with no unclean loop" "$(grep -c 'did not close cleanly' bot.err || true)" "0"
+done_checks
