@@ -8,6 +8,7 @@
  * the same transaction. Acks wait for the commit; the outbox is delivered
  * after it.
  */
+#include <cjson/cJSON.h>
 #include <strings.h>
 
 #include "util/base.h"
@@ -194,6 +195,39 @@ static int queue_posts(struct app *a, const struct chat_event *ev,
 	return 0;
 }
 
+/* What a platform needs to make an incident's channel: its name, its
+ * topic, and who to invite (the declarer and the platform's configured
+ * responders), as JSON for the "create_room" outbox row. */
+static char *room_request(const struct app *a, const struct incident *inc)
+{
+	cJSON *o = cJSON_CreateObject(), *who = cJSON_CreateArray();
+	char *topic = core_topic(inc), *json, *out;
+	char **responders = NULL;
+	size_t n = 0, i;
+
+	if (!strcmp(inc->platform, "slack")) {
+		responders = a->cfg->slack.responders;
+		n = a->cfg->slack.nresponders;
+	} else if (!strcmp(inc->platform, "matrix")) {
+		responders = a->cfg->matrix.responders;
+		n = a->cfg->matrix.nresponders;
+	}
+	cJSON_AddStringToObject(o, "name", inc->channel);
+	cJSON_AddStringToObject(o, "topic", topic);
+	cJSON_AddItemToArray(who, cJSON_CreateString(inc->declared_by.id));
+	for (i = 0; i < n; i++)
+		if (strcmp(responders[i], inc->declared_by.id))
+			cJSON_AddItemToArray(who,
+					     cJSON_CreateString(responders[i]));
+	cJSON_AddItemToObject(o, "invite", who);
+	json = cJSON_PrintUnformatted(o);
+	out = xstrdup(json ? json : "{}");
+	cJSON_free(json);
+	cJSON_Delete(o);
+	free(topic);
+	return out;
+}
+
 static int record_effects(struct app *a, const struct chat_event *ev,
 			  struct effects *fx, int64_t command_entry,
 			  struct app_result *res)
@@ -217,9 +251,12 @@ static int record_effects(struct app *a, const struct chat_event *ev,
 				return rc;
 		}
 		if (!inc->room) {
+			char *body = room_request(a, inc);
+
 			rc = store_outbox_add(a->st, inc->id, inc->platform,
-					      NULL, NULL, "create_room",
-					      inc->channel, ev->ts);
+					      NULL, NULL, "create_room", body,
+					      ev->ts);
+			free(body);
 			if (rc)
 				return rc;
 		}
@@ -617,6 +654,7 @@ static int deliver_postmortem(struct app *a, struct chat *t,
 	fclose(f);
 	if (!rc) {
 		doc.body = text;
+		doc.file_name = path ? strrchr(path, '/') + 1 : "draft.md";
 		rc = t->ops->deliver(t, &doc, room);
 	} else {
 		log_error("postmortem of INC-%lld: %s",

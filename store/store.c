@@ -1423,6 +1423,7 @@ int store_outbox_due(struct store *st, const char *platform, int64_t now,
 
 		ALLOC_GROW(*rows, *n + 1, cap);
 		r = &(*rows)[(*n)++];
+		memset(r, 0, sizeof(*r));
 		r->id = sqlite3_column_int64(s, 0);
 		r->incident_id = sqlite3_column_int64(s, 1);
 		r->platform = col_dup(s, 2);

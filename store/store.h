@@ -159,6 +159,9 @@ struct outbox_row {
 	char *kind;    /* "message", "create_room", "postmortem", ... */
 	char *body;
 	int attempts;
+	/* Not stored: set by the app for a postmortem it hands over, the
+	 * name of its file ("INC-3-db-errors.md"). */
+	const char *file_name;
 };
 
 int store_outbox_add(struct store *st, int64_t incident_id,

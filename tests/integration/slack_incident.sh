@@ -41,6 +41,11 @@ has_room() { [ -n "$(q "select room from incidents where id = 1" 2>/dev/null)" ]
 wait_until has_room
 room=$(q "select room from incidents where id = 1")
 expect "the incident channel was created" "$(get 'calls?method=conversations.create' | jq -r '.items[0].params.name')" "inc-1-orders-database-deadlock"
+called() { [ "$(get "calls?method=$1" | jq '[.items[] | select(.ok)] | length')" -ge 1 ]; }
+wait_until called conversations.setTopic
+wait_until called conversations.invite
+expect "its topic names the incident" "$(get 'calls?method=conversations.setTopic' | jq -r '.items[0].params.topic')" "INC-1 · sev1 · investigating · Orders database deadlock"
+expect "the declarer is invited" "$(get 'calls?method=conversations.invite' | jq -r '.items[0].params.users')" "U0FAKEALICE"
 posted_in() { get 'calls?method=chat.postMessage' | jq -e --arg r "$1" --arg t "$2" '[.items[] | select(.params.channel == $r and (.params.text | contains($t)))] | length > 0' > /dev/null; }
 wait_until posted_in C0GENERAL "INC-1 declared"
 wait_until posted_in "$room" "Declared by"
@@ -100,10 +105,16 @@ wait_until noted_three
 expect "three 429s were answered" "$(get 'calls?method=chat.postMessage' | jq '[.items[] | select(.status == 429)] | length')" "3"
 expect "nothing is left in the outbox" "$(q "select count(*) from outbox where sent_ms is null and kind = 'message'")" "0"
 
-# Close: the postmortem is written and posted in the channel.
+# Close: the postmortem is written, and uploaded into the channel as a
+# file (three steps); the first upload fails and is retried.
+ctl config '{"fail_uploads":1}' > /dev/null
 ctl event "{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEALICE\",\"text\":\"<@U0FAKEBOT> close\"}" > /dev/null
-wait_until posted_in "$room" "Postmortem: INC-1"
+wait_until called files.completeUploadExternal
 expect "the postmortem file is written" "$(ls postmortems)" "INC-1-orders-database-deadlock.md"
+expect "it is shared in the incident channel" "$(get 'calls?method=files.completeUploadExternal' | jq -r '[.items[] | select(.ok)][0].params.channel_id')" "$room"
+expect "as the document itself, byte for byte" "$(get uploads | jq '[.items[] | select(.status == 200)][0].bytes')" "$(wc -c < postmortems/INC-1-orders-database-deadlock.md)"
+expect "after one failed upload" "$(get uploads | jq '[.items[] | select(.status == 500)] | length')" "1"
+wait_until posted_in "$room" "INC-1 closed"
 
 kill -TERM $bot
 status=0

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "util/base.h"
+#include "util/buf.h"
 #include "util/log.h"
 #include "app.h"
 #include "chat/slack/format.h"
@@ -402,15 +403,22 @@ struct slack_job {
 	char *room;
 	char *to_user;
 	char *body;
+	char *file_name;    /* postmortems: uploaded as this file */
 	int64_t not_before; /* rate limit and retries */
 	bool busy;          /* its request is in flight */
 	int tries;          /* name_taken suffixes, network retries */
+	int step;           /* uploads: 0 URL, 1 bytes, 2 complete */
+	char *upload_url, *file_id;
 };
 
 static void pump(struct slack *s);
+static int send_upload_step(struct slack *s, struct slack_job *j);
 
 static void job_free(struct slack_job *j)
 {
+	free(j->file_name);
+	free(j->upload_url);
+	free(j->file_id);
 	free(j->kind);
 	free(j->room);
 	free(j->to_user);
@@ -443,6 +451,111 @@ static void hold_room(struct slack *s, const char *room, int64_t until)
 			j->not_before = until;
 }
 
+static void on_follow_up(struct slack *s, void *ud, long status,
+			 const cJSON *body, const char *error,
+			 const char *retry_after)
+{
+	if (error && strcmp(error, "already_in_channel"))
+		log_warn("slack: %s: %s", (const char *)ud, error);
+}
+
+/* A new incident channel: its topic, and the people to invite. Best
+ * effort: a failure is logged, the incident goes on. */
+static void room_follow_up(struct slack *s, const char *channel,
+			   const char *request)
+{
+	cJSON *req = cJSON_Parse(request), *o;
+	const cJSON *it;
+	const char *topic =
+	    cJSON_GetStringValue(cJSON_GetObjectItem(req, "topic"));
+	struct buf users;
+
+	if (topic) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "channel", channel);
+		cJSON_AddStringToObject(o, "topic", topic);
+		api(s, "conversations.setTopic", s->bot_token, o, on_follow_up,
+		    "conversations.setTopic");
+	}
+	buf_init(&users, 64 * 1024);
+	cJSON_ArrayForEach(it, cJSON_GetObjectItem(req, "invite"))
+	{
+		if (!cJSON_IsString(it) ||
+		    (s->self.user_id &&
+		     !strcmp(it->valuestring, s->self.user_id)))
+			continue;
+		buf_addf(&users, "%s%s", users.len ? "," : "", it->valuestring);
+	}
+	if (users.len) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "channel", channel);
+		cJSON_AddStringToObject(o, "users", users.s);
+		api(s, "conversations.invite", s->bot_token, o, on_follow_up,
+		    "conversations.invite");
+	}
+	buf_release(&users);
+	cJSON_Delete(req);
+}
+
+static void on_sent(struct slack *s, void *ud, long status, const cJSON *body,
+		    const char *error, const char *retry_after);
+
+static void on_uploaded(void *ud, const struct http_resp *r)
+{
+	struct slack_job *j = ud;
+
+	/* The upload URL answers plain text; only its status matters. */
+	on_sent(j->s, j, r->status, NULL,
+		r->error           ? r->error
+		: r->status == 200 ? NULL
+				   : "upload failed",
+		r->retry_after);
+}
+
+/* Step 1 of an upload: the document's bytes to the URL Slack gave. */
+static int upload_bytes(struct slack *s, struct slack_job *j)
+{
+	const char *headers[] = {"Content-Type: text/markdown; charset=utf-8",
+				 NULL};
+	struct http_req req = {
+	    .method = "POST",
+	    .url = j->upload_url,
+	    .headers = headers,
+	    .body = j->body,
+	    .body_len = strlen(j->body),
+	};
+
+	return http_request(s->net, &req, on_uploaded, j, NULL);
+}
+
+/* An upload step succeeded: the next one, or done. Returns true when the
+ * job has more steps (it was sent on). */
+static bool upload_next(struct slack *s, struct slack_job *j, const cJSON *body)
+{
+	const char *v;
+
+	if (j->step == 0) {
+		v = cJSON_GetStringValue(
+		    cJSON_GetObjectItem(body, "upload_url"));
+		free(j->upload_url);
+		j->upload_url = v ? xstrdup(v) : NULL;
+		v = cJSON_GetStringValue(cJSON_GetObjectItem(body, "file_id"));
+		free(j->file_id);
+		j->file_id = v ? xstrdup(v) : NULL;
+		if (!j->upload_url || !j->file_id)
+			return false;
+	}
+	if (j->step >= 2)
+		return false;
+	j->step++;
+	j->busy = true;
+	if (send_upload_step(s, j)) {
+		j->busy = false;
+		return false;
+	}
+	return true;
+}
+
 static void on_sent(struct slack *s, void *ud, long status, const cJSON *body,
 		    const char *error, const char *retry_after)
 {
@@ -452,6 +565,10 @@ static void on_sent(struct slack *s, void *ud, long status, const cJSON *body,
 	j->busy = false;
 	if (s->stopping)
 		return;
+	if (!error && j->file_name && j->step < 2 && upload_next(s, j, body))
+		return;
+	if (error && j->file_name)
+		j->step = 0; /* an upload starts again from its URL */
 	if (!error) {
 		const cJSON *ch = cJSON_GetObjectItem(body, "channel");
 		const char *id =
@@ -461,14 +578,18 @@ static void on_sent(struct slack *s, void *ud, long status, const cJSON *body,
 		char *room = created   ? xstrdup(id)
 			     : j->room ? xstrdup(j->room)
 				       : NULL;
+		char *request = created ? xstrdup(j->body) : NULL;
 
 		/* Done first: the room's creation flushes the outbox, which
 		 * must not find this job still queued. */
 		job_done(s, j, 0);
 		if (room)
 			hold_room(s, room, now + POST_INTERVAL_MS);
-		if (created)
+		if (created) {
+			room_follow_up(s, room, request);
 			app_room_created(s->app, incident, room);
+		}
+		free(request);
 		free(room);
 		pump(s);
 		return;
@@ -515,18 +636,56 @@ static cJSON *message_body(const struct slack_job *j)
 	return o;
 }
 
+/* The upload's current step: 0 asks for a URL, 1 sends the bytes, 2
+ * shares the file in the channel. */
+static int send_upload_step(struct slack *s, struct slack_job *j)
+{
+	cJSON *o = cJSON_CreateObject(), *files, *f;
+
+	if (j->step == 1) {
+		cJSON_Delete(o);
+		return upload_bytes(s, j);
+	}
+	if (j->step == 0) {
+		cJSON_AddStringToObject(o, "filename", j->file_name);
+		cJSON_AddNumberToObject(o, "length", (double)strlen(j->body));
+		return api(s, "files.getUploadURLExternal", s->bot_token, o,
+			   on_sent, j);
+	}
+	files = cJSON_AddArrayToObject(o, "files");
+	f = cJSON_CreateObject();
+	cJSON_AddStringToObject(f, "id", j->file_id);
+	cJSON_AddStringToObject(f, "title", j->file_name);
+	cJSON_AddItemToArray(files, f);
+	cJSON_AddStringToObject(o, "channel_id", j->room);
+	cJSON_AddStringToObject(o, "initial_comment",
+				strcmp(j->kind, "draft")
+				    ? "The postmortem, as written at close:"
+				    : "A draft of the postmortem, as of now:");
+	return api(s, "files.completeUploadExternal", s->bot_token, o, on_sent,
+		   j);
+}
+
 static int send_job(struct slack *s, struct slack_job *j)
 {
-	cJSON *o;
+	cJSON *o, *req;
+	const char *base;
 	char name[96];
 
+	if (j->file_name)
+		return send_upload_step(s, j);
 	if (!strcmp(j->kind, "create_room")) {
+		req = cJSON_Parse(j->body);
+		base = cJSON_GetStringValue(cJSON_GetObjectItem(req, "name"));
+		if (!base)
+			base = j->body;
 		o = cJSON_CreateObject();
 		if (j->tries)
-			snprintf(name, sizeof(name), "%.78s-%d", j->body,
+			snprintf(name, sizeof(name), "%.78s-%d", base,
 				 j->tries + 1);
 		else
-			snprintf(name, sizeof(name), "%.80s", j->body);
+			snprintf(name, sizeof(name), "%.80s", base);
+		cJSON_Delete(req);
 		cJSON_AddStringToObject(o, "name", name);
 		cJSON_AddBoolToObject(o, "is_private",
 				      s->cfg->private_channels);
@@ -598,6 +757,7 @@ static int slack_deliver(struct chat *c, const struct outbox_row *row,
 	j->room = room ? xstrdup(room) : NULL;
 	j->to_user = row->to_user ? xstrdup(row->to_user) : NULL;
 	j->body = xstrdup(row->body);
+	j->file_name = row->file_name ? xstrdup(row->file_name) : NULL;
 	for (tail = &s->jobs; *tail; tail = &(*tail)->next)
 		;
 	*tail = j;
