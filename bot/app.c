@@ -827,6 +827,63 @@ void app_delivered(struct app *a, int64_t row_id, int rc, int64_t retry_ms)
 		schedule_retry(a, now);
 }
 
+int app_open_rooms(struct app *a, const char *platform, char ***rooms,
+		   size_t *n)
+{
+	struct incident *open;
+	size_t nopen, i, cap = 0;
+	int rc;
+
+	*rooms = NULL;
+	*n = 0;
+	rc = store_incidents_open(a->st, &open, &nopen);
+	if (rc)
+		return rc;
+	for (i = 0; i < nopen; i++) {
+		if (!open[i].room || strcmp(open[i].platform, platform))
+			continue;
+		ALLOC_GROW(*rooms, *n + 1, cap);
+		(*rooms)[(*n)++] = xstrdup(open[i].room);
+	}
+	store_incidents_free(open, nopen);
+	return 0;
+}
+
+int64_t app_room_last_at(struct app *a, const char *platform, const char *room)
+{
+	int64_t ms = 0;
+
+	if (store_room_last_at(a->st, platform, room, &ms))
+		return 0;
+	return ms;
+}
+
+int app_gap(struct app *a, const char *platform, const char *room, int64_t at,
+	    const char *why)
+{
+	struct user scribe = {.id = "scribe", .name = "Scribe"};
+	struct store_entry se = {
+	    .kind = ENTRY_GAP,
+	    .at = at,
+	    .platform = platform,
+	    .room = room,
+	    .who = &scribe,
+	    .text = why,
+	    .key = true,
+	};
+	int64_t incident;
+	int rc;
+
+	rc = batch_open(a);
+	if (!rc)
+		rc = room_incident(a, platform, room, &incident);
+	if (rc || !incident)
+		return rc;
+	se.incident_id = incident;
+	log_warn("%s %s: %s", platform, room, why);
+	return store_timeline_add(a->st, &se, NULL);
+}
+
 int app_room_created(struct app *a, int64_t incident_id, const char *room)
 {
 	bool own = !store_in_transaction(a->st);

@@ -71,6 +71,19 @@ void app_release(struct app *a);
  * or an error, retried after retry_ms (0: the app's backoff). */
 void app_delivered(struct app *a, int64_t row_id, int rc, int64_t retry_ms);
 
+/* The rooms of platform's open incidents (*rooms and each string are the
+ * caller's to free), and the time of the newest event recorded in one:
+ * what a transport backfills after downtime, and from when. */
+int app_open_rooms(struct app *a, const char *platform, char ***rooms,
+		   size_t *n);
+int64_t app_room_last_at(struct app *a, const char *platform, const char *room);
+
+/* History of a room that could not be recovered (a backfill that failed
+ * or stopped short): recorded as a gap on the incident's timeline, in the
+ * current batch. */
+int app_gap(struct app *a, const char *platform, const char *room, int64_t at,
+	    const char *why);
+
 /* A transport created the channel of an incident: its rows waiting for a
  * room can go now. */
 int app_room_created(struct app *a, int64_t incident_id, const char *room);

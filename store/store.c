@@ -49,6 +49,7 @@ enum stmt_id {
 	Q_FILE_ADD,
 	Q_TL_TAIL,
 	Q_TL_COUNT,
+	Q_ROOM_LAST,
 	Q_OUT_ADD,
 	Q_OUT_DUE,
 	Q_OUT_SENT,
@@ -152,6 +153,9 @@ static const char *const sql[Q_COUNT] = {
 		  "incident_id = ? AND kind != 'command' ORDER BY at_ms "
 		  "DESC, id DESC LIMIT ?) "
 		  "ORDER BY at_ms, id",
+    [Q_ROOM_LAST] = "SELECT coalesce(max(at_ms), 0) FROM timeline WHERE "
+		    "platform = ? AND room = ? AND source_id IS NOT NULL "
+		    "AND kind IN ('message', 'file', 'command')",
     [Q_TL_COUNT] = "SELECT count(*) FROM timeline WHERE incident_id = ?",
     [Q_OUT_ADD] = "INSERT INTO outbox (incident_id, platform, room, "
 		  "to_user, kind, body, created_ms) VALUES (?, ?, ?, ?, "
@@ -1256,6 +1260,18 @@ void store_rows_free(struct timeline_row *rows, size_t n)
 		free((char *)rows[i].text);
 	}
 	free(rows);
+}
+
+int store_room_last_at(struct store *st, const char *platform, const char *room,
+		       int64_t *ms)
+{
+	sqlite3_stmt *s = stmt(st, Q_ROOM_LAST);
+
+	if (!s)
+		return SCRIBE_ESTORE;
+	bind_text(s, 1, platform);
+	bind_text(s, 2, room);
+	return scalar(st, s, ms);
 }
 
 int store_timeline_count(struct store *st, int64_t incident_id, int64_t *count)

@@ -119,6 +119,11 @@ int store_file_add(struct store *st, int64_t entry_id, const char *name,
 int store_timeline_tail(struct store *st, int64_t incident_id, int n,
 			struct timeline_row **rows, size_t *nrows);
 void store_rows_free(struct timeline_row *rows, size_t n);
+/* The time of the newest event recorded from a platform's room (0 when
+ * none): where a backfill after downtime starts. */
+int store_room_last_at(struct store *st, const char *platform, const char *room,
+		       int64_t *ms);
+
 /* How many timeline entries an incident has (all kinds). */
 int store_timeline_count(struct store *st, int64_t incident_id, int64_t *count);
 

@@ -89,7 +89,8 @@ ctl event "{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEBOB\",\"
 wait_until arrived "after the refresh"
 
 # A redelivered envelope (same event id) is recorded once.
-payload="{\"type\":\"event_callback\",\"event_id\":\"EvDUP1\",\"event\":{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEBOB\",\"text\":\"said once\",\"ts\":\"1795600000.000001\"}}"
+once_ts="$(date +%s).000001"
+payload="{\"type\":\"event_callback\",\"event_id\":\"EvDUP1\",\"event\":{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEBOB\",\"text\":\"said once\",\"ts\":\"$once_ts\"}}"
 ctl envelope "{\"type\":\"events_api\",\"payload\":$payload}" > /dev/null
 ctl envelope "{\"type\":\"events_api\",\"payload\":$payload}" > /dev/null
 wait_until acked_all
@@ -104,6 +105,21 @@ noted_three() { [ "$(get 'calls?method=chat.postMessage' | jq --arg r "$room" '[
 wait_until noted_three
 expect "three 429s were answered" "$(get 'calls?method=chat.postMessage' | jq '[.items[] | select(.status == 429)] | length')" "3"
 expect "nothing is left in the outbox" "$(q "select count(*) from outbox where sent_ms is null and kind = 'message'")" "0"
+
+# Downtime: Scribe stops; people go on talking (and in a thread); Scribe
+# starts again and backfills the channel from its last stored message.
+kill -TERM $bot
+wait $bot
+ctl messages "{\"channel\":\"$room\",\"user\":\"U0FAKEBOB\",\"text\":\"said while scribe was down\"}" > /dev/null
+ctl messages "{\"channel\":\"$room\",\"user\":\"U0FAKEALICE\",\"text\":\"replied in a thread while down\",\"thread_ts\":\"$m1\"}" > /dev/null
+SLACK_BOT_TOKEN=xoxb-fake-bot-token SLACK_APP_TOKEN=xapp-fake-app-token \
+	"$SCRIBE" run -c scribe.yaml 2> bot2.err &
+bot=$!
+wait_until arrived "said while scribe was down"
+wait_until arrived "replied in a thread while down"
+expect "the backfilled reply is under its root" "$(q "select thread from timeline where text = 'replied in a thread while down'")" "$m1"
+expect "backfill adds nothing twice" "$(q "select count(*) from timeline where kind = 'message' and text = 'p99 is 8s on checkout'")" "1"
+wait_until connected
 
 # Close: the postmortem is written, and uploaded into the channel as a
 # file (three steps); the first upload fails and is retried.

@@ -6,6 +6,7 @@
  * refresh, reconnect), and the delivery queue (outbox rows per channel).
  */
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
 
 #include "util/base.h"
 #include "util/buf.h"
@@ -90,11 +91,45 @@ static int api(struct slack *s, const char *method, const char *token,
 	return rc;
 }
 
+/* A GET with a query (the read methods take no JSON body). Each value is
+ * URL-encoded; pairs is a NULL-ended list of names and values. */
+static int api_get(struct slack *s, const char *method,
+		   const char *const *pairs, api_cb *cb, void *ud)
+{
+	struct api_call *c = xcalloc(1, sizeof(*c));
+	char *auth = xasprintf("Authorization: Bearer %s", s->bot_token);
+	const char *headers[] = {auth, NULL};
+	struct buf url;
+	struct http_req req = {.method = "GET", .headers = headers};
+	size_t i;
+	int rc;
+
+	buf_init(&url, 16 * 1024);
+	buf_addf(&url, "%s%s", s->api_url, method);
+	for (i = 0; pairs[i] && pairs[i + 1]; i += 2) {
+		char *v = curl_easy_escape(NULL, pairs[i + 1], 0);
+
+		buf_addf(&url, "%c%s=%s", i ? '&' : '?', pairs[i], v ? v : "");
+		curl_free(v);
+	}
+	req.url = url.s;
+	c->s = s;
+	c->cb = cb;
+	c->ud = ud;
+	rc = http_request(s->net, &req, api_done, c, NULL);
+	if (rc)
+		free(c);
+	buf_release(&url);
+	free(auth);
+	return rc;
+}
+
 /* ---- the socket -----------------------------------------------------------
  */
 
 static void open_socket(struct slack *s);
 static void auth_then_socket(struct slack *s);
+static void start_backfill(struct slack *s);
 
 static void fatal(struct slack *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -205,6 +240,8 @@ static void on_frame(void *ud, struct ws *w, const char *text, size_t len)
 	case SLACK_HELLO:
 		log_info("slack: connected");
 		s->attempts = 0;
+		if (w == s->ws)
+			start_backfill(s);
 		if (w == s->next_ws) {
 			/* The refresh is up: retire the old socket. */
 			struct ws *old = s->ws;
@@ -390,6 +427,246 @@ static void auth_then_socket(struct slack *s)
 {
 	if (api(s, "auth.test", s->bot_token, NULL, on_auth_test, NULL))
 		schedule_reconnect(s);
+}
+
+/* ---- backfill ------------------------------------------------------------ */
+
+#define BACKFILL_PAGE      "200"
+#define BACKFILL_MAX_PAGES 50 /* 10,000 messages a room */
+
+struct slack_backfill {
+	char **rooms;
+	size_t nrooms, next;
+	char *room;        /* the room being read */
+	char oldest[32];   /* its last stored message, as a Slack ts */
+	char lookback[32]; /* a day before it: threads whose roots are older
+			    * may have new replies */
+	char *cursor;      /* the next page, or NULL */
+	int pages;
+	cJSON *messages; /* what history returned, newest first */
+	cJSON *parents;  /* thread roots to read replies of */
+	int thread;      /* the next of parents */
+};
+
+static void backfill_room(struct slack *s);
+
+/* Feeds one message of history through the parser, as if it had come
+ * over the socket (it takes the same dedupe: seen ones add nothing). */
+static void backfill_message(struct slack *s, const char *room,
+			     const cJSON *msg)
+{
+	cJSON *env = cJSON_CreateObject(), *payload, *event;
+	struct slack_frame f;
+	char *json;
+
+	cJSON_AddStringToObject(env, "envelope_id", "backfill");
+	cJSON_AddStringToObject(env, "type", "events_api");
+	payload = cJSON_AddObjectToObject(env, "payload");
+	cJSON_AddStringToObject(payload, "type", "event_callback");
+	event = cJSON_Duplicate(msg, 1);
+	cJSON_DeleteItemFromObject(event, "channel");
+	cJSON_AddStringToObject(event, "channel", room);
+	cJSON_DeleteItemFromObject(event, "type");
+	cJSON_AddStringToObject(event, "type", "message");
+	cJSON_AddItemToObject(payload, "event", event);
+	json = cJSON_PrintUnformatted(env);
+	cJSON_Delete(env);
+	slack_frame_parse(json, strlen(json), &s->self, now_ms(), &f);
+	if (f.kind == SLACK_EVENT && !app_event(s->app, &f.ev, NULL))
+		s->backfilled++;
+	slack_frame_release(&f);
+	cJSON_free(json);
+}
+
+static void backfill_next_room(struct slack *s)
+{
+	struct slack_backfill *b = s->backfill;
+
+	free(b->room);
+	free(b->cursor);
+	b->room = NULL;
+	b->cursor = NULL;
+	cJSON_Delete(b->messages);
+	cJSON_Delete(b->parents);
+	b->messages = b->parents = NULL;
+	b->pages = b->thread = 0;
+	if (b->next < b->nrooms) {
+		backfill_room(s);
+		return;
+	}
+	app_flush(s->app);
+	log_info("slack: backfill done (%llu events)",
+		 (unsigned long long)s->backfilled);
+	while (b->nrooms)
+		free(b->rooms[--b->nrooms]);
+	free(b->rooms);
+	free(b);
+	s->backfill = NULL;
+}
+
+static void backfill_fail(struct slack *s, const char *method,
+			  const char *error)
+{
+	struct slack_backfill *b = s->backfill;
+	char why[256];
+
+	snprintf(why, sizeof(why),
+		 "history after a disconnection could not be read "
+		 "(%s: %s): messages may be missing here",
+		 method, error);
+	app_gap(s->app, "slack", b->room, now_ms(), why);
+	backfill_next_room(s);
+}
+
+static void read_replies(struct slack *s);
+
+static void on_replies(struct slack *s, void *ud, long status,
+		       const cJSON *body, const char *error,
+		       const char *retry_after)
+{
+	struct slack_backfill *b = s->backfill;
+	const cJSON *m;
+
+	if (s->stopping || !b)
+		return;
+	if (error) {
+		backfill_fail(s, "conversations.replies", error);
+		return;
+	}
+	cJSON_ArrayForEach(m, cJSON_GetObjectItem(body, "messages"))
+	{
+		const char *ts =
+		    cJSON_GetStringValue(cJSON_GetObjectItem(m, "ts"));
+		const char *root =
+		    cJSON_GetStringValue(cJSON_GetObjectItem(m, "thread_ts"));
+
+		if (ts && root && strcmp(ts, root)) /* the root came already */
+			backfill_message(s, b->room, m);
+	}
+	b->thread++;
+	read_replies(s);
+}
+
+/* The replies of each thread root seen, one request at a time. */
+static void read_replies(struct slack *s)
+{
+	struct slack_backfill *b = s->backfill;
+	const cJSON *p = cJSON_GetArrayItem(b->parents, b->thread);
+	const char *pairs[] = {
+	    "channel", b->room,   "ts",    cJSON_GetStringValue(p),
+	    "oldest",  b->oldest, "limit", BACKFILL_PAGE,
+	    NULL};
+
+	if (!p) {
+		backfill_next_room(s);
+		return;
+	}
+	if (api_get(s, "conversations.replies", pairs, on_replies, NULL))
+		backfill_fail(s, "conversations.replies", "not sent");
+}
+
+static void read_history(struct slack *s);
+
+static void on_history(struct slack *s, void *ud, long status,
+		       const cJSON *body, const char *error,
+		       const char *retry_after)
+{
+	struct slack_backfill *b = s->backfill;
+	const cJSON *m, *msgs = cJSON_GetObjectItem(body, "messages");
+	const char *next;
+	int i;
+
+	if (s->stopping || !b)
+		return;
+	if (error) {
+		backfill_fail(s, "conversations.history", error);
+		return;
+	}
+	cJSON_ArrayForEach(m, msgs)
+	    cJSON_AddItemToArray(b->messages, cJSON_Duplicate(m, 1));
+	next = cJSON_GetStringValue(cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(body, "response_metadata"), "next_cursor"));
+	free(b->cursor);
+	b->cursor = next && *next ? xstrdup(next) : NULL;
+	if (b->cursor && ++b->pages < BACKFILL_MAX_PAGES) {
+		read_history(s);
+		return;
+	}
+	if (b->cursor)
+		app_gap(s->app, "slack", b->room, now_ms(),
+			"more history was missed than a backfill reads "
+			"(10,000 messages): older messages may be missing");
+	/* Oldest first, as they were said; thread roots with replies are
+	 * read next. */
+	for (i = cJSON_GetArraySize(b->messages) - 1; i >= 0; i--) {
+		m = cJSON_GetArrayItem(b->messages, i);
+		const char *latest = cJSON_GetStringValue(
+		    cJSON_GetObjectItem(m, "latest_reply"));
+
+		backfill_message(s, b->room, m); /* seen ones add nothing */
+		if (cJSON_GetNumberValue(
+			cJSON_GetObjectItem(m, "reply_count")) > 0 &&
+		    (!latest || strcmp(latest, b->oldest) > 0))
+			cJSON_AddItemToArray(
+			    b->parents,
+			    cJSON_Duplicate(cJSON_GetObjectItem(m, "ts"), 1));
+	}
+	read_replies(s);
+}
+
+static void read_history(struct slack *s)
+{
+	struct slack_backfill *b = s->backfill;
+	const char *pairs[] = {"channel",
+			       b->room,
+			       "oldest",
+			       b->lookback,
+			       "limit",
+			       BACKFILL_PAGE,
+			       b->cursor ? "cursor" : NULL,
+			       b->cursor,
+			       NULL};
+
+	if (api_get(s, "conversations.history", pairs, on_history, NULL))
+		backfill_fail(s, "conversations.history", "not sent");
+}
+
+static void backfill_room(struct slack *s)
+{
+	struct slack_backfill *b = s->backfill;
+	int64_t last;
+
+	b->room = xstrdup(b->rooms[b->next++]);
+	last = app_room_last_at(s->app, "slack", b->room);
+	snprintf(b->oldest, sizeof(b->oldest), "%lld.%06lld",
+		 (long long)(last / 1000), (long long)(last % 1000) * 1000);
+	last = last > 86400000 ? last - 86400000 : 0;
+	snprintf(b->lookback, sizeof(b->lookback), "%lld.%06lld",
+		 (long long)(last / 1000), (long long)(last % 1000) * 1000);
+	b->messages = cJSON_CreateArray();
+	b->parents = cJSON_CreateArray();
+	read_history(s);
+}
+
+/* After a (re)connect: what was said in the open incidents' channels
+ * while Scribe was not listening. */
+static void start_backfill(struct slack *s)
+{
+	struct slack_backfill *b;
+
+	if (s->backfill)
+		return;
+	b = xcalloc(1, sizeof(*b));
+	if (app_open_rooms(s->app, "slack", &b->rooms, &b->nrooms) ||
+	    !b->nrooms) {
+		free(b->rooms);
+		free(b);
+		return;
+	}
+	s->backfill = b;
+	log_info("slack: backfilling %zu incident channel%s", b->nrooms,
+		 b->nrooms == 1 ? "" : "s");
+	backfill_room(s);
 }
 
 /* ---- delivery ------------------------------------------------------------ */
@@ -836,6 +1113,18 @@ void slack_stop(struct slack *s)
 void slack_release(struct slack *s)
 {
 	struct slack_job *j, *next;
+	struct slack_backfill *b = s->backfill;
+
+	if (b) {
+		free(b->room);
+		free(b->cursor);
+		cJSON_Delete(b->messages);
+		cJSON_Delete(b->parents);
+		while (b->nrooms)
+			free(b->rooms[--b->nrooms]);
+		free(b->rooms);
+		free(b);
+	}
 
 	for (j = s->jobs; j; j = next) {
 		next = j->next;

@@ -11,6 +11,10 @@
  * Outbound, the app's outbox rows are queued per channel, one request in
  * flight per channel and at most one message a second per channel, in
  * order; HTTP 429 waits for Retry-After, 5xx and network errors back off.
+ * After every (re)connect, the open incidents' channels are backfilled with
+ * conversations.history and conversations.replies from the last stored
+ * message on, through the same parser and the same dedupe; what cannot be
+ * read is marked as a gap on the timeline.
  * Nothing is dropped. Text goes out as mrkdwn with user text escaped
  * (format.h).
  */
@@ -28,6 +32,7 @@ struct app;
 struct net;
 struct ws;
 struct slack_job;
+struct slack_backfill;
 
 struct slack {
 	struct chat chat;
@@ -44,9 +49,11 @@ struct slack {
 	uint64_t ws_id, next_id, ids; /* which socket an ack belongs to */
 	bool opening;                 /* apps.connections.open in flight */
 	uv_timer_t reconnect;
-	uv_timer_t pump;        /* sends the next due request */
-	int attempts;           /* reconnects since the last hello */
-	struct slack_job *jobs; /* queued outbox rows, oldest first */
+	uv_timer_t pump;                 /* sends the next due request */
+	int attempts;                    /* reconnects since the last hello */
+	struct slack_job *jobs;          /* queued outbox rows, oldest first */
+	struct slack_backfill *backfill; /* catching up, after a (re)connect */
+	uint64_t backfilled;
 	bool stopping;
 	uint64_t events, acks, invalid;
 	void (*on_fatal)(void *ud, const char *why); /* e.g. invalid_auth */
