@@ -96,6 +96,22 @@ ctl envelope "{\"type\":\"events_api\",\"payload\":$payload}" > /dev/null
 wait_until acked_all
 expect "a redelivery is one timeline entry" "$(q "select count(*) from timeline where text = 'said once'")" "1"
 
+# Malformed, truncated, unknown and oversized frames: logged, acked when
+# they have an envelope id, never a crash; an oversized one closes the
+# socket, and Scribe reconnects.
+ctl frame '{"text":"{not json"}' > /dev/null
+ctl frame '{"text":"{\"envelope_id\":\"trunc-1\",\"type\":\"events_api\",\"payload\":{\"type\":\"event_cal"}' > /dev/null
+ctl envelope '{"type":"something_new","payload":{"x":1}}' > /dev/null
+ctl envelope "{\"type\":\"events_api\",\"payload\":{\"type\":\"event_callback\",\"event_id\":\"EvBad\",\"event\":{\"type\":\"message\",\"channel\":\"$room\",\"user\":42}}}" > /dev/null
+head -c 5000000 /dev/zero | tr '\0' x > big.txt
+jq -Rs '{text: .}' big.txt > big.json
+curl -sf -X POST -H 'Content-Type: application/json' --data-binary @big.json "$api/_control/frame" > /dev/null || true
+wait_until connected
+ctl event "{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEBOB\",\"text\":\"still listening\"}" > /dev/null
+wait_until arrived "still listening"
+expect "the bot is alive" "$(kill -0 $bot && echo yes)" "yes"
+expect_grep "malformed frames are logged" bot.err 'envelope skipped'
+
 # A 429 storm on chat.postMessage: replies wait, none is dropped, order kept.
 ctl ratelimit '{"method":"chat.postMessage","count":3,"retry_after":1}' > /dev/null
 for n in one two three; do
