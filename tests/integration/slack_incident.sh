@@ -20,6 +20,20 @@ get() { curl -sf "$api/_control/$1"; }
 
 ctl channels '{"name":"general","id":"C0GENERAL","bot_member":true,"members":["U0FAKEALICE","U0FAKEBOB"]}' > /dev/null
 ctl config '{"redelivery_ms":30000,"ping_ms":1000}' > /dev/null
+mkdir playbooks
+cat > playbooks/locks.yaml <<P
+id: locks
+title: Lock check
+triggers:
+  keywords: [deadlock]
+steps:
+  - id: blockers
+    title: Find the root blocker
+    instructions: Run the blocking-chain query.
+  - id: decide
+    title: End it or roll back
+    instructions: Decide with the commander.
+P
 cat > scribe.yaml <<C
 store:
   path: scribe.db
@@ -95,6 +109,17 @@ ctl envelope "{\"type\":\"events_api\",\"payload\":$payload}" > /dev/null
 ctl envelope "{\"type\":\"events_api\",\"payload\":$payload}" > /dev/null
 wait_until acked_all
 expect "a redelivery is one timeline entry" "$(q "select count(*) from timeline where text = 'said once'")" "1"
+
+# A playbook: its step is posted with Done and Skip buttons; a click is
+# recorded exactly like `step done S1`.
+ctl event "{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEALICE\",\"text\":\"<@U0FAKEBOT> playbook start locks\"}" > /dev/null
+step_posted() { get 'calls?method=chat.postMessage' | jq -e --arg r "$room" '[.items[] | select(.ok and .params.channel == $r) | .params.blocks[]? | select(.type == "actions") | .elements[0].value] | index("S1") != null' > /dev/null; }
+wait_until step_posted
+step_ts=$(get 'calls?method=chat.postMessage' | jq -r --arg r "$room" '[.items[] | select(.ok and .params.channel == $r and (.params.text | contains("S1 of 2")))][0].response.ts')
+ctl block_actions "{\"channel\":\"$room\",\"message_ts\":\"$step_ts\",\"action_id\":\"step_done\",\"value\":\"S1\",\"user\":\"U0FAKEBOB\"}" > /dev/null
+step_done() { [ "$(q "select state, by_id from playbook_steps where n = 1")" = "done|U0FAKEBOB" ]; }
+wait_until step_done
+expect "the click is on the timeline" "$(q "select count(*) from timeline where kind = 'playbook' and text like 'locks S1 done%'")" "1"
 
 # Malformed, truncated, unknown and oversized frames: logged, acked when
 # they have an envelope id, never a crash; an oversized one closes the

@@ -9,6 +9,9 @@
 #include <cmocka.h>
 
 #include "util/base.h"
+#include <cjson/cJSON.h>
+
+#include "util/buf.h"
 #include "chat/slack/format.h"
 
 static void expect(const char *md, const char *want)
@@ -61,12 +64,84 @@ static void test_user_text_is_inert(void **state)
 	       "<https://a.example|&lt;!here&gt;>");
 }
 
+static void test_cut(void **state)
+{
+	char s[] = "ab\xc3\xa9"
+		   "cd";
+
+	(void)state;
+	slack_cut(s, 3); /* inside the é: cut before it */
+	assert_string_equal(s, "ab");
+}
+
+static const char *block_text(cJSON *blocks, int i)
+{
+	cJSON *b = cJSON_GetArrayItem(blocks, i);
+
+	return cJSON_GetStringValue(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(b, "text"), "text"));
+}
+
+static void test_blocks(void **state)
+{
+	struct buf b;
+	cJSON *blocks, *actions, *el;
+	int i, n;
+
+	(void)state;
+	/* A short message: one section, no buttons. */
+	blocks = slack_blocks("hello");
+	assert_int_equal(cJSON_GetArraySize(blocks), 1);
+	assert_string_equal(block_text(blocks, 0), "hello");
+	cJSON_Delete(blocks);
+
+	/* A playbook step: Done and Skip carry S2. */
+	blocks =
+	    slack_blocks("\xe2\x96\xb6 db-deadlock \xc2\xb7 S2 of 7: Who is "
+			 "blocking?\nRun the query.");
+	n = cJSON_GetArraySize(blocks);
+	assert_int_equal(n, 2);
+	actions = cJSON_GetArrayItem(blocks, 1);
+	assert_string_equal(
+	    cJSON_GetStringValue(cJSON_GetObjectItem(actions, "type")),
+	    "actions");
+	el = cJSON_GetObjectItem(actions, "elements");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
+				cJSON_GetArrayItem(el, 0), "action_id")),
+			    "step_done");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
+				cJSON_GetArrayItem(el, 1), "value")),
+			    "S2");
+	cJSON_Delete(blocks);
+
+	/* A long message splits on lines, each section under 3,000, and a
+	 * code block cut in two is closed and reopened. */
+	buf_init(&b, BUF_UNBOUNDED);
+	buf_adds(&b, "```\n");
+	for (i = 0; i < 200; i++)
+		buf_addf(&b, "SELECT %d FROM a_rather_long_table_name;\n", i);
+	buf_adds(&b, "```\n");
+	blocks = slack_blocks(b.s);
+	n = cJSON_GetArraySize(blocks);
+	assert_true(n > 2);
+	for (i = 0; i < n; i++) {
+		const char *t = block_text(blocks, i);
+
+		assert_true(strlen(t) <= 3000);
+		assert_int_equal(strncmp(t, "```", 3), 0);
+	}
+	cJSON_Delete(blocks);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_conversions),
 	    cmocka_unit_test(test_code_blocks),
 	    cmocka_unit_test(test_user_text_is_inert),
+	    cmocka_unit_test(test_cut),
+	    cmocka_unit_test(test_blocks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,8 @@
  * heading becomes a bold line, a "- " item a bullet, "**x**" becomes "*x*",
  * and "[text](http...)" becomes "<url|text>". Everything else is escaped.
  */
+#include <cjson/cJSON.h>
+
 #include "util/base.h"
 #include "util/buf.h"
 #include "chat/slack/format.h"
@@ -111,4 +113,94 @@ char *slack_mrkdwn(const char *markdown)
 		line = nl + 1;
 	}
 	return buf_detach(&b, NULL);
+}
+
+void slack_cut(char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n <= max)
+		return;
+	while (max && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	s[max] = '\0';
+}
+
+#define SECTION_MAX 2900 /* Slack: 3,000 characters a section */
+
+static void add_section(cJSON *blocks, const char *text)
+{
+	cJSON *sec = cJSON_CreateObject(), *t = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(sec, "type", "section");
+	cJSON_AddStringToObject(t, "type", "mrkdwn");
+	cJSON_AddStringToObject(t, "text", text);
+	cJSON_AddItemToObject(sec, "text", t);
+	cJSON_AddItemToArray(blocks, sec);
+}
+
+static void add_button(cJSON *elements, const char *label, const char *action,
+		       const char *value, const char *style)
+{
+	cJSON *b = cJSON_CreateObject(), *t = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(b, "type", "button");
+	cJSON_AddStringToObject(t, "type", "plain_text");
+	cJSON_AddStringToObject(t, "text", label);
+	cJSON_AddItemToObject(b, "text", t);
+	cJSON_AddStringToObject(b, "action_id", action);
+	cJSON_AddStringToObject(b, "value", value);
+	if (style)
+		cJSON_AddStringToObject(b, "style", style);
+	cJSON_AddItemToArray(elements, b);
+}
+
+cJSON *slack_blocks(const char *mrkdwn)
+{
+	static const char mark[] = "\xe2\x96\xb6 "; /* "▶ " */
+	cJSON *blocks = cJSON_CreateArray(), *actions, *elements;
+	const char *line = mrkdwn, *nl, *dot;
+	struct buf sec;
+	bool fenced = false;
+	char step[16];
+	size_t n;
+	int k;
+
+	buf_init(&sec, BUF_UNBOUNDED);
+	while (*line && cJSON_GetArraySize(blocks) < 45) {
+		nl = strchr(line, '\n');
+		n = nl ? (size_t)(nl - line) + 1 : strlen(line);
+		if (sec.len && sec.len + n + 4 > SECTION_MAX) {
+			if (fenced)
+				buf_adds(&sec, "```");
+			add_section(blocks, sec.s);
+			buf_reset(&sec);
+			if (fenced)
+				buf_adds(&sec, "```\n");
+		}
+		if (n > SECTION_MAX) /* one enormous line */
+			n = SECTION_MAX;
+		buf_add(&sec, line, n);
+		if (n >= 3 && !strncmp(line, "```", 3))
+			fenced = !fenced;
+		line += n;
+	}
+	if (sec.len) {
+		slack_cut(sec.s, SECTION_MAX);
+		add_section(blocks, sec.s);
+	}
+	buf_release(&sec);
+	/* A playbook step: "▶ db-deadlock · S2 of 7: ..." */
+	dot = !strncmp(mrkdwn, mark, strlen(mark)) ? strstr(mrkdwn, " · S")
+						   : NULL;
+	if (dot && sscanf(dot, " · S%d of", &k) == 1 && k > 0) {
+		snprintf(step, sizeof(step), "S%d", k);
+		actions = cJSON_CreateObject();
+		cJSON_AddStringToObject(actions, "type", "actions");
+		elements = cJSON_AddArrayToObject(actions, "elements");
+		add_button(elements, "Done", "step_done", step, "primary");
+		add_button(elements, "Skip", "step_skip", step, NULL);
+		cJSON_AddItemToArray(blocks, actions);
+	}
+	return blocks;
 }

@@ -17,4 +17,18 @@
 /* A fresh mrkdwn string for markdown (the caller frees it). */
 char *slack_mrkdwn(const char *markdown);
 
+/* Cuts s to at most max bytes, on a character boundary. */
+void slack_cut(char *s, size_t max);
+
+struct cJSON;
+
+/*
+ * Block Kit for a message in mrkdwn: sections of at most 3,000 characters
+ * (split on line boundaries, a code block closed and reopened across a
+ * split), and, for a playbook step ("▶ <playbook> · S<n> of <m>: ..."),
+ * Done and Skip buttons that send step_done / step_skip with value S<n>.
+ * Returns a cJSON array the caller owns.
+ */
+struct cJSON *slack_blocks(const char *mrkdwn);
+
 #endif

@@ -903,9 +903,10 @@ static cJSON *message_body(const struct slack_job *j)
 	cJSON *o = cJSON_CreateObject();
 	char *text = slack_mrkdwn(j->body);
 
-	if (strlen(text) > MAX_TEXT * 10)
-		text[MAX_TEXT * 10] = '\0';
 	cJSON_AddStringToObject(o, "channel", j->room);
+	cJSON_AddItemToObject(o, "blocks", slack_blocks(text));
+	/* The text is the notification's fallback: Slack takes 40,000. */
+	slack_cut(text, MAX_TEXT * 10);
 	cJSON_AddStringToObject(o, "text", text);
 	if (j->to_user)
 		cJSON_AddStringToObject(o, "user", j->to_user);

@@ -1,0 +1,314 @@
+#!/usr/bin/env bash
+# Scribe's Slack numbers, through the fake Slack over loopback (issue 5,
+# "Numbers"). Usage: tests/bench/slack.sh BUILD_DIR
+# (BUILD_DIR/scribe and BUILD_DIR/tests/fakes/slack/fake_slack, a release
+# build). It prints numbers with their targets and never asserts on time;
+# it exits non-zero only when something broke, and says what.
+#
+# How: each measurement starts a fresh fake_slack (port 0) and a fresh
+# `scribe run` (its own database on disk, synchronous=FULL) signed in to it.
+# The fake stamps every envelope it sends (/_control/sent: `time`, Unix
+# seconds with microseconds, taken when the frame is queued on the socket)
+# and every ack it receives (/_control/acks: `time`, same clock). Scribe acks
+# an envelope only after the transaction holding its event committed, so an
+# ok ack means "durable".
+#
+# 1. Sustained ingest: `/incident declare Load test sev2` in #general, wait
+#    for the incident's channel, then push BENCH_SLACK_EVENTS (50,000)
+#    message events into it with /_control/event `count` bursts
+#    (BENCH_SLACK_BURST, 1,000), topping the fake's socket queue up whenever
+#    fewer than two bursts wait in it, so Scribe always has work. Rate =
+#    events / (last ok ack - first sent). The timeline must hold them all
+#    (sqlite3). Median of BENCH_SLACK_RUNS (3) runs. The same pushing
+#    against a trivial Node client that acks at once (no Scribe) gives the
+#    fake's own ceiling, to tell whether the fake was the bottleneck.
+# 2. Ack latency at a paced ~1,000 events/s for ~5 s: one event per request
+#    (curl --rate 1000/s); latency = ack time - sent time, matched by
+#    envelope_id; p50, p99, max.
+# 3. Peak RSS of scribe over each sustained run: VmHWM from /proc/PID/status
+#    read just before SIGTERM; median and max of the runs.
+# 4. Start to first ack: a message event is pushed before Scribe starts (it
+#    waits in the fake until a socket connects; the fake's 5 ms tick sends
+#    it), then scribe starts with a fresh database; time = ack time - the
+#    moment just before exec. Median of BENCH_SLACK_STARTS (5).
+set -euo pipefail
+build=${1:-build/release}
+[ -d "$build" ] || { echo "slack bench: no build directory $build" >&2; exit 2; }
+build=$(cd "$build" && pwd)
+scribe=$build/scribe
+fake=$build/tests/fakes/slack/fake_slack
+for b in "$scribe" "$fake"; do
+	[ -x "$b" ] || { echo "slack bench: $b is missing (build the release tree first)" >&2; exit 2; }
+done
+for t in curl jq sqlite3; do
+	command -v "$t" > /dev/null || { echo "slack bench: $t is not installed" >&2; exit 2; }
+done
+export TZ=UTC
+
+n=${BENCH_SLACK_EVENTS:-50000}
+burst=${BENCH_SLACK_BURST:-1000}
+runs=${BENCH_SLACK_RUNS:-3}
+rate=${BENCH_SLACK_RATE:-1000}
+secs=${BENCH_SLACK_SECONDS:-5}
+starts=${BENCH_SLACK_STARTS:-5}
+
+work=$(mktemp -d)
+fake_pid=
+bot_pid=
+aux_pid=
+stop_pid() { # PID: SIGTERM, then SIGKILL after 10 s; returns its status
+	local p=$1 deadline=$((SECONDS + 10)) st=0
+	[ -n "$p" ] || return 0
+	kill -TERM "$p" 2> /dev/null || true
+	while kill -0 "$p" 2> /dev/null; do
+		if ((SECONDS > deadline)); then
+			echo "slack bench: pid $p ignored SIGTERM for 10 s; killed" >&2
+			kill -KILL "$p" 2> /dev/null || true
+			break
+		fi
+		sleep 0.02
+	done
+	wait "$p" 2> /dev/null || st=$?
+	return "$st"
+}
+cleanup() {
+	stop_pid "$aux_pid" || true
+	stop_pid "$bot_pid" || true
+	stop_pid "$fake_pid" || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() {
+	echo "slack bench: BROKEN: $*" >&2
+	for f in "$work"/cur/bot.err "$work"/cur/fake.err; do
+		[ -s "$f" ] && { echo "--- tail of $f" >&2; tail -n 15 "$f" >&2; }
+	done
+	exit 1
+}
+
+# wait_for SECONDS WHAT COMMAND...: polls COMMAND until it succeeds.
+wait_for() {
+	local limit=$1 what=$2 deadline
+	shift 2
+	deadline=$((SECONDS + limit))
+	until "$@"; do
+		((SECONDS <= deadline)) || die "timed out after ${limit}s waiting for $what"
+		sleep 0.005
+	done
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+ctl() { curl -sf -X POST -H 'Content-Type: application/json' -d "$2" "$api/_control/$1"; }
+get() { curl -sf "$api/_control/$1"; }
+q() { sqlite3 -batch "$work/cur/scribe.db" "$1"; }
+
+# A fresh directory, fake and control seed; sets api.
+start_fake() {
+	rm -rf "$work/cur"
+	mkdir -p "$work/cur"
+	"$fake" 0 > "$work/cur/fake.out" 2> "$work/cur/fake.err" &
+	fake_pid=$!
+	wait_for 10 "fake_slack to listen" grep -q '^listening on ' "$work/cur/fake.out"
+	api=http://127.0.0.1:$(sed -n 's/^listening on //p' "$work/cur/fake.out")
+	ctl channels '{"name":"general","id":"C0GENERAL","bot_member":true,"members":["U0FAKEALICE","U0FAKEBOB"]}' > /dev/null ||
+		die "could not seed #general"
+	# No redelivery or pings inside a measurement; records for all events.
+	ctl config "{\"redelivery_ms\":600000,\"ping_ms\":0,\"acks_max\":$((n + 10000))}" > /dev/null ||
+		die "could not configure the fake"
+	cat > "$work/cur/scribe.yaml" <<C
+store:
+  path: $work/cur/scribe.db
+slack:
+  api_url: $api/api/
+  reconnect_min_ms: 20
+  reconnect_max_ms: 200
+C
+}
+
+start_scribe() {
+	(cd "$work/cur" && SLACK_BOT_TOKEN=xoxb-fake-bot-token SLACK_APP_TOKEN=xapp-fake-app-token \
+		exec "$scribe" run -c "$work/cur/scribe.yaml" 2> "$work/cur/bot.err") &
+	bot_pid=$!
+}
+
+stop_scribe() {
+	local st=0
+	stop_pid "$bot_pid" || st=$?
+	bot_pid=
+	[ "$st" -eq 0 ] || die "scribe exited with status $st on SIGTERM"
+}
+
+stop_fake() {
+	stop_pid "$fake_pid" || true
+	fake_pid=
+}
+
+connected() { [ "$(get connections | jq '[.connections[] | select(.disconnecting | not)] | length')" -ge 1 ]; }
+bot_alive() { kill -0 "$bot_pid" 2> /dev/null || die "scribe died"; }
+has_room() { bot_alive; [ -n "$(q 'select room from incidents where id = 1' 2> /dev/null)" ]; }
+
+# Scribe up, signed in, an incident declared; sets room.
+scribe_with_incident() {
+	start_scribe
+	wait_for 20 "scribe's Socket Mode connection" connected
+	ctl slash '{"text":"declare Load test sev2","channel_id":"C0GENERAL","user_id":"U0FAKEALICE"}' > /dev/null ||
+		die "the declare slash command was refused"
+	wait_for 20 "the incident's channel" has_room
+	room=$(q 'select room from incidents where id = 1')
+	# Let the declare's own traffic settle, then start from clean records.
+	wait_for 20 "the declare to be acked" declare_acked
+	ctl clear '{}' > /dev/null
+}
+declare_acked() { [ "$(get acks | jq '[.items[] | select(.status == "ok")] | length')" -ge 1 ]; }
+
+queued() { get connections | jq '[.connections[].queued_frames] | add // 0'; }
+timeline_count() { q "select count(*) from timeline where room = '$room' and text like 'load %'" 2> /dev/null || echo 0; }
+
+# push_bursts TOTAL: count bursts, topped up while < 2 bursts are queued;
+# sets pushed.
+push_bursts() {
+	local total=$1 k
+	pushed=0
+	local deadline=$((SECONDS + 300))
+	while ((pushed < total)); do
+		((SECONDS <= deadline)) || die "pushing $total events took over 300 s"
+		if (($(queued) < 2 * burst)); then
+			k=$((total - pushed < burst ? total - pushed : burst))
+			[ "$k" -ge 2 ] || k=2 # count 1 is not a burst; a last odd one is rare
+			ctl event "{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEBOB\",\"text\":\"load\",\"store\":false,\"count\":$k}" > /dev/null ||
+				die "POST /_control/event count $k failed"
+			pushed=$((pushed + k))
+		else
+			sleep 0.001
+		fi
+	done
+}
+
+# acked_ok N: at least N ok acks recorded.
+acked_ok() { [ "$(get acks | jq '[.items[] | select(.status == "ok")] | length')" -ge "$1" ]; }
+all_in_timeline() { bot_alive; [ "$(timeline_count)" -ge "$1" ]; }
+
+# Prints "events seconds": first sent to last ok ack.
+span() {
+	get sent > "$work/cur/sent.json"
+	get acks > "$work/cur/acks.json"
+	jq -n --slurpfile s "$work/cur/sent.json" --slurpfile a "$work/cur/acks.json" -r '
+		[$a[0].items[] | select(.status == "ok")] as $ok
+		| "\($ok | length) \((($ok | map(.time) | max) - ($s[0].items | map(.time) | min)))"'
+}
+
+# ---- 1 + 3. sustained ingest and peak RSS ------------------------------------
+echo "Slack through the fake over loopback ($(nproc) cores; database on $(df -T "$work" | awk 'NR==2 {print $2}'))"
+: > "$work/rates"
+: > "$work/rss"
+for ((r = 1; r <= runs; r++)); do
+	start_fake
+	scribe_with_incident
+	push_bursts "$n"
+	wait_for 300 "all $pushed events on the timeline" all_in_timeline "$pushed"
+	wait_for 60 "all $pushed acks" acked_ok "$pushed"
+	read -r acks s < <(span)
+	bad=$(jq '[.items[] | select(.status != "ok")] | length' "$work/cur/acks.json")
+	[ "$bad" -eq 0 ] || die "$bad acks were not ok: $(jq -c '[.items[] | select(.status != "ok") | .status] | unique' "$work/cur/acks.json")"
+	tl=$(timeline_count)
+	[ "$tl" -eq "$pushed" ] || die "the timeline holds $tl of $pushed events"
+	hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$bot_pid/status")
+	stop_scribe
+	stop_fake
+	awk -v n="$acks" -v s="$s" 'BEGIN { printf "%.0f\n", n / s }' >> "$work/rates"
+	echo "$hwm" >> "$work/rss"
+	printf '  run %d: %d events in %.3f s, peak RSS %.1f MiB\n' "$r" "$acks" "$s" "$(awk -v k="$hwm" 'BEGIN {print k / 1024}')"
+done
+rate_med=$(median < "$work/rates")
+rss_med=$(median < "$work/rss")
+rss_max=$(sort -g "$work/rss" | tail -n 1)
+
+# The fake's own ceiling: the same bursts, acked at once by a Node client.
+fake_alone=
+if command -v node > /dev/null && node --experimental-websocket -e 'process.exit(typeof WebSocket === "function" ? 0 : 1)' 2> /dev/null; then
+	cat > "$work/acker.mjs" <<'JS'
+// Opens Socket Mode on the fake and acks every envelope at once.
+const api = process.argv[2];
+const r = await fetch(api + "/api/apps.connections.open", {
+	method: "POST", headers: { Authorization: "Bearer xapp-fake-app-token" } });
+const { url } = await r.json();
+const ws = new WebSocket(url);
+ws.onmessage = (m) => {
+	const e = JSON.parse(m.data);
+	if (e.envelope_id) ws.send(JSON.stringify({ envelope_id: e.envelope_id }));
+};
+ws.onerror = () => process.exit(1);
+JS
+	start_fake
+	node --experimental-websocket --no-warnings "$work/acker.mjs" "$api" 2> "$work/cur/node.err" &
+	aux_pid=$!
+	wait_for 20 "the Node client's connection" connected
+	room=C0GENERAL
+	push_bursts "$n"
+	wait_for 300 "all $pushed acks from the Node client" acked_ok "$pushed"
+	read -r acks s < <(span)
+	fake_alone=$(awk -v n="$acks" -v s="$s" 'BEGIN { printf "%.0f", n / s }')
+	stop_pid "$aux_pid" || true
+	aux_pid=
+	stop_fake
+fi
+
+# ---- 2. ack latency at a paced rate ------------------------------------------
+start_fake
+scribe_with_incident
+paced=$((rate * secs))
+body="{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEBOB\",\"text\":\"load paced\",\"store\":false}"
+for ((i = 0; i < paced; i++)); do
+	printf 'url = "%s/_control/event"\nheader = "Content-Type: application/json"\ndata = "%s"\noutput = "/dev/null"\nfail\n' \
+		"$api" "${body//\"/\\\"}"
+	((i == paced - 1)) || echo next
+done > "$work/paced.curl"
+curl -s --rate "$rate/s" -K "$work/paced.curl" || die "the paced pushes failed"
+wait_for 60 "all $paced paced acks" acked_ok "$paced"
+get sent > "$work/cur/sent.json"
+get acks > "$work/cur/acks.json"
+# Times are Unix seconds (microsecond resolution); latencies in ms.
+read -r cnt achieved p50 p99 max < <(jq -n -r --slurpfile s "$work/cur/sent.json" --slurpfile a "$work/cur/acks.json" '
+	($s[0].items | map({(.envelope_id): .time}) | add) as $at
+	| [$a[0].items[] | select(.status == "ok" and $at[.envelope_id] != null)
+	   | (.time - $at[.envelope_id]) * 1000] | sort as $l
+	| ($s[0].items | map(.time)) as $t
+	| ($l | length) as $n
+	| "\($n) \($n / (($t | max) - ($t | min))) \($l[(($n - 1) * 0.50 | floor)]) \($l[(($n - 1) * 0.99 | floor)]) \($l[-1])"')
+[ "$cnt" -eq "$paced" ] || die "only $cnt of $paced paced events were matched to an ok ack"
+stop_scribe
+stop_fake
+
+# ---- 4. start to first ack ---------------------------------------------------
+: > "$work/starts"
+for ((r = 1; r <= starts; r++)); do
+	start_fake
+	ctl event '{"type":"message","channel":"C0GENERAL","user":"U0FAKEBOB","text":"first","store":false}' > /dev/null ||
+		die "could not queue the first event"
+	t0=$EPOCHREALTIME
+	start_scribe
+	wait_for 20 "the first ack" acked_ok 1
+	at=$(get acks | jq '[.items[] | select(.status == "ok") | .time] | min')
+	awk -v a="$t0" -v b="$at" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }' >> "$work/starts"
+	stop_scribe
+	stop_fake
+done
+
+# ---- the numbers -------------------------------------------------------------
+echo
+printf 'sustained ingest, %d message events, durable before ack: %8.0f events/s  (median of %d: %s; target >= 50,000/s)\n' \
+	"$n" "$rate_med" "$runs" "$(paste -sd ' ' "$work/rates")"
+if [ -n "$fake_alone" ]; then
+	printf '  fake alone (Node client acking at once), same bursts: %8.0f events/s  (the ceiling of this harness)\n' "$fake_alone"
+else
+	echo "  fake alone: not measured (needs node with WebSocket)"
+fi
+printf 'ack latency at %.0f events/s for %d s (%d events): p50 %.3f ms  p99 %.3f ms  max %.3f ms  (target p99 <= 1 ms)\n' \
+	"$achieved" "$secs" "$cnt" "$p50" "$p99" "$max"
+printf 'peak RSS of scribe during sustained ingest: %.1f MiB median, %.1f MiB max  (target <= 16 MiB)\n' \
+	"$(awk -v k="$rss_med" 'BEGIN {print k / 1024}')" "$(awk -v k="$rss_max" 'BEGIN {print k / 1024}')"
+printf 'start to first ack (fresh database, event waiting in the fake): %.1f ms  (median of %d: %s ms; no target)\n' \
+	"$(median < "$work/starts")" "$starts" "$(paste -sd ' ' "$work/starts")"
