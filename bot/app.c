@@ -858,6 +858,14 @@ int64_t app_room_last_at(struct app *a, const char *platform, const char *room)
 	return ms;
 }
 
+int app_user_named(struct app *a, const char *platform, const char *id,
+		   const char *name)
+{
+	int rc = batch_open(a);
+
+	return rc ? rc : store_user_named(a->st, platform, id, name);
+}
+
 int app_gap(struct app *a, const char *platform, const char *room, int64_t at,
 	    const char *why)
 {

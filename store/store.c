@@ -1262,6 +1262,49 @@ void store_rows_free(struct timeline_row *rows, size_t n)
 	free(rows);
 }
 
+int store_user_named(struct store *st, const char *platform, const char *id,
+		     const char *name)
+{
+	/* Only names that are still the bare id are replaced: a name a
+	 * platform gave is kept. */
+	static const char *const updates[] = {
+	    "UPDATE timeline SET author_name = ?3 WHERE platform = ?1 AND "
+	    "author_id = ?2 AND author_name = ?2",
+	    "UPDATE incidents SET declared_by_name = ?3 WHERE platform = ?1 "
+	    "AND declared_by_id = ?2 AND declared_by_name = ?2",
+	    "UPDATE roles SET user_name = ?3 WHERE user_id = ?2 AND "
+	    "user_name = ?2",
+	    "UPDATE hypotheses SET by_name = ?3 WHERE by_id = ?2 AND "
+	    "by_name = ?2",
+	    "UPDATE hypotheses SET decided_by_name = ?3 WHERE "
+	    "decided_by_id = ?2 AND decided_by_name = ?2",
+	    "UPDATE lessons SET by_name = ?3 WHERE by_id = ?2 AND by_name = ?2",
+	    "UPDATE actions SET by_name = ?3 WHERE by_id = ?2 AND by_name = ?2",
+	    "UPDATE actions SET owner_name = ?3 WHERE owner_id = ?2 AND "
+	    "owner_name = ?2",
+	    "UPDATE actions SET done_by_name = ?3 WHERE done_by_id = ?2 AND "
+	    "done_by_name = ?2",
+	    "UPDATE playbook_runs SET by_name = ?3 WHERE by_id = ?2 AND "
+	    "by_name = ?2",
+	    "UPDATE playbook_steps SET by_name = ?3 WHERE by_id = ?2 AND "
+	    "by_name = ?2",
+	};
+	sqlite3_stmt *s;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < ARRAY_SIZE(updates) && !rc; i++) {
+		if (sqlite3_prepare_v2(st->db, updates[i], -1, &s, NULL))
+			return fail(st, "user name");
+		bind_text(s, 1, platform);
+		bind_text(s, 2, id);
+		bind_text(s, 3, name);
+		rc = sqlite3_step(s) == SQLITE_DONE ? 0 : fail(st, "user name");
+		sqlite3_finalize(s);
+	}
+	return rc;
+}
+
 int store_room_last_at(struct store *st, const char *platform, const char *room,
 		       int64_t *ms)
 {

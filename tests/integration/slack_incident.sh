@@ -81,6 +81,9 @@ expect "the edit keeps the history" "$(q "select text, edits from timeline where
 expect "the delete leaves a tombstone without the secret" "$(q "select count(*) from timeline where text like '%hunter2%'")" "0"
 expect "the pin marks a key entry" "$(q "select key from timeline where source_id = '$m1'")" "1"
 expect "the file is recorded" "$(q "select name, type from files")" "error.log|text/plain"
+named() { [ "$(q "select count(*) from timeline where author_id = 'U0FAKEBOB' and author_name = 'U0FAKEBOB'")" = 0 ]; }
+wait_until named
+expect "people are shown by their display name" "$(q "select distinct author_name from timeline where author_id = 'U0FAKEBOB'")" "$(get state | jq -r '.users[] | select(.id == "U0FAKEBOB") | (.profile.display_name // "") as $d | if $d != "" then $d else .profile.real_name end')"
 
 # Every envelope acked, none redelivered.
 acked_all() { [ "$(get acks | jq '[.items[] | select(.status == "ok")] | length')" = "$(get sent | jq '.items | length')" ]; }

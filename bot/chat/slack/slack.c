@@ -221,6 +221,71 @@ static void on_committed(void *ud, int status)
 	free(a);
 }
 
+/* ---- display names ------------------------------------------------------ */
+
+static struct slack_name *name_of(struct slack *s, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < s->nnames; i++)
+		if (!strcmp(s->names[i].id, id))
+			return &s->names[i];
+	return NULL;
+}
+
+static void on_user_info(struct slack *s, void *ud, long status,
+			 const cJSON *body, const char *error,
+			 const char *retry_after)
+{
+	char *id = ud;
+	const cJSON *user = cJSON_GetObjectItem(body, "user");
+	const cJSON *profile = cJSON_GetObjectItem(user, "profile");
+	const char *fields[] = {"display_name", "real_name"};
+	const char *name = NULL;
+	struct slack_name *n;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(fields) && !name; i++) {
+		name = cJSON_GetStringValue(
+		    cJSON_GetObjectItem(profile, fields[i]));
+		if (name && !*name)
+			name = NULL;
+	}
+	if (!name)
+		name = cJSON_GetStringValue(cJSON_GetObjectItem(user, "name"));
+	n = s->stopping ? NULL : name_of(s, id);
+	if (n && !error && name && *name) {
+		free(n->name);
+		n->name = xstrdup(name);
+		app_user_named(s->app, "slack", id, name);
+	} else if (n && error) {
+		log_warn("slack: users.info %s: %s", id, error);
+	}
+	free(id);
+}
+
+/* The name to record for a user id: known, or the id while users.info is
+ * asked (once); the rows recorded meanwhile are renamed when it answers. */
+static const char *display_name(struct slack *s, const char *id)
+{
+	struct slack_name *n = name_of(s, id);
+	const char *pairs[] = {"user", id, NULL};
+
+	if (n)
+		return n->name ? n->name : id;
+	ALLOC_GROW(s->names, s->nnames + 1, s->names_cap);
+	n = &s->names[s->nnames++];
+	n->id = xstrdup(id);
+	n->name = NULL;
+	if (id[0] == 'U' || id[0] == 'W') {
+		char *ud = xstrdup(id);
+
+		if (api_get(s, "users.info", pairs, on_user_info, ud))
+			free(ud);
+	}
+	return id;
+}
+
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -271,6 +336,9 @@ static void on_frame(void *ud, struct ws *w, const char *text, size_t len)
 			 f.envelope_id);
 		f.ev.ack = on_committed;
 		f.ev.ack_ud = a;
+		if (f.ev.author.name == f.ev.author.id)
+			f.ev.author.name =
+			    (char *)display_name(s, f.ev.author.id);
 		if (app_event(s->app, &f.ev, NULL)) {
 			/* Not durable: no ack, Slack delivers it again. */
 			log_error("slack: could not record an event");
@@ -856,6 +924,7 @@ static void on_sent(struct slack *s, void *ud, long status, const cJSON *body,
 			     : j->room ? xstrdup(j->room)
 				       : NULL;
 		char *request = created ? xstrdup(j->body) : NULL;
+		bool closed = !strcmp(j->kind, "postmortem") && j->room;
 
 		/* Done first: the room's creation flushes the outbox, which
 		 * must not find this job still queued. */
@@ -865,6 +934,14 @@ static void on_sent(struct slack *s, void *ud, long status, const cJSON *body,
 		if (created) {
 			room_follow_up(s, room, request);
 			app_room_created(s->app, incident, room);
+		}
+		if (closed && s->cfg->archive_on_close) {
+			/* The postmortem is in: the channel can rest. */
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(o, "channel", room);
+			api(s, "conversations.archive", s->bot_token, o,
+			    on_follow_up, "conversations.archive");
 		}
 		free(request);
 		free(room);
@@ -1131,6 +1208,11 @@ void slack_release(struct slack *s)
 		next = j->next;
 		job_free(j);
 	}
+	for (size_t i = 0; i < s->nnames; i++) {
+		free(s->names[i].id);
+		free(s->names[i].name);
+	}
+	free(s->names);
 	free(s->bot_token);
 	free(s->app_token);
 	free(s->api_url);

@@ -34,6 +34,12 @@ struct ws;
 struct slack_job;
 struct slack_backfill;
 
+/* A user's display name, or NULL while users.info is on its way. */
+struct slack_name {
+	char *id;
+	char *name;
+};
+
 struct slack {
 	struct chat chat;
 	struct app *app;
@@ -53,6 +59,8 @@ struct slack {
 	int attempts;                    /* reconnects since the last hello */
 	struct slack_job *jobs;          /* queued outbox rows, oldest first */
 	struct slack_backfill *backfill; /* catching up, after a (re)connect */
+	struct slack_name *names;        /* display names from users.info */
+	size_t nnames, names_cap;
 	uint64_t backfilled;
 	bool stopping;
 	uint64_t events, acks, invalid;
