@@ -323,8 +323,9 @@ static int unknown_key(struct loader *l, int line, const char *key,
 		names[i] = fields[i].name;
 	best = nearest_name(name, names, i);
 	if (best)
-		return fail(l, line, key, "unknown key '%s' (did you mean '%s'?)",
-			    name, best);
+		return fail(l, line, key,
+			    "unknown key '%s' (did you mean '%s'?)", name,
+			    best);
 	return fail(l, line, key, "unknown key '%s'", name);
 }
 

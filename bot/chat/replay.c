@@ -101,7 +101,7 @@ struct replay {
 	struct seen seen;
 	uint64_t lineno;
 	bool line_bad; /* a problem was reported for this line */
-	char *room; /* the current channel */
+	char *room;    /* the current channel */
 };
 
 static void warn_line(struct replay *r, const char *fmt, ...)

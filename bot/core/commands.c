@@ -63,10 +63,10 @@ char *ctx_vformat(const char *fmt, va_list ap)
 }
 
 /* Records a typed, key timeline entry at time at. */
-void ctx_entry(struct ctx *c, enum entry_kind kind, int64_t at,
-		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-void ctx_entry(struct ctx *c, enum entry_kind kind, int64_t at,
-		  const char *fmt, ...)
+void ctx_entry(struct ctx *c, enum entry_kind kind, int64_t at, const char *fmt,
+	       ...) __attribute__((format(printf, 4, 5)));
+void ctx_entry(struct ctx *c, enum entry_kind kind, int64_t at, const char *fmt,
+	       ...)
 {
 	struct fx_entry *e;
 	va_list ap;
@@ -173,7 +173,8 @@ int ctx_refuse(struct ctx *c, const char *fmt, ...)
 	why = ctx_vformat(fmt, ap);
 	va_end(ap);
 	if (c->req->cmd)
-		ctx_reply_private(c, "✗ %s\nusage: %s", why, c->req->cmd->usage);
+		ctx_reply_private(c, "✗ %s\nusage: %s", why,
+				  c->req->cmd->usage);
 	else
 		ctx_reply_private(c, "✗ %s", why);
 	free(why);
@@ -257,7 +258,8 @@ static size_t trim_len(const char *s, size_t len)
 int ctx_parse_user(struct ctx *c, const char *word, struct user *u)
 {
 	if (text_user(word, &c->env->speaker, u))
-		return ctx_refuse(c, "'%s' is not a user: use @name or @me", word);
+		return ctx_refuse(c, "'%s' is not a user: use @name or @me",
+				  word);
 	return 0;
 }
 
@@ -271,7 +273,7 @@ static struct hypothesis *parse_hyp(struct ctx *c, const char *word)
 		ctx_refuse(c, "'%s' is not a hypothesis: use H<n>", word);
 	else if (!h)
 		ctx_refuse(c, "there is no H%d in INC-%lld", n,
-		       (long long)c->inc->id);
+			   (long long)c->inc->id);
 	return h;
 }
 
@@ -387,20 +389,22 @@ static int cmd_declare(struct ctx *c)
 	c->fx->inc = inc;
 	c->fx->created = true;
 
-	ctx_entry(c, ENTRY_DECLARED, c->env->now, "declared INC-%lld: %s (sev%d)",
-	      (long long)inc->id, inc->title, sev);
+	ctx_entry(c, ENTRY_DECLARED, c->env->now,
+		  "declared INC-%lld: %s (sev%d)", (long long)inc->id,
+		  inc->title, sev);
 	assign_role(c, "commander", &c->env->speaker);
-	ctx_reply(c, "🚨 INC-%lld declared: %s (sev%d) → #%s", (long long)inc->id,
-	      inc->title, sev, inc->channel);
+	ctx_reply(c, "🚨 INC-%lld declared: %s (sev%d) → #%s",
+		  (long long)inc->id, inc->title, sev, inc->channel);
 	{
 		char *topic = core_topic(inc);
 
-		ctx_post_incident(c,
-			      "%s\nDeclared by %s at %s. Commander: %s.\n"
-			      "Talk here: every message is on the timeline. "
-			      "`help` lists the commands.",
-			      topic, c->env->speaker.name,
-			      ctx_fmt_hm(c->env->now, when), c->env->speaker.name);
+		ctx_post_incident(
+		    c,
+		    "%s\nDeclared by %s at %s. Commander: %s.\n"
+		    "Talk here: every message is on the timeline. "
+		    "`help` lists the commands.",
+		    topic, c->env->speaker.name, ctx_fmt_hm(c->env->now, when),
+		    c->env->speaker.name);
 		free(topic);
 	}
 	runs_suggest(c, inc->title, sev);
@@ -416,13 +420,13 @@ static int cmd_sev(struct ctx *c)
 		return refuse_sev(c, c->w.w[0]);
 	if (sev == old)
 		return ctx_refuse(c, "INC-%lld is already sev%d",
-			      (long long)c->inc->id, sev);
+				  (long long)c->inc->id, sev);
 	c->inc->severity = sev;
 	c->inc->dirty = true;
 	ctx_entry(c, ENTRY_SEVERITY, c->env->now, "severity sev%d → sev%d", old,
-	      sev);
-	ctx_announce(c, "INC-%lld severity: sev%d → sev%d", (long long)c->inc->id,
-		 old, sev);
+		  sev);
+	ctx_announce(c, "INC-%lld severity: sev%d → sev%d",
+		     (long long)c->inc->id, old, sev);
 	return 0;
 }
 
@@ -441,8 +445,8 @@ static void set_status(struct ctx *c, enum status st)
 
 	c->inc->status = st;
 	c->inc->dirty = true;
-	ctx_entry(c, ENTRY_STATUS, c->env->now, "status %s → %s", status_name(old),
-	      status_name(st));
+	ctx_entry(c, ENTRY_STATUS, c->env->now, "status %s → %s",
+		  status_name(old), status_name(st));
 	if (st == STATUS_RESOLVED)
 		resolve_at(c, c->env->now);
 }
@@ -455,10 +459,10 @@ static int cmd_status(struct ctx *c)
 		return ctx_refuse(c, "unknown status '%s'", c->w.w[0]);
 	if ((enum status)st == c->inc->status)
 		return ctx_refuse(c, "INC-%lld is already %s",
-			      (long long)c->inc->id, status_name(st));
+				  (long long)c->inc->id, status_name(st));
 	set_status(c, (enum status)st);
 	ctx_announce(c, "INC-%lld status: %s", (long long)c->inc->id,
-		 status_name(st));
+		     status_name(st));
 	return 0;
 }
 
@@ -466,10 +470,10 @@ static int cmd_resolve(struct ctx *c)
 {
 	if (c->inc->status == STATUS_RESOLVED && c->inc->marks[MARK_RESOLVED])
 		return ctx_refuse(c, "INC-%lld is already resolved",
-			      (long long)c->inc->id);
+				  (long long)c->inc->id);
 	set_status(c, STATUS_RESOLVED);
 	ctx_announce(c, "✅ INC-%lld resolved. `close` writes the postmortem.",
-		 (long long)c->inc->id);
+		     (long long)c->inc->id);
 	return 0;
 }
 
@@ -496,8 +500,8 @@ static int cmd_mark(struct ctx *c)
 			set_status(c, STATUS_RESOLVED);
 	}
 	ctx_entry(c, ENTRY_MARK, at, "%s", mark_name(m));
-	ctx_announce(c, "INC-%lld %s at %s", (long long)c->inc->id, mark_name(m),
-		 ctx_fmt_hm(at, when));
+	ctx_announce(c, "INC-%lld %s at %s", (long long)c->inc->id,
+		     mark_name(m), ctx_fmt_hm(at, when));
 	return 0;
 }
 
@@ -507,8 +511,9 @@ static int cmd_close(struct ctx *c)
 	bool defaulted = !inc->marks[MARK_RESOLVED];
 
 	if (inc->marks[MARK_CLOSED])
-		return ctx_refuse(c, "INC-%lld is already closed (`reopen` first)",
-			      (long long)inc->id);
+		return ctx_refuse(c,
+				  "INC-%lld is already closed (`reopen` first)",
+				  (long long)inc->id);
 	if (inc->status != STATUS_RESOLVED)
 		set_status(c, STATUS_RESOLVED); /* also resolves, if unset */
 	resolve_at(c, c->env->now);
@@ -516,14 +521,14 @@ static int cmd_close(struct ctx *c)
 	inc->revision++;
 	inc->dirty = true;
 	c->fx->write_postmortem = true;
-	ctx_entry(c, ENTRY_CLOSED, c->env->now, "closed; postmortem revision %d",
-	      inc->revision);
+	ctx_entry(c, ENTRY_CLOSED, c->env->now,
+		  "closed; postmortem revision %d", inc->revision);
 	ctx_announce(c, "📕 INC-%lld closed.%s Postmortem revision %d follows.",
-		 (long long)inc->id,
-		 defaulted ? " No resolved mark was set: the close time is "
-			     "used as the resolution time."
-			   : "",
-		 inc->revision);
+		     (long long)inc->id,
+		     defaulted ? " No resolved mark was set: the close time is "
+				 "used as the resolution time."
+			       : "",
+		     inc->revision);
 	return 0;
 }
 
@@ -533,7 +538,7 @@ static int cmd_reopen(struct ctx *c)
 
 	if (!inc->marks[MARK_CLOSED] && !inc->marks[MARK_RESOLVED])
 		return ctx_refuse(c, "INC-%lld is not resolved or closed",
-			      (long long)inc->id);
+				  (long long)inc->id);
 	inc->marks[MARK_CLOSED] = 0;
 	inc->marks[MARK_RESOLVED] = 0;
 	inc->resolved_explicit = false;
@@ -541,7 +546,7 @@ static int cmd_reopen(struct ctx *c)
 	inc->dirty = true;
 	ctx_entry(c, ENTRY_REOPENED, c->env->now, "reopened");
 	ctx_announce(c, "🔁 INC-%lld reopened: investigating again",
-		 (long long)inc->id);
+		     (long long)inc->id);
 	return 0;
 }
 
@@ -556,7 +561,8 @@ static int cmd_lead(struct ctx *c)
 	if (ctx_parse_user(c, c->w.w[0], &u))
 		return SCRIBE_EINVAL;
 	assign_role(c, "commander", &u);
-	ctx_announce(c, "INC-%lld commander: %s", (long long)c->inc->id, u.name);
+	ctx_announce(c, "INC-%lld commander: %s", (long long)c->inc->id,
+		     u.name);
 	user_release(&u);
 	return 0;
 }
@@ -567,7 +573,8 @@ static int cmd_role(struct ctx *c)
 	struct user u = {0};
 
 	if (!role)
-		return ctx_refuse(c, "unknown role '%s' (see `roles`)", c->w.w[0]);
+		return ctx_refuse(c, "unknown role '%s' (see `roles`)",
+				  c->w.w[0]);
 	if (c->w.n > 2)
 		return ctx_refuse(c, "unexpected '%s'", c->w.w[2]);
 	if (ctx_parse_user(c, c->w.w[1], &u))
@@ -614,16 +621,17 @@ static int cmd_event(struct ctx *c)
 	int rc;
 
 	if (strcasecmp(c->w.w[0], "at"))
-		return ctx_refuse(c, "`event` needs a time first: event at <time> "
-				 "<text>");
+		return ctx_refuse(c,
+				  "`event` needs a time first: event at <time> "
+				  "<text>");
 	rc = parse_at(c, 0, &at, &used);
 	if (rc)
 		return rc;
 	if (used >= c->w.n)
 		return ctx_refuse(c, "the event needs a text after its time");
 	ctx_entry(c, ENTRY_NOTE, at, "%s", ctx_rest(c, used));
-	ctx_reply(c, "📝 event at %s on INC-%lld's timeline", ctx_fmt_hm(at, when),
-	      (long long)c->inc->id);
+	ctx_reply(c, "📝 event at %s on INC-%lld's timeline",
+		  ctx_fmt_hm(at, when), (long long)c->inc->id);
 	return 0;
 }
 
@@ -643,9 +651,9 @@ static int cmd_hypothesis(struct ctx *c)
 	h->state = HYP_OPEN;
 	h->dirty = true;
 	ctx_entry(c, ENTRY_HYPOTHESIS, c->env->now, "H%d raised: %s", h->n,
-	      h->text);
+		  h->text);
 	ctx_announce(c, "🔎 H%d: %s (`confirm H%d` or `rule-out H%d`)", h->n,
-		 h->text, h->n, h->n);
+		     h->text, h->n, h->n);
 	return 0;
 }
 
@@ -659,9 +667,9 @@ static int decide(struct ctx *c, enum hyp_state st)
 		return SCRIBE_EINVAL;
 	if (h->state != HYP_OPEN)
 		return ctx_refuse(c, "H%d was already %s at %s", h->n,
-			      h->state == HYP_CONFIRMED ? "confirmed"
-							: "ruled out",
-			      ctx_fmt_hm(h->decided, when));
+				  h->state == HYP_CONFIRMED ? "confirmed"
+							    : "ruled out",
+				  ctx_fmt_hm(h->decided, when));
 	h->state = st;
 	h->decided = c->env->now;
 	user_copy(&h->decided_by, &c->env->speaker);
@@ -669,11 +677,11 @@ static int decide(struct ctx *c, enum hyp_state st)
 	h->why = c->w.n > 1 ? xstrdup(ctx_rest(c, 1)) : NULL;
 	h->dirty = true;
 	when_duration(h->decided - h->raised, stood);
-	ctx_entry(c, ENTRY_HYPOTHESIS, c->env->now, "H%d %s: %s%s%s", h->n, verb,
-	      h->text, h->why ? " — " : "", h->why ? h->why : "");
+	ctx_entry(c, ENTRY_HYPOTHESIS, c->env->now, "H%d %s: %s%s%s", h->n,
+		  verb, h->text, h->why ? " — " : "", h->why ? h->why : "");
 	ctx_announce(c, "%s H%d %s after %s: %s%s%s",
-		 st == HYP_CONFIRMED ? "✅" : "🚫", h->n, verb, stood, h->text,
-		 h->why ? " — " : "", h->why ? h->why : "");
+		     st == HYP_CONFIRMED ? "✅" : "🚫", h->n, verb, stood,
+		     h->text, h->why ? " — " : "", h->why ? h->why : "");
 	return 0;
 }
 
@@ -697,9 +705,9 @@ static int cmd_field(struct ctx *c)
 	c->inc->fields[f] = xstrdup(ctx_rest(c, 0));
 	c->inc->dirty = true;
 	ctx_entry(c, ENTRY_FIELD, c->env->now, "%s: %s", field_name(f),
-	      c->inc->fields[f]);
+		  c->inc->fields[f]);
 	ctx_reply(c, "📝 INC-%lld %s recorded", (long long)c->inc->id,
-	      field_name(f));
+		  field_name(f));
 	return 0;
 }
 
@@ -712,7 +720,8 @@ static int cmd_learned(struct ctx *c)
 	struct lesson *l;
 
 	if (k < 0)
-		return ctx_refuse(c, "'%s' is not well, wrong or lucky", c->w.w[0]);
+		return ctx_refuse(c, "'%s' is not well, wrong or lucky",
+				  c->w.w[0]);
 	if (c->w.n < 2)
 		return ctx_refuse(c, "what was learned?");
 	ALLOC_GROW(inc->lessons, inc->nlessons + 1, inc->lessons_cap);
@@ -761,12 +770,12 @@ static int add_action(struct ctx *c, enum action_kind kind)
 	a->at = c->env->now;
 	a->dirty = true;
 	ctx_entry(c, ENTRY_ACTION, c->env->now, "A%d %s: %s%s%s", a->n,
-	      kind == ACTION_FIX ? "fix" : "action", a->text,
-	      owner.id ? " — owner " : "", owner.id ? owner.name : "");
+		  kind == ACTION_FIX ? "fix" : "action", a->text,
+		  owner.id ? " — owner " : "", owner.id ? owner.name : "");
 	ctx_reply(c, "📌 A%d %s: %s%s%s", a->n,
-	      kind == ACTION_FIX ? "corrective measure" : "action item",
-	      a->text, owner.id ? " — owner " : " — no owner yet",
-	      owner.id ? owner.name : "");
+		  kind == ACTION_FIX ? "corrective measure" : "action item",
+		  a->text, owner.id ? " — owner " : " — no owner yet",
+		  owner.id ? owner.name : "");
 	return 0;
 }
 
@@ -810,10 +819,10 @@ static int cmd_done(struct ctx *c)
 
 	if (n < 0)
 		return ctx_refuse(c, "'%s' is not a follow-up: use A<n>",
-			      c->w.w[0]);
+				  c->w.w[0]);
 	if (!a)
 		return ctx_refuse(c, "there is no A%d in INC-%lld", n,
-			      (long long)c->inc->id);
+				  (long long)c->inc->id);
 	if (a->done)
 		return ctx_refuse(c, "A%d is already done", n);
 	a->done = c->env->now;
@@ -833,8 +842,8 @@ static int cmd_timeline(struct ctx *c)
 	size_t i;
 
 	if (c->w.n && c->req->timeline_count <= 0)
-		return ctx_refuse(c, "'%s' is not a count from 1 to %d", c->w.w[0],
-			      TIMELINE_MAX);
+		return ctx_refuse(c, "'%s' is not a count from 1 to %d",
+				  c->w.w[0], TIMELINE_MAX);
 	buf_init(&b, BUF_UNBOUNDED);
 	buf_addf(&b, "INC-%lld timeline (last %zu):", (long long)c->inc->id,
 		 c->env->nrows);
@@ -894,12 +903,11 @@ static int cmd_help(struct ctx *c)
 	return 0;
 }
 
-
 static int cmd_postmortem(struct ctx *c)
 {
 	c->fx->draft_postmortem = true;
 	ctx_reply(c, "📄 A draft of INC-%lld's postmortem, as of now:",
-	      (long long)c->inc->id);
+		  (long long)c->inc->id);
 	return 0;
 }
 
@@ -950,7 +958,8 @@ static const struct core_cmd commands[] = {
     {"done", cmd_done, 1, I, 0, "done A<n>", "a follow-up is done"},
     {"playbook", cmd_playbook, 1, I, CMD_ANYWHERE,
      "playbook list|start <name>|show [<name>]", "guided triage"},
-    {"step", cmd_step, 1, I, CMD_OPEN, "step done|skip [S<n>] [evidence or why]",
+    {"step", cmd_step, 1, I, CMD_OPEN,
+     "step done|skip [S<n>] [evidence or why]",
      "complete or skip a playbook step"},
     {"timeline", cmd_timeline, 0, I | NEED_TIMELINE, 0, "timeline [<count>]",
      "the last entries of the timeline"},
@@ -1068,19 +1077,20 @@ int core_run(const struct core_req *req, const struct core_env *env,
 	words_split(&c.w, req->args);
 	if ((int)c.w.n < req->cmd->min_args) {
 		rc = ctx_refuse(&c, "`%s` needs more: what is missing?",
-			    req->cmd->name);
+				req->cmd->name);
 	} else if ((req->need & NEED_INCIDENT) && !env->inc &&
 		   (req->inc_ref || !(req->cmd->flags & CMD_ANYWHERE))) {
-		rc = req->inc_ref ? ctx_refuse(&c, "there is no INC-%lld",
-					   (long long)req->inc_ref)
-				  : ctx_refuse(&c,
-					   "this is not an incident channel: "
-					   "name one first, as in `%s INC-3`",
-					   req->cmd->name);
+		rc = req->inc_ref
+			 ? ctx_refuse(&c, "there is no INC-%lld",
+				      (long long)req->inc_ref)
+			 : ctx_refuse(&c,
+				      "this is not an incident channel: "
+				      "name one first, as in `%s INC-3`",
+				      req->cmd->name);
 	} else if ((req->cmd->flags & CMD_OPEN) &&
 		   env->inc->marks[MARK_CLOSED]) {
 		rc = ctx_refuse(&c, "INC-%lld is closed (`reopen` it first)",
-			    (long long)env->inc->id);
+				(long long)env->inc->id);
 	} else {
 		rc = req->cmd->run(&c);
 	}

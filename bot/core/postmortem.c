@@ -104,10 +104,10 @@ struct render {
 	struct buf tmp;
 	int32_t day;           /* the last date line written */
 	char abbr[WHEN_BUFSZ]; /* the zone abbreviation of the last row */
-	int64_t minute;	       /* the minute the fields below describe */
+	int64_t minute;        /* the minute the fields below describe */
 	char minute_hm[WHEN_BUFSZ], minute_abbr[WHEN_BUFSZ];
 	int32_t minute_day;
-	int n;                 /* rows seen in the current pass */
+	int n; /* rows seen in the current pass */
 };
 
 /* Writes s escaped for one line. */

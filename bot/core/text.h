@@ -14,8 +14,9 @@
 #include "core/model.h"
 
 /* A copy of s[0..len) that is valid UTF-8 without NUL bytes (each NUL,
- * and each maximal ill-formed subpart, becomes one U+FFFD) and at most cap bytes long. *truncated
- * says whether anything was cut. The caller frees the result. */
+ * and each maximal ill-formed subpart, becomes one U+FFFD) and at most cap
+ * bytes long. *truncated says whether anything was cut. The caller frees the
+ * result. */
 char *text_clean(const char *s, size_t len, size_t cap, bool *truncated);
 
 /* True when s[0..len) is valid UTF-8 with no NUL. */

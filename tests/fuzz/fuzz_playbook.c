@@ -26,8 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc;
 
 	buf_init(&errors, BUF_UNBOUNDED);
-	rc = playbook_parse("fuzz.yaml", (const char *)data, size, &pb,
-			    &errors);
+	rc =
+	    playbook_parse("fuzz.yaml", (const char *)data, size, &pb, &errors);
 	FUZZ_CHECK(rc == 0 || rc == SCRIBE_EINVAL);
 	if (rc) {
 		FUZZ_CHECK(!strncmp(errors.s, "fuzz.yaml", 9));
