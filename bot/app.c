@@ -29,6 +29,8 @@ void app_result_release(struct app_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
+static void forget_room(struct app *a);
+
 static void on_check(uv_check_t *h)
 {
 	struct app *a = h->data;
@@ -70,10 +72,8 @@ void app_release(struct app *a)
 	}
 	free(a->inflight);
 	free(a->acks);
-	free(a->cache_platform);
-	free(a->cache_room);
+	forget_room(a);
 	a->acks = NULL;
-	a->cache_platform = a->cache_room = NULL;
 }
 
 static struct chat *transport(struct app *a, const char *platform)
@@ -108,7 +108,8 @@ static void forget_room(struct app *a)
 {
 	free(a->cache_platform);
 	free(a->cache_room);
-	a->cache_platform = a->cache_room = NULL;
+	free(a->cache_suggested);
+	a->cache_platform = a->cache_room = a->cache_suggested = NULL;
 }
 
 /* The incident whose channel is the event's room, or 0. */
@@ -267,6 +268,9 @@ static int record_effects(struct app *a, const struct chat_event *ev,
 		rc = store_incident_save(a->st, inc, false);
 		if (rc)
 			return rc;
+		/* A command may have changed what was suggested. */
+		free(a->cache_suggested);
+		a->cache_suggested = NULL;
 	}
 	/* The entries before the postmortem snapshot, which covers them. */
 	for (i = 0; i < fx->nentries; i++) {
@@ -369,19 +373,17 @@ out:
 static int message_suggest(struct app *a, const struct chat_event *ev,
 			   int64_t incident, const char *text)
 {
-	struct core_env env = {
-	    .cfg = a->cfg,
-	    .now = ev->ts,
-	    .platform = ev->platform,
-	    .room = ev->room,
-	    .speaker = ev->author,
-	    .playbooks = a->playbooks,
-	};
+	struct core_env env = core_env_for(a, ev);
 	struct effects fx = {0};
 	struct incident inc;
 	int rc;
 
-	if (!a->playbooks || !pb_library_any(a->playbooks, text))
+	/* One scan of the words; the incident is loaded only when there is
+	 * something new to suggest: in a long incident, most matches were
+	 * suggested long ago. */
+	if (!core_would_suggest(a->playbooks,
+				a->cache_suggested ? a->cache_suggested : "",
+				text))
 		return 0;
 	rc = store_incident_load(a->st, incident, &inc);
 	if (rc)
@@ -389,6 +391,8 @@ static int message_suggest(struct app *a, const struct chat_event *ev,
 	env.inc = &inc;
 	if (core_message(&env, text, &fx))
 		rc = record_effects(a, ev, &fx, 0, NULL);
+	free(a->cache_suggested);
+	a->cache_suggested = xstrdup(inc.suggested ? inc.suggested : "");
 	effects_release(&fx);
 	incident_release(&inc);
 	return rc;

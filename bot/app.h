@@ -43,6 +43,7 @@ struct app {
 	/* The last room looked up, and its incident (0: none). */
 	char *cache_platform, *cache_room;
 	int64_t cache_incident;
+	char *cache_suggested; /* its suggested playbooks; NULL: not read */
 	uint64_t events, duplicates, refused;
 };
 

@@ -140,6 +140,11 @@ int core_run(const struct core_req *req, const struct core_env *env,
 bool core_message(const struct core_env *env, const char *text,
 		  struct effects *fx);
 
+/* Whether text matches a playbook of lib that is not in suggested (an
+ * incident's ",a,b," list): the cheap test before core_message(). */
+bool core_would_suggest(const struct pb_library *lib, const char *suggested,
+			const char *text);
+
 /* The incident channel's name and topic, e.g. "inc-3-db-errors". */
 char *core_channel_name(const struct config *cfg, int64_t id, const char *slug);
 char *core_topic(const struct incident *inc);

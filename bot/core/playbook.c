@@ -730,18 +730,36 @@ static void scan(const struct pb_library *lib, const char *text,
 	}
 }
 
+struct any {
+	const struct pb_library *lib;
+	bool (*accept)(void *ud, const struct playbook *pb);
+	void *ud;
+	bool found;
+};
+
 static bool any_hit(void *ud, const struct pb_key *key)
 {
-	*(bool *)ud = true;
+	struct any *a = ud;
+
+	if (a->accept && !a->accept(a->ud, &a->lib->books[key->book]))
+		return false; /* keep looking */
+	a->found = true;
 	return true;
+}
+
+bool pb_library_any_where(const struct pb_library *lib, const char *text,
+			  bool (*accept)(void *ud, const struct playbook *pb),
+			  void *ud)
+{
+	struct any a = {.lib = lib, .accept = accept, .ud = ud};
+
+	scan(lib, text, any_hit, &a);
+	return a.found;
 }
 
 bool pb_library_any(const struct pb_library *lib, const char *text)
 {
-	bool found = false;
-
-	scan(lib, text, any_hit, &found);
-	return found;
+	return pb_library_any_where(lib, text, NULL, NULL);
 }
 
 struct tally {

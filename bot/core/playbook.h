@@ -96,5 +96,9 @@ size_t pb_library_match(const struct pb_library *lib, const char *text,
 
 /* True when any keyword occurs in text: the cheap test for every message. */
 bool pb_library_any(const struct pb_library *lib, const char *text);
+/* The same, counting only the playbooks accept() takes. */
+bool pb_library_any_where(const struct pb_library *lib, const char *text,
+			  bool (*accept)(void *ud, const struct playbook *pb),
+			  void *ud);
 
 #endif

@@ -465,3 +465,16 @@ bool core_message(const struct core_env *env, const char *text,
 	runs_suggest(&c, text, 0);
 	return fx->nposts > 0;
 }
+
+static bool not_suggested(void *ud, const struct playbook *pb)
+{
+	return !listed(ud, pb->id);
+}
+
+bool core_would_suggest(const struct pb_library *lib, const char *suggested,
+			const char *text)
+{
+	return lib && lib->n &&
+	       pb_library_any_where(lib, text, not_suggested,
+				    (void *)(suggested ? suggested : ""));
+}
