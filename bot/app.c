@@ -710,21 +710,23 @@ static int64_t backoff_ms(int attempts)
 
 /* Writes outcomes: inside the open batch when there is one (it commits
  * with it), else in a transaction of their own. */
+static void arm_retry(struct app *a, int64_t due, int64_t now);
+
 static int outcome(struct app *a, int64_t id, int rc, int attempts,
 		   int64_t retry_ms, int64_t now)
 {
 	bool own = !store_in_transaction(a->st);
+	int64_t due = now + (retry_ms > 0 ? retry_ms : backoff_ms(attempts));
 	int err;
 
 	if (own && (err = store_begin(a->st)))
 		return err;
-	if (!rc)
+	if (!rc) {
 		err = store_outbox_sent(a->st, id, now);
-	else
-		err = store_outbox_retry(
-		    a->st, id,
-		    now + (retry_ms > 0 ? retry_ms : backoff_ms(attempts)),
-		    scribe_strerror(rc));
+	} else {
+		err = store_outbox_retry(a->st, id, due, scribe_strerror(rc));
+		arm_retry(a, due, now);
+	}
 	if (own) {
 		if (!err)
 			err = store_commit(a->st);
@@ -738,27 +740,31 @@ static void on_retry(uv_timer_t *h)
 {
 	struct app *a = h->data;
 
-	a->retry_on = false;
+	a->retry_due = 0;
 	app_flush(a);
 }
 
-/* Arms the retry timer for the earliest row due later. */
+/* Delivers the outbox again at due (UTC ms), unless it is armed sooner. */
+static void arm_retry(struct app *a, int64_t due, int64_t now)
+{
+	if (!a->loop || (a->retry_due && a->retry_due <= due))
+		return;
+	a->retry_due = due;
+	uv_timer_start(&a->retry, on_retry,
+		       (uint64_t)(due > now ? due - now : 0), 0);
+}
+
+/* After a start: rows left waiting by an earlier run get their timer. */
 static void schedule_retry(struct app *a, int64_t now)
 {
-	int64_t next = 0, due;
+	int64_t due;
 	size_t i;
 
-	if (!a->loop)
-		return;
 	for (i = 0; i < a->ntransports; i++)
 		if (!store_outbox_next_due(a->st, a->transports[i]->ops->name,
 					   &due) &&
-		    due > now && (!next || due < next))
-			next = due;
-	if (!next)
-		return;
-	uv_timer_start(&a->retry, on_retry, (uint64_t)(next - now), 0);
-	a->retry_on = true;
+		    due > now)
+			arm_retry(a, due, now);
 }
 
 static int deliver(struct app *a, struct chat *t, int64_t now)
@@ -827,8 +833,6 @@ void app_delivered(struct app *a, int64_t row_id, int rc, int64_t retry_ms)
 	if (outcome(a, row_id, rc, 0, retry_ms, now))
 		log_error("outbox row %lld: %s", (long long)row_id,
 			  store_errmsg(a->st));
-	if (rc)
-		schedule_retry(a, now);
 }
 
 int app_open_rooms(struct app *a, const char *platform, char ***rooms,
@@ -942,7 +946,7 @@ int app_flush(struct app *a)
 	now = now_ms();
 	for (i = 0; i < a->ntransports && !rc; i++)
 		rc = deliver(a, a->transports[i], now);
-	if (!rc && !a->retry_on)
+	if (!rc && !a->retry_due)
 		schedule_retry(a, now);
 	return rc;
 }

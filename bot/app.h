@@ -33,8 +33,8 @@ struct app {
 	const struct pb_library *playbooks; /* borrowed; may be NULL */
 	struct chat *transports[APP_MAX_TRANSPORTS];
 	size_t ntransports;
-	uv_timer_t retry; /* delivers the outbox again when a retry is due */
-	bool retry_on;
+	uv_timer_t retry;  /* delivers the outbox again when a retry is due */
+	int64_t retry_due; /* when the retry timer fires (UTC ms), 0: idle */
 	int64_t *inflight; /* outbox rows a transport is delivering */
 	size_t ninflight, inflight_cap;
 	struct app_ack *acks; /* waiting for the batch's commit */
