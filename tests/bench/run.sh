@@ -86,3 +86,6 @@ render 300 "300 timeline entries"
 echo
 echo "playbooks: 500 loaded at start-up, a 40 KB message matched"
 "$(dirname "$scribe")/tests/bench/bench_playbooks" "${BENCH_RUNS:-7}"
+
+echo
+"$here/slack.sh" "$build"
