@@ -669,14 +669,6 @@ static int deliver_postmortem(struct app *a, struct chat *t,
 	return rc;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool inflight(const struct app *a, int64_t id)
 {
 	size_t i;
@@ -827,7 +819,7 @@ static int deliver(struct app *a, struct chat *t, int64_t now)
 
 void app_delivered(struct app *a, int64_t row_id, int rc, int64_t retry_ms)
 {
-	int64_t now = now_ms();
+	int64_t now = wall_ms();
 
 	inflight_remove(a, row_id);
 	if (outcome(a, row_id, rc, 0, retry_ms, now))
@@ -943,7 +935,7 @@ int app_flush(struct app *a)
 		if (rc)
 			return rc;
 	}
-	now = now_ms();
+	now = wall_ms();
 	for (i = 0; i < a->ntransports && !rc; i++)
 		rc = deliver(a, a->transports[i], now);
 	if (!rc && !a->retry_due)

@@ -90,14 +90,6 @@ static void prompt(struct console *c)
 	}
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* "/as alice", "/join #ops", "/help": the console's own commands. */
 static bool local_command(struct console *c, const char *line)
 {
@@ -160,7 +152,7 @@ static void console_line(struct console *c, const char *line, size_t len)
 		ev.kind = CHAT_COMMAND;
 		text = line + 4;
 	}
-	ev.ts = now_ms();
+	ev.ts = wall_ms();
 	snprintf(id, sizeof(id), "console-%lld-%llu", (long long)ev.ts,
 		 (unsigned long long)++c->seq);
 	ev.platform = "console";

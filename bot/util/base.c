@@ -2,6 +2,7 @@
  * base.c - the error strings and the checked allocation wrappers.
  */
 #include <stdarg.h>
+#include <time.h>
 
 #include "base.h"
 
@@ -92,4 +93,12 @@ void grow_array(void **arr, size_t *cap, size_t n, size_t sz)
 		c *= 2;
 	*arr = xrealloc(*arr, c * sz);
 	*cap = c;
+}
+
+int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

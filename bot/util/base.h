@@ -47,6 +47,10 @@ char *xstrndup(const char *s, size_t n);
 /* printf into a fresh allocation. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The wall clock, UTC milliseconds: only the shell reads it (the core is
+ * given the time). */
+int64_t wall_ms(void);
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Grow *arr (of *cap elements of size sz) so that it holds at least n. */

@@ -286,21 +286,13 @@ static const char *display_name(struct slack *s, const char *id)
 	return id;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void on_frame(void *ud, struct ws *w, const char *text, size_t len)
 {
 	struct slack *s = ud;
 	struct slack_frame f;
 	struct ack *a;
 
-	slack_frame_parse(text, len, &s->self, now_ms(), &f);
+	slack_frame_parse(text, len, &s->self, wall_ms(), &f);
 	switch (f.kind) {
 	case SLACK_HELLO:
 		log_info("slack: connected");
@@ -539,7 +531,7 @@ static void backfill_message(struct slack *s, const char *room,
 	cJSON_AddItemToObject(payload, "event", event);
 	json = cJSON_PrintUnformatted(env);
 	cJSON_Delete(env);
-	slack_frame_parse(json, strlen(json), &s->self, now_ms(), &f);
+	slack_frame_parse(json, strlen(json), &s->self, wall_ms(), &f);
 	if (f.kind == SLACK_EVENT && !app_event(s->app, &f.ev, NULL))
 		s->backfilled++;
 	slack_frame_release(&f);
@@ -582,7 +574,7 @@ static void backfill_fail(struct slack *s, const char *method,
 		 "history after a disconnection could not be read "
 		 "(%s: %s): messages may be missing here",
 		 method, error);
-	app_gap(s->app, "slack", b->room, now_ms(), why);
+	app_gap(s->app, "slack", b->room, wall_ms(), why);
 	backfill_next_room(s);
 }
 
@@ -661,7 +653,7 @@ static void on_history(struct slack *s, void *ud, long status,
 		return;
 	}
 	if (b->cursor)
-		app_gap(s->app, "slack", b->room, now_ms(),
+		app_gap(s->app, "slack", b->room, wall_ms(),
 			"more history was missed than a backfill reads "
 			"(10,000 messages): older messages may be missing");
 	/* Oldest first, as they were said; thread roots with replies are
@@ -905,7 +897,7 @@ static void on_sent(struct slack *s, void *ud, long status, const cJSON *body,
 		    const char *error, const char *retry_after)
 {
 	struct slack_job *j = ud;
-	int64_t now = now_ms(), wait;
+	int64_t now = wall_ms(), wait;
 
 	j->busy = false;
 	if (s->stopping)
@@ -1067,7 +1059,7 @@ static void on_pump(uv_timer_t *h)
 static void pump(struct slack *s)
 {
 	struct slack_job *j, *k, *next;
-	int64_t now = now_ms(), wake = 0;
+	int64_t now = wall_ms(), wake = 0;
 	bool first;
 
 	if (s->stopping)
