@@ -31,10 +31,32 @@ void app_result_release(struct app_result *r)
 
 static void forget_room(struct app *a);
 
+/* Group commit: a batch stays open while every turn of the loop brings
+ * more events (the socket has more to read), for at most LINGER_NS and
+ * LINGER_EVENTS; the first turn that brings nothing, commits. While it
+ * lingers, an idle handle keeps the loop from sleeping in its poll, so a
+ * quiet moment costs one extra turn, not a wait. */
+#define LINGER_NS     1000000ull /* 1 ms */
+#define LINGER_EVENTS 4096
+
+static void on_idle(uv_idle_t *h)
+{
+	(void)h; /* only there to keep the poll from blocking */
+}
+
 static void on_check(uv_check_t *h)
 {
 	struct app *a = h->data;
 
+	if (a->batch > a->batch_seen && a->batch < LINGER_EVENTS &&
+	    uv_hrtime() - a->batch_started < LINGER_NS) {
+		a->batch_seen = a->batch;
+		if (!a->linger_on) {
+			uv_idle_start(&a->linger, on_idle);
+			a->linger_on = true;
+		}
+		return;
+	}
 	app_flush(a);
 }
 
@@ -48,6 +70,8 @@ int app_init(struct app *a, const struct config *cfg, struct store *st,
 	if (loop) {
 		uv_check_init(loop, &a->flusher);
 		a->flusher.data = a;
+		uv_idle_init(loop, &a->linger);
+		a->linger.data = a;
 		uv_timer_init(loop, &a->retry);
 		a->retry.data = a;
 		/* Retries must not keep the loop alive on their own. */
@@ -68,6 +92,7 @@ void app_release(struct app *a)
 		app_flush(a);
 	if (a->loop) {
 		uv_close((uv_handle_t *)&a->flusher, NULL);
+		uv_close((uv_handle_t *)&a->linger, NULL);
 		uv_close((uv_handle_t *)&a->retry, NULL);
 	}
 	free(a->inflight);
@@ -97,7 +122,9 @@ static int batch_open(struct app *a)
 	if (rc)
 		return rc;
 	a->batch = 0;
+	a->batch_seen = 0;
 	if (a->loop && !a->flusher_on) {
+		a->batch_started = uv_hrtime();
 		uv_check_start(&a->flusher, on_check);
 		a->flusher_on = true;
 	}
@@ -921,6 +948,10 @@ int app_flush(struct app *a)
 	if (a->flusher_on) {
 		uv_check_stop(&a->flusher);
 		a->flusher_on = false;
+	}
+	if (a->linger_on) {
+		uv_idle_stop(&a->linger);
+		a->linger_on = false;
 	}
 	if (store_in_transaction(a->st)) {
 		rc = store_commit(a->st);

@@ -30,6 +30,10 @@ struct app {
 	uv_loop_t *loop; /* NULL: the caller flushes (replay) */
 	uv_check_t flusher;
 	bool flusher_on;
+	uv_idle_t linger; /* keeps the loop turning while a batch lingers */
+	bool linger_on;
+	uint64_t batch_started; /* uv_hrtime() when the batch opened */
+	size_t batch_seen;      /* events in it at the previous turn */
 	const struct pb_library *playbooks; /* borrowed; may be NULL */
 	struct chat *transports[APP_MAX_TRANSPORTS];
 	size_t ntransports;
