@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "util/base.h"
+#include "util/buf.h"
 #include "util/log.h"
 #include "app.h"
 #include "core/core.h"
@@ -36,8 +37,9 @@ static void forget_room(struct app *a);
  * LINGER_EVENTS; the first turn that brings nothing, commits. While it
  * lingers, an idle handle keeps the loop from sleeping in its poll, so a
  * quiet moment costs one extra turn, not a wait. */
-#define LINGER_NS     1000000ull /* 1 ms */
-#define LINGER_EVENTS 4096
+#define LINGER_NS         1000000ull /* 1 ms */
+#define LINGER_EVENTS     4096
+#define CHECKPOINT_EVENTS 16384
 
 static void on_idle(uv_idle_t *h)
 {
@@ -676,13 +678,36 @@ static int deliver_postmortem(struct app *a, struct chat *t,
 		log_info("INC-%lld: postmortem written to %s",
 			 (long long)row->incident_id, path);
 	}
-	f = open_memstream(&text, &len);
-	if (!f)
-		return SCRIBE_ENOMEM;
-	rc = publish_render(a->st, a->cfg, row->incident_id,
-			    rev ? rev : PUBLISH_DRAFT, PUBLISH_MD, now, f, err,
-			    sizeof(err));
-	fclose(f);
+	if (path) {
+		/* The document is the file just written: read it back rather
+		 * than render the whole incident a second time. */
+		f = fopen(path, "rb");
+		rc = f ? 0 : SCRIBE_EIO;
+		if (f) {
+			struct buf b;
+			char chunk[65536];
+			size_t n;
+
+			buf_init(&b, BUF_UNBOUNDED);
+			while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+				buf_add(&b, chunk, n);
+			if (ferror(f))
+				rc = SCRIBE_EIO;
+			fclose(f);
+			text = buf_detach(&b, &len);
+		}
+		if (rc)
+			snprintf(err, sizeof(err), "%s: cannot read it back",
+				 path);
+	} else {
+		f = open_memstream(&text, &len);
+		if (!f)
+			return SCRIBE_ENOMEM;
+		rc = publish_render(a->st, a->cfg, row->incident_id,
+				    PUBLISH_DRAFT, PUBLISH_MD, now, f, err,
+				    sizeof(err));
+		fclose(f);
+	}
 	if (!rc) {
 		doc.body = text;
 		doc.file_name = path ? strrchr(path, '/') + 1 : "draft.md";
@@ -962,9 +987,17 @@ int app_flush(struct app *a)
 		for (i = 0; i < a->nacks; i++)
 			a->acks[i].ack(a->acks[i].ud, rc);
 		a->nacks = 0;
+		a->since_checkpoint += a->batch;
 		a->batch = 0;
 		if (rc)
 			return rc;
+	}
+	/* SQLite's automatic checkpoint is off (it would stall whichever
+	 * commit crossed the threshold): the WAL is folded back here, after
+	 * the acks went out, every CHECKPOINT_EVENTS events. */
+	if (a->since_checkpoint >= CHECKPOINT_EVENTS) {
+		store_checkpoint(a->st);
+		a->since_checkpoint = 0;
 	}
 	now = wall_ms();
 	for (i = 0; i < a->ntransports && !rc; i++)

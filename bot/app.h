@@ -43,7 +43,8 @@ struct app {
 	size_t ninflight, inflight_cap;
 	struct app_ack *acks; /* waiting for the batch's commit */
 	size_t nacks, acks_cap;
-	size_t batch; /* events in the open transaction */
+	size_t batch;            /* events in the open transaction */
+	size_t since_checkpoint; /* events committed since the last one */
 	/* The last room looked up, and its incident (0: none). */
 	char *cache_platform, *cache_room;
 	int64_t cache_incident;

@@ -223,22 +223,49 @@ static void session_reload(void *ud)
 	s->app.playbooks = &s->playbooks;
 }
 
+/* The loop, the app and the playbooks every session has. */
+static int session_begin(struct session *s, const struct config *cfg,
+			 struct store *st)
+{
+	memset(s, 0, sizeof(*s));
+	s->cfg = cfg;
+	if (loop_init(&s->loop, session_stop, session_reload, s)) {
+		fprintf(stderr, "scribe: cannot start the event loop\n");
+		return -1;
+	}
+	app_init(&s->app, cfg, st, &s->loop.uv);
+	load_playbooks(cfg, &s->playbooks);
+	s->app.playbooks = &s->playbooks;
+	return 0;
+}
+
+/* Runs the loop until everything on it is done, then takes the session
+ * down; returns 1 when the loop did not close cleanly. */
+static int session_run(struct session *s)
+{
+	loop_run(&s->loop);
+	app_release(&s->app);
+	if (s->console_on)
+		console_release(&s->con);
+	if (s->slack_on)
+		slack_release(&s->slack);
+	pb_library_release(&s->playbooks);
+	if (loop_release(&s->loop)) {
+		log_error("the event loop did not close cleanly");
+		return 1;
+	}
+	return 0;
+}
+
 /* The console on the loop until end of input or a signal. */
 static int run_console(const struct config *cfg, struct store *st)
 {
 	struct session s;
 	int rc;
 
-	memset(&s, 0, sizeof(s));
-	s.cfg = cfg;
-	s.console_on = true;
-	if (loop_init(&s.loop, session_stop, session_reload, &s)) {
-		fprintf(stderr, "scribe: cannot start the event loop\n");
+	if (session_begin(&s, cfg, st))
 		return 1;
-	}
-	app_init(&s.app, cfg, st, &s.loop.uv);
-	load_playbooks(cfg, &s.playbooks);
-	s.app.playbooks = &s.playbooks;
+	s.console_on = true;
 	console_init(&s.con, &s.app, &s.loop.uv, stdout);
 	app_add_transport(&s.app, &s.con.chat);
 	rc = console_start(&s.con);
@@ -246,15 +273,7 @@ static int run_console(const struct config *cfg, struct store *st)
 		fprintf(stderr, "scribe: console: %s\n", uv_strerror(rc));
 		console_stop(&s.con);
 	}
-	loop_run(&s.loop);
-	app_release(&s.app);
-	console_release(&s.con);
-	pb_library_release(&s.playbooks);
-	if (loop_release(&s.loop)) {
-		log_error("the event loop did not close cleanly");
-		return 1;
-	}
-	return rc ? 1 : 0;
+	return session_run(&s) || rc ? 1 : 0;
 }
 
 /* The chat platforms of the config on the loop, until a signal. */
@@ -265,15 +284,8 @@ static int run_platforms(const struct config *cfg, struct store *st)
 	char err[512];
 	int rc;
 
-	memset(&s, 0, sizeof(s));
-	s.cfg = cfg;
-	if (loop_init(&s.loop, session_stop, session_reload, &s)) {
-		fprintf(stderr, "scribe: cannot start the event loop\n");
+	if (session_begin(&s, cfg, st))
 		return 1;
-	}
-	app_init(&s.app, cfg, st, &s.loop.uv);
-	load_playbooks(cfg, &s.playbooks);
-	s.app.playbooks = &s.playbooks;
 	rc = net_init(&s.net, &s.loop.uv, &no);
 	if (rc) {
 		fprintf(stderr, "scribe: cannot start the network layer "
@@ -289,16 +301,7 @@ static int run_platforms(const struct config *cfg, struct store *st)
 		app_add_transport(&s.app, &s.slack.chat);
 		slack_start(&s.slack);
 	}
-	loop_run(&s.loop);
-	app_release(&s.app);
-	if (s.slack_on)
-		slack_release(&s.slack);
-	pb_library_release(&s.playbooks);
-	if (loop_release(&s.loop)) {
-		log_error("the event loop did not close cleanly");
-		return 1;
-	}
-	return rc || s.failed ? 1 : 0;
+	return session_run(&s) || rc || s.failed ? 1 : 0;
 }
 
 static int cmd_run(const struct opts *o, bool console_only)

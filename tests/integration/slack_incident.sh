@@ -176,6 +176,15 @@ expect "as the document itself, byte for byte" "$(get uploads | jq '[.items[] | 
 expect "after one failed upload" "$(get uploads | jq '[.items[] | select(.status == 500)] | length')" "1"
 wait_until posted_in "$room" "INC-1 closed"
 
+# A channel name taken, even by an archived channel: a suffix.
+ctl channels '{"name":"inc-2-second-outage","is_archived":true}' > /dev/null
+ctl slash '{"text":"declare Second outage","channel_id":"C0GENERAL","user_id":"U0FAKEBOB"}' > /dev/null
+has_room2() { [ -n "$(q "select room from incidents where id = 2" 2>/dev/null)" ]; }
+wait_until has_room2
+expect "name_taken is answered with a suffix" \
+	"$(get 'calls?method=conversations.create' | jq -r '[.items[] | select(.params.name | startswith("inc-2-")) | "\(.params.name):\(.error // "ok")"] | join(" ")')" \
+	"inc-2-second-outage:name_taken inc-2-second-outage-2:ok"
+
 kill -TERM $bot
 status=0
 wait $bot || status=$?

@@ -57,37 +57,49 @@ static void api_done(void *ud, const struct http_resp *r)
 	free(c);
 }
 
-/* POSTs body (JSON; takes it over) to the method with token. */
-static int api(struct slack *s, const char *method, const char *token,
-	       cJSON *body, api_cb *cb, void *ud)
+/* Sends one Web API request: a POST with a JSON body when json is not
+ * NULL, else a GET of url as it is. */
+static int api_send(struct slack *s, const char *url, const char *token,
+		    const char *json, api_cb *cb, void *ud)
 {
 	struct api_call *c = xcalloc(1, sizeof(*c));
-	char *url = xasprintf("%s%s", s->api_url, method);
 	char *auth = xasprintf("Authorization: Bearer %s", token);
 	const char *headers[] = {auth,
 				 "Content-Type: application/json; "
 				 "charset=utf-8",
 				 NULL};
-	char *json = body ? cJSON_PrintUnformatted(body) : NULL;
 	struct http_req req = {
-	    .method = "POST",
+	    .method = json ? "POST" : "GET",
 	    .url = url,
 	    .headers = headers,
-	    .body = json ? json : "{}",
-	    .body_len = json ? strlen(json) : 2,
+	    .body = json,
+	    .body_len = json ? strlen(json) : 0,
 	};
 	int rc;
 
+	if (!json)
+		headers[1] = NULL;
 	c->s = s;
 	c->cb = cb;
 	c->ud = ud;
 	rc = http_request(s->net, &req, api_done, c, NULL);
 	if (rc)
 		free(c);
+	free(auth);
+	return rc;
+}
+
+/* POSTs body (JSON; takes it over) to the method with token. */
+static int api(struct slack *s, const char *method, const char *token,
+	       cJSON *body, api_cb *cb, void *ud)
+{
+	char *url = xasprintf("%s%s", s->api_url, method);
+	char *json = body ? cJSON_PrintUnformatted(body) : NULL;
+	int rc = api_send(s, url, token, json ? json : "{}", cb, ud);
+
 	cJSON_free(json);
 	cJSON_Delete(body);
 	free(url);
-	free(auth);
 	return rc;
 }
 
@@ -96,11 +108,7 @@ static int api(struct slack *s, const char *method, const char *token,
 static int api_get(struct slack *s, const char *method,
 		   const char *const *pairs, api_cb *cb, void *ud)
 {
-	struct api_call *c = xcalloc(1, sizeof(*c));
-	char *auth = xasprintf("Authorization: Bearer %s", s->bot_token);
-	const char *headers[] = {auth, NULL};
 	struct buf url;
-	struct http_req req = {.method = "GET", .headers = headers};
 	size_t i;
 	int rc;
 
@@ -112,15 +120,8 @@ static int api_get(struct slack *s, const char *method,
 		buf_addf(&url, "%c%s=%s", i ? '&' : '?', pairs[i], v ? v : "");
 		curl_free(v);
 	}
-	req.url = url.s;
-	c->s = s;
-	c->cb = cb;
-	c->ud = ud;
-	rc = http_request(s->net, &req, api_done, c, NULL);
-	if (rc)
-		free(c);
+	rc = api_send(s, url.s, s->bot_token, NULL, cb, ud);
 	buf_release(&url);
-	free(auth);
 	return rc;
 }
 
