@@ -336,6 +336,17 @@ static int record_effects(struct app *a, const struct chat_event *ev,
 	return rc;
 }
 
+/* The transport's follow-up of an event that was recorded (and, for a
+ * command, accepted): an outbox row it gets back after the commit. */
+static int queue_follow_up(struct app *a, const struct chat_event *ev,
+			   int64_t incident)
+{
+	if (!ev->follow_up)
+		return 0;
+	return store_outbox_add(a->st, incident, ev->platform, ev->room, NULL,
+				"follow_up", ev->follow_up, ev->ts);
+}
+
 static int run_command(struct app *a, const struct chat_event *ev,
 		       const char *line, int64_t room_inc,
 		       int64_t command_entry, struct app_result *res)
@@ -386,6 +397,8 @@ static int run_command(struct app *a, const struct chat_event *ev,
 			  fx.nposts ? fx.posts[0].text : "refused");
 	} else {
 		rc = record_effects(a, ev, &fx, command_entry, res);
+		if (!rc)
+			rc = queue_follow_up(a, ev, fx.inc ? fx.inc->id : id);
 	}
 out:
 	effects_release(&fx);
@@ -489,6 +502,8 @@ static int record_change(struct app *a, const struct chat_event *ev,
 	}
 	se.ref_id = target;
 	rc = store_timeline_add(a->st, &se, NULL);
+	if (!rc)
+		rc = queue_follow_up(a, ev, incident);
 	if (rc)
 		return rc;
 	switch (ev->kind) {
@@ -586,12 +601,17 @@ static int handle(struct app *a, const struct chat_event *ev,
 			if (rc)
 				goto out;
 		}
+		if (!line) {
+			rc = queue_follow_up(a, ev, incident);
+			if (rc)
+				goto out;
+		}
 	}
 	if (line)
 		rc = run_command(a, ev, line, incident, entry_id, res);
 	else if (!incident && res)
 		res->ignored = true;
-	else if (incident)
+	else if (incident && ev->kind != CHAT_MEMBER)
 		rc = message_suggest(a, ev, incident, text);
 out:
 	free(text);

@@ -22,6 +22,8 @@ enum chat_kind {
 	CHAT_EDIT,     /* ref's text is now text */
 	CHAT_DELETE,   /* ref was deleted */
 	CHAT_REACTION, /* emoji on ref */
+	CHAT_MEMBER,   /* someone joined or left the room; text says who. A
+			* message on the timeline, never a command */
 };
 
 /* One normalized event. Everything is borrowed for the call. */
@@ -41,6 +43,13 @@ struct chat_event {
 	/* Called once the event is durable (status 0) or was refused. */
 	void (*ack)(void *ud, int status);
 	void *ack_ud;
+	/* What the transport does once the event is recorded (and, for a
+	 * command, accepted), or NULL: written in the event's transaction
+	 * as an outbox row of kind "follow_up" with this body, for the
+	 * event's room, and handed back to the transport's deliver() after
+	 * the commit (Slack: pins.add for a 📌, chat.update of a clicked
+	 * step). A duplicate or a refused command has none. */
+	const char *follow_up;
 };
 
 struct chat;
