@@ -225,9 +225,11 @@ static int queue_posts(struct app *a, const struct chat_event *ev,
 	return 0;
 }
 
-/* What a platform needs to make an incident's channel: its name, its
- * topic, and who to invite (the declarer and the platform's configured
- * responders), as JSON for the "create_room" outbox row. */
+/* What a platform needs to make an incident's channel: its name (a
+ * slug), its title ("INC-3 Orders db"), its topic, its commander (who
+ * gets moderator rights where a platform has them) and who to invite
+ * (the declarer and the platform's configured responders), as JSON for
+ * the "create_room" outbox row. */
 static char *room_request(const struct app *a, const struct incident *inc)
 {
 	cJSON *o = cJSON_CreateObject(), *who = cJSON_CreateArray();
@@ -242,8 +244,18 @@ static char *room_request(const struct app *a, const struct incident *inc)
 		responders = a->cfg->matrix.responders;
 		n = a->cfg->matrix.nresponders;
 	}
+	const char *commander = inc->declared_by.id;
+	char title[512];
+
+	for (i = 0; i < inc->nroles; i++)
+		if (!strcmp(inc->roles[i].role, "commander"))
+			commander = inc->roles[i].who.id;
+	snprintf(title, sizeof(title), "INC-%lld %s", (long long)inc->id,
+		 inc->title);
 	cJSON_AddStringToObject(o, "name", inc->channel);
+	cJSON_AddStringToObject(o, "title", title);
 	cJSON_AddStringToObject(o, "topic", topic);
+	cJSON_AddStringToObject(o, "commander", commander);
 	cJSON_AddItemToArray(who, cJSON_CreateString(inc->declared_by.id));
 	for (i = 0; i < n; i++)
 		if (strcmp(responders[i], inc->declared_by.id))
@@ -962,6 +974,34 @@ int app_gap(struct app *a, const char *platform, const char *room, int64_t at,
 	se.incident_id = incident;
 	log_warn("%s %s: %s", platform, room, why);
 	return store_timeline_add(a->st, &se, NULL);
+}
+
+int app_cursor(struct app *a, const char *key, const char *value,
+	       void (*ack)(void *ud, int status), void *ud)
+{
+	int rc = batch_open(a);
+
+	if (!rc)
+		rc = store_cursor_set(a->st, key, value, wall_ms());
+	if (rc)
+		return rc;
+	if (ack) {
+		ALLOC_GROW(a->acks, a->nacks + 1, a->acks_cap);
+		a->acks[a->nacks].ack = ack;
+		a->acks[a->nacks].ud = ud;
+		a->nacks++;
+	}
+	return 0;
+}
+
+int app_post(struct app *a, const char *platform, const char *room,
+	     const char *text)
+{
+	int rc = batch_open(a);
+
+	return rc ? rc
+		  : store_outbox_add(a->st, 0, platform, room, NULL,
+				     "message", text, wall_ms());
 }
 
 int app_room_created(struct app *a, int64_t incident_id, const char *room)

@@ -95,6 +95,17 @@ int app_user_named(struct app *a, const char *platform, const char *id,
 int app_gap(struct app *a, const char *platform, const char *room, int64_t at,
 	    const char *why);
 
+/* A transport's resume point (Matrix: the /sync next_batch), written in
+ * the current batch, so it is durable together with the events it
+ * follows; ack (may be NULL) runs after that commit, with its status. */
+int app_cursor(struct app *a, const char *key, const char *value,
+	       void (*ack)(void *ud, int status), void *ud);
+
+/* A transport's own notice to a room (e.g. "this room is encrypted"),
+ * queued in the outbox in the current batch. */
+int app_post(struct app *a, const char *platform, const char *room,
+	     const char *text);
+
 /* A transport created the channel of an incident: its rows waiting for a
  * room can go now. */
 int app_room_created(struct app *a, int64_t incident_id, const char *room);

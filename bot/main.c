@@ -22,6 +22,7 @@
 #include "config.h"
 #include "chat/console.h"
 #include "chat/replay.h"
+#include "chat/matrix/matrix.h"
 #include "chat/slack/slack.h"
 #include "net/loop.h"
 #include "net/net.h"
@@ -161,10 +162,11 @@ struct session {
 	struct loop loop;
 	struct app app;
 	struct pb_library playbooks;
-	bool console_on, slack_on, failed;
+	bool console_on, slack_on, matrix_on, net_on, failed;
 	struct console con;
 	struct net net;
 	struct slack slack;
+	struct matrix matrix;
 };
 
 /* Loads the playbook folder into lib; invalid files are reported and
@@ -195,10 +197,12 @@ static void session_stop(void *ud)
 
 	if (s->console_on)
 		console_stop(&s->con);
-	if (s->slack_on) {
+	if (s->slack_on)
 		slack_stop(&s->slack);
+	if (s->matrix_on)
+		matrix_stop(&s->matrix);
+	if (s->net_on)
 		net_close(&s->net, NULL, NULL);
-	}
 }
 
 /* A platform refused us (a bad token, a missing scope): stop, exit 1. */
@@ -249,6 +253,8 @@ static int session_run(struct session *s)
 		console_release(&s->con);
 	if (s->slack_on)
 		slack_release(&s->slack);
+	if (s->matrix_on)
+		matrix_release(&s->matrix);
 	pb_library_release(&s->playbooks);
 	if (loop_release(&s->loop)) {
 		log_error("the event loop did not close cleanly");
@@ -276,7 +282,8 @@ static int run_console(const struct config *cfg, struct store *st)
 	return session_run(&s) || rc ? 1 : 0;
 }
 
-/* The chat platforms of the config on the loop, until a signal. */
+/* The chat platforms of the config on the loop, until a signal: Slack
+ * and Matrix may both run, each with its own incidents. */
 static int run_platforms(const struct config *cfg, struct store *st)
 {
 	struct net_options no = {.ca_file = getenv("SCRIBE_CA_FILE")};
@@ -290,16 +297,38 @@ static int run_platforms(const struct config *cfg, struct store *st)
 	if (rc) {
 		fprintf(stderr, "scribe: cannot start the network layer "
 				"(is libwebsockets-evlib-uv installed?)\n");
-	} else if ((rc = slack_init(&s.slack, &s.app, &s.net, &cfg->slack, err,
-				    sizeof(err)))) {
+		session_run(&s);
+		return 1;
+	}
+	s.net_on = true;
+	if (cfg->slack.enabled) {
+		rc = slack_init(&s.slack, &s.app, &s.net, &cfg->slack, err,
+				sizeof(err));
+		if (!rc) {
+			s.slack_on = true;
+			s.slack.on_fatal = session_fatal;
+			s.slack.fatal_ud = &s;
+			app_add_transport(&s.app, &s.slack.chat);
+		}
+	}
+	if (!rc && cfg->matrix.enabled) {
+		rc = matrix_init(&s.matrix, &s.app, &s.net, &cfg->matrix, err,
+				 sizeof(err));
+		if (!rc) {
+			s.matrix_on = true;
+			s.matrix.on_fatal = session_fatal;
+			s.matrix.fatal_ud = &s;
+			app_add_transport(&s.app, &s.matrix.chat);
+		}
+	}
+	if (rc) {
 		fprintf(stderr, "scribe: %s\n", err);
-		net_close(&s.net, NULL, NULL);
+		session_stop(&s);
 	} else {
-		s.slack_on = true;
-		s.slack.on_fatal = session_fatal;
-		s.slack.fatal_ud = &s;
-		app_add_transport(&s.app, &s.slack.chat);
-		slack_start(&s.slack);
+		if (s.slack_on)
+			slack_start(&s.slack);
+		if (s.matrix_on)
+			matrix_start(&s.matrix);
 	}
 	return session_run(&s) || rc || s.failed ? 1 : 0;
 }
@@ -312,20 +341,13 @@ static int cmd_run(const struct opts *o, bool console_only)
 
 	if (setup(o, &cfg))
 		return 1;
-	if (!console_only && cfg.matrix.enabled) {
-		fprintf(stderr,
-			"scribe: matrix is configured, but this build of "
-			"scribe has no Matrix transport yet; run `scribe "
-			"console`, or remove the section\n");
-		config_release(&cfg);
-		return 2;
-	}
 	if (open_store(&cfg, &st)) {
 		config_release(&cfg);
 		return 1;
 	}
-	rc = !console_only && cfg.slack.enabled ? run_platforms(&cfg, st)
-						: run_console(&cfg, st);
+	rc = !console_only && (cfg.slack.enabled || cfg.matrix.enabled)
+		 ? run_platforms(&cfg, st)
+		 : run_console(&cfg, st);
 	store_close(st);
 	config_release(&cfg);
 	return rc;

@@ -76,4 +76,9 @@ struct chat {
 	void *impl; /* the transport's own state */
 };
 
+/* The step number of a playbook step message the core posts ("▶
+ * db-deadlock · S2 of 7: ..."), or 0 for any other text: transports put
+ * Done/Skip buttons (Slack) or a ✅ reaction (Matrix) on those. */
+int chat_step_of(const char *text);
+
 #endif

@@ -4,6 +4,8 @@
  * The Markdown is the canonical form; HTML is md4c's rendering of it, with
  * raw HTML disabled (MD_FLAG_NOHTML), so user text that slipped past the
  * Markdown escaping still cannot inject markup. Output streams to out.
+ * html_of_markdown() is the same rendering without the page around it
+ * (Matrix messages carry it as their formatted_body).
  */
 #include <md4c-html.h>
 
@@ -31,6 +33,18 @@ static void put_title(FILE *out, const char *title)
 	}
 }
 
+int html_of_markdown(const char *md, size_t len, FILE *out)
+{
+	int rc = md_html(md, (MD_SIZE)len, put, out,
+			 MD_FLAG_TABLES | MD_FLAG_TASKLISTS | MD_FLAG_NOHTML |
+			     MD_FLAG_STRIKETHROUGH,
+			 0);
+
+	if (rc)
+		return SCRIBE_EINVAL;
+	return ferror(out) ? SCRIBE_EIO : 0;
+}
+
 int pm_html(const char *md, size_t len, const char *title, FILE *out)
 {
 	int rc;
@@ -44,12 +58,9 @@ int pm_html(const char *md, size_t len, const char *title, FILE *out)
 	      "table{border-collapse:collapse}td,th{border:1px solid #ccc;"
 	      "padding:.2em .6em}</style>\n</head>\n<body>\n",
 	      out);
-	rc = md_html(md, (MD_SIZE)len, put, out,
-		     MD_FLAG_TABLES | MD_FLAG_TASKLISTS | MD_FLAG_NOHTML |
-			 MD_FLAG_STRIKETHROUGH,
-		     0);
+	rc = html_of_markdown(md, len, out);
 	fputs("</body>\n</html>\n", out);
 	if (rc)
-		return SCRIBE_EINVAL;
+		return rc;
 	return ferror(out) ? SCRIBE_EIO : 0;
 }

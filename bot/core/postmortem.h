@@ -91,6 +91,8 @@ int pm_markdown(const struct postmortem *pm, FILE *out);
 int pm_json(const struct postmortem *pm, FILE *out);
 /* HTML through md4c from the Markdown in md (len bytes). */
 int pm_html(const char *md, size_t len, const char *title, FILE *out);
+/* The same HTML without the page: an HTML fragment of md. */
+int html_of_markdown(const char *md, size_t len, FILE *out);
 
 /* Appends s to b with Markdown's structure characters escaped and crowds
  * defused (text_defuse), newlines as spaces: safe in one line. */
