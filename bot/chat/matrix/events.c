@@ -349,6 +349,40 @@ static void reaction(struct mx_event *out, const cJSON *c)
 	out->ev.emoji = plain;
 }
 
+/* A state event in the timeline: a join or a leave is recorded (who came
+ * and went during the incident); other state, and profile changes, are
+ * not. */
+static void membership(struct mx_event *out, const cJSON *e, const char *type,
+		       const char *sender, const struct mx_names *names)
+{
+	const char *key = str(e, "state_key");
+	const char *now = str(obj(e, "content"), "membership");
+	const char *before =
+	    str(obj(obj(e, "unsigned"), "prev_content"), "membership");
+	const char *name;
+
+	if (strcmp(type, "m.room.member") || !key || *key != '@' || !now ||
+	    (strcmp(now, "join") && strcmp(now, "leave")) ||
+	    (before && !strcmp(before, now))) {
+		set_reason(out, MX_IGNORED, "state %.60s", type);
+		return;
+	}
+	out->kind = MX_EVENT;
+	out->ev.kind = CHAT_MEMBER;
+	out->ev.ts = (int64_t)cJSON_GetNumberValue(
+	    cJSON_GetObjectItemCaseSensitive(e, "origin_server_ts"));
+	name = names ? mx_names_get(names, key) : NULL;
+	out->ev.author.id = (char *)key;
+	out->ev.author.name = (char *)(name ? name : key);
+	if (!strcmp(now, "join"))
+		out->ev.text = "joined the room";
+	else if (!strcmp(sender, key))
+		out->ev.text = "left the room";
+	else
+		out->ev.text = "was removed from the room";
+	out->ev.len = strlen(out->ev.text);
+}
+
 void mx_event_parse(const cJSON *e, const char *room, const char *self,
 		    const struct mx_names *names, struct mx_event *out)
 {
@@ -374,13 +408,13 @@ void mx_event_parse(const cJSON *e, const char *room, const char *self,
 		return;
 	}
 	out->ev.id = id;
-	if (cJSON_GetObjectItemCaseSensitive(e, "state_key")) {
-		set_reason(out, MX_IGNORED, "state %.60s", type);
-		return;
-	}
 	if (self && !strcmp(sender, self)) {
 		out->step = str(c, MX_STEP_KEY);
 		set_reason(out, MX_IGNORED, "the bot's own event");
+		return;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(e, "state_key")) {
+		membership(out, e, type, sender, names);
 		return;
 	}
 	out->kind = MX_EVENT;
