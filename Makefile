@@ -47,7 +47,7 @@ test: deps
 		ctest -j$(JOBS) --output-on-failure
 
 bench: build
-	cmake --build $(BUILD) -j$(JOBS) --target scribe bench_render bench_playbooks fake_slack
+	cmake --build $(BUILD) -j$(JOBS) --target scribe bench_render bench_playbooks fake_slack fake_matrix
 	bash tests/bench/run.sh $(BUILD)
 
 format:

@@ -89,3 +89,5 @@ echo "playbooks: 500 loaded at start-up, a 40 KB message matched"
 
 echo
 "$here/slack.sh" "$build"
+echo
+"$here/matrix.sh" "$build"
