@@ -552,42 +552,61 @@ static bool allowed_inviter(const struct matrix *m, const char *who)
 	return false;
 }
 
+struct answer {
+	char *room;
+	char *what;
+};
+
 static void on_answered(struct matrix *m, void *ud, const struct mx_resp *r)
 {
-	char *what = ud;
+	struct answer *a = ud;
+	size_t i;
 
-	if (!m->stopping) {
-		if (r->errcode)
-			log_warn("matrix: %s: %s (%s)", what, r->errcode,
-				 r->error);
-		else
-			log_info("matrix: %s", what);
+	if (!m->stopping && r->errcode) {
+		log_warn("matrix: %s: %s (%s)", a->what, r->errcode, r->error);
+		/* Not answered after all: the next sync tries again. */
+		for (i = 0; i < m->nanswered; i++)
+			if (!strcmp(m->answered[i], a->room)) {
+				free(m->answered[i]);
+				m->answered[i] = m->answered[--m->nanswered];
+				break;
+			}
+	} else if (!m->stopping) {
+		log_info("matrix: %s", a->what);
 	}
-	free(what);
+	free(a->room);
+	free(a->what);
+	free(a);
 }
 
 /* An invite: joined when an allowed user or server sent it, else
- * declined. Once per room per run. */
+ * declined. Once per room, unless the answer failed. */
 static void answer_invite(struct matrix *m, const struct mx_invite *inv)
 {
 	bool yes = allowed_inviter(m, inv->inviter);
-	char *room = esc(inv->room), *path, *what;
+	char *room, *path;
+	struct answer *a;
 	size_t i;
 
 	for (i = 0; i < m->nanswered; i++)
-		if (!strcmp(m->answered[i], inv->room)) {
-			free(room);
+		if (!strcmp(m->answered[i], inv->room))
 			return;
-		}
 	ALLOC_GROW(m->answered, m->nanswered + 1, m->answered_cap);
 	m->answered[m->nanswered++] = xstrdup(inv->room);
+	room = esc(inv->room);
 	path = yes ? xasprintf(API "/join/%s", room)
 		   : xasprintf(API "/rooms/%s/leave", room);
-	what = xasprintf("%s %s, invited by %s", yes ? "joined" : "declined",
-			 inv->room, inv->inviter ? inv->inviter : "?");
+	a = xcalloc(1, sizeof(*a));
+	a->room = xstrdup(inv->room);
+	a->what = xasprintf("%s %s, invited by %s",
+			    yes ? "joined" : "declined", inv->room,
+			    inv->inviter ? inv->inviter : "?");
 	if (call(m, "POST", path, cJSON_CreateObject(), NULL, 0, NULL,
-		 on_answered, what))
-		free(what);
+		 on_answered, a)) {
+		free(a->room);
+		free(a->what);
+		free(a);
+	}
 	free(path);
 	free(room);
 }
