@@ -228,10 +228,76 @@ static void test_failures_are_retried_in_order(void **state)
 		assert_string_equal(f->t.offered_room[i], "C42");
 }
 
+static void on_cursor(void *ud, int status)
+{
+	int *calls = ud;
+
+	assert_int_equal(status, 0);
+	(*calls)++;
+}
+
+/* A transport's resume point is written in the batch of the events it
+ * follows and acknowledged only after that commit (Matrix next_batch);
+ * its own notice goes through the outbox like any post. */
+static void test_cursor_commits_with_its_events(void **state)
+{
+	struct fixture *f = *state;
+	int calls = 0;
+	char *v = NULL;
+
+	say(f, "C1", "m1", "!inc declare Orders down sev2");
+	assert_int_equal(app_cursor(&f->app, "later", "s42", on_cursor, &calls),
+			 0);
+	assert_int_equal(app_post(&f->app, "later", "C9", "this room is "
+							  "encrypted"),
+			 0);
+	assert_true(store_in_transaction(f->st));
+	assert_int_equal(calls, 0); /* not before the commit */
+	assert_int_equal(app_flush(&f->app), 0);
+	assert_int_equal(calls, 1);
+	assert_int_equal(store_cursor_get(f->st, "later", &v), 0);
+	assert_string_equal(v, "s42");
+	free(v);
+	drain(f);
+	assert_int_equal(f->t.noffered >= 1, 1);
+	bool told = false;
+	for (size_t i = 0; i < f->t.noffered; i++)
+		if (f->t.offered_room[i] && !strcmp(f->t.offered_room[i], "C9"))
+			told = true;
+	assert_true(told);
+}
+
+/* The create_room request names the incident's title and commander (who
+ * gets moderator rights in Matrix). */
+static void test_room_request_names_the_commander(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[256], out[512] = "";
+	FILE *p;
+
+	say(f, "C1", "m1", "!inc declare Orders down sev2");
+	assert_int_equal(app_flush(&f->app), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "sqlite3 %s \"select body from outbox where kind = "
+		 "'create_room'\"",
+		 f->path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(out, sizeof(out), p));
+	pclose(p);
+	assert_non_null(strstr(out, "\"title\":\"INC-1 Orders down\""));
+	assert_non_null(strstr(out, "\"commander\":\"U1\""));
+	drain(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_rooms_wait_for_their_channel,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cursor_commits_with_its_events,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_room_request_names_the_commander,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failures_are_retried_in_order,
 					    setup, teardown),
