@@ -63,6 +63,7 @@ expect "the declarer is invited" "$(get 'calls?method=conversations.invite' | jq
 posted_in() { get 'calls?method=chat.postMessage' | jq -e --arg r "$1" --arg t "$2" '[.items[] | select(.params.channel == $r and (.params.text | contains($t)))] | length > 0' > /dev/null; }
 wait_until posted_in C0GENERAL "INC-1 declared"
 wait_until posted_in "$room" "Declared by"
+wait_until posted_in "$room" "playbook start locks"
 
 # Talk in the channel.
 m1=$(ctl event "{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEBOB\",\"text\":\"p99 is 4s on checkout\"}" | jq -r .event_ts)
@@ -143,11 +144,13 @@ expect_grep "malformed frames are logged" bot.err 'envelope skipped'
 # A 429 storm on chat.postMessage: replies wait, none is dropped, order kept.
 ctl ratelimit '{"method":"chat.postMessage","count":3,"retry_after":1}' > /dev/null
 for n in one two three; do
-	ctl event "{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEALICE\",\"text\":\"<@U0FAKEBOT> note $n\"}" > /dev/null
+	ctl event "{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEALICE\",\"text\":\"<@U0FAKEBOT> hypothesis storm $n\"}" > /dev/null
 done
-noted_three() { [ "$(get 'calls?method=chat.postMessage' | jq --arg r "$room" '[.items[] | select(.ok and .params.channel == $r and (.params.text | contains("noted")))] | length')" -ge 3 ]; }
-wait_until noted_three
+stormed() { get 'calls?method=chat.postMessage' | jq -r --arg r "$room" '[.items[] | select(.ok and .params.channel == $r and (.params.text | contains(": storm "))) | .params.text | capture("storm (?<n>[a-z]+)").n] | join(" ")'; }
+three() { [ "$(stormed | wc -w)" -ge 3 ]; }
+wait_until three
 expect "three 429s were answered" "$(get 'calls?method=chat.postMessage' | jq '[.items[] | select(.status == 429)] | length')" "3"
+expect "every reply went out once, in order" "$(stormed)" "one two three"
 expect "nothing is left in the outbox" "$(q "select count(*) from outbox where sent_ms is null and kind = 'message'")" "0"
 
 # Downtime: Scribe stops; people go on talking (and in a thread); Scribe

@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <cjson/cJSON.h>
+
 #include "util/base.h"
 #include "chat/slack/frames.h"
 
@@ -229,11 +231,80 @@ static void test_file_and_reaction(void **state)
 	assert_string_equal(f.ev.ref, "1795510960.000001");
 	assert_string_equal(f.ev.room, "C1");
 	assert_string_equal(f.ev.id, "Ev1");
+	/* 📌: the message is pinned in the channel once this is recorded. */
+	assert_non_null(f.ev.follow_up);
+	assert_string_equal(f.ev.follow_up,
+			    "{\"method\":\"pins.add\",\"args\":{\"channel\":"
+			    "\"C1\",\"timestamp\":\"1795510960.000001\"}}");
+	slack_frame_release(&f);
+
+	parse_event("{\"type\":\"reaction_added\",\"user\":\"U1\","
+		    "\"reaction\":\"eyes\",\"item\":{\"type\":\"message\","
+		    "\"channel\":\"C1\",\"ts\":\"1795510960.000001\"},"
+		    "\"event_ts\":\"1795510970.000002\"}",
+		    &f);
+	assert_int_equal(f.ev.kind, CHAT_REACTION);
+	assert_null(f.ev.follow_up);
 	slack_frame_release(&f);
 
 	parse_event("{\"type\":\"reaction_added\",\"user\":\"U1\","
 		    "\"reaction\":\"eyes\",\"item\":{\"type\":\"file\"},"
 		    "\"event_ts\":\"1.0\"}",
+		    &f);
+	assert_int_equal(f.kind, SLACK_IGNORED);
+	slack_frame_release(&f);
+}
+
+static void test_joins_and_leaves(void **state)
+{
+	struct slack_frame f;
+
+	(void)state;
+	parse_event("{\"type\":\"message\",\"subtype\":\"channel_join\","
+		    "\"channel\":\"C1\",\"user\":\"U2\",\"inviter\":\"U1\","
+		    "\"text\":\"<@U2> has joined the channel\","
+		    "\"ts\":\"1795510980.000001\"}",
+		    &f);
+	assert_int_equal(f.kind, SLACK_EVENT);
+	assert_int_equal(f.ev.kind, CHAT_MEMBER);
+	assert_string_equal(f.ev.room, "C1");
+	assert_string_equal(f.ev.id, "1795510980.000001");
+	assert_string_equal(f.ev.author.id, "U2");
+	assert_string_equal(f.ev.text, "<@U2> has joined the channel");
+	assert_int_equal(f.ev.ts, 1795510980000LL);
+	slack_frame_release(&f);
+	/* No text: Scribe says it. A join that starts with the bot's own
+	 * mention is still a join, never a command. */
+	parse_event("{\"type\":\"message\",\"subtype\":\"channel_leave\","
+		    "\"channel\":\"C1\",\"user\":\"U2\","
+		    "\"ts\":\"1795510990.000001\"}",
+		    &f);
+	assert_int_equal(f.ev.kind, CHAT_MEMBER);
+	assert_string_equal(f.ev.text, "<@U2> has left the channel");
+	slack_frame_release(&f);
+	parse_event("{\"type\":\"message\",\"subtype\":\"channel_join\","
+		    "\"channel\":\"C1\",\"user\":\"U3\",\"text\":"
+		    "\"<@U0BOT> close\",\"ts\":\"1795510990.000002\"}",
+		    &f);
+	assert_int_equal(f.ev.kind, CHAT_MEMBER);
+	assert_string_equal(f.ev.text, "<@U0BOT> close");
+	slack_frame_release(&f);
+	/* The bot's own join is its own message. */
+	parse_event("{\"type\":\"message\",\"subtype\":\"channel_join\","
+		    "\"channel\":\"C1\",\"user\":\"U0BOT\","
+		    "\"ts\":\"1795510990.000003\"}",
+		    &f);
+	assert_int_equal(f.kind, SLACK_IGNORED);
+	slack_frame_release(&f);
+	parse_event("{\"type\":\"message\",\"subtype\":\"channel_join\","
+		    "\"channel\":\"C1\",\"ts\":\"1795510990.000004\"}",
+		    &f);
+	assert_int_equal(f.kind, SLACK_INVALID);
+	slack_frame_release(&f);
+	/* Other bookkeeping is still ignored. */
+	parse_event("{\"type\":\"message\",\"subtype\":\"channel_topic\","
+		    "\"channel\":\"C1\",\"user\":\"U2\",\"topic\":\"x\","
+		    "\"ts\":\"1795510990.000005\"}",
 		    &f);
 	assert_int_equal(f.kind, SLACK_IGNORED);
 	slack_frame_release(&f);
@@ -322,6 +393,8 @@ static void test_step_buttons(void **state)
 	assert_string_equal(f.ev.text, "step done S2");
 	assert_string_equal(f.ev.author.name, "aisha");
 	assert_string_equal(f.ev.id, "action-t1");
+	/* No message in the payload: nothing to rewrite. */
+	assert_null(f.ev.follow_up);
 	slack_frame_release(&f);
 	parse("{\"envelope_id\":\"env-6\",\"type\":\"interactive\","
 	      "\"payload\":{\"type\":\"block_actions\",\"user\":{\"id\":"
@@ -337,6 +410,73 @@ static void test_step_buttons(void **state)
 	      "\"action_id\":\"step_done\",\"value\":\"S2; rm -rf\"}]}}",
 	      &f);
 	assert_int_equal(f.kind, SLACK_INVALID);
+	slack_frame_release(&f);
+}
+
+/* A click on a step message that Slack sends whole: once recorded, the
+ * message is updated, its buttons replaced by who did it and when. */
+static void test_step_button_update(void **state)
+{
+	struct slack_frame f;
+	cJSON *fu, *args, *blocks;
+	const char *line;
+
+	(void)state;
+	parse("{\"envelope_id\":\"env-8\",\"type\":\"interactive\","
+	      "\"payload\":{\"type\":\"block_actions\",\"user\":{\"id\":"
+	      "\"U1\"},\"channel\":{\"id\":\"C9\"},\"container\":{"
+	      "\"type\":\"message\",\"message_ts\":\"1795510000.000100\","
+	      "\"channel_id\":\"C9\"},\"message\":{\"ts\":"
+	      "\"1795510000.000100\",\"text\":\"S2 of 3: Find it\","
+	      "\"blocks\":[{\"type\":\"section\",\"text\":{\"type\":"
+	      "\"mrkdwn\",\"text\":\"S2 of 3: Find it\"}},{\"type\":"
+	      "\"actions\",\"elements\":[]}]},\"actions\":[{\"action_id\":"
+	      "\"step_skip\",\"value\":\"S2\"}]}}",
+	      &f);
+	assert_int_equal(f.ev.kind, CHAT_COMMAND);
+	assert_non_null(f.ev.follow_up);
+	fu = cJSON_Parse(f.ev.follow_up);
+	assert_string_equal(cJSON_GetObjectItem(fu, "method")->valuestring,
+			    "chat.update");
+	args = cJSON_GetObjectItem(fu, "args");
+	assert_string_equal(cJSON_GetObjectItem(args, "channel")->valuestring,
+			    "C9");
+	assert_string_equal(cJSON_GetObjectItem(args, "ts")->valuestring,
+			    "1795510000.000100");
+	blocks = cJSON_GetObjectItem(args, "blocks");
+	/* The section stays, the buttons go, a context line says who. */
+	assert_int_equal(cJSON_GetArraySize(blocks), 2);
+	assert_string_equal(
+	    cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 0), "type")
+		->valuestring,
+	    "section");
+	assert_string_equal(
+	    cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 1), "type")
+		->valuestring,
+	    "context");
+	line = cJSON_GetObjectItem(
+		   cJSON_GetArrayItem(
+		       cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 1),
+					   "elements"),
+		       0),
+		   "text")
+		   ->valuestring;
+	assert_string_equal(line, "\xe2\x8f\xad Skipped by <@U1> at "
+				  "<!date^1795510800^{time}|09:00 UTC>");
+	assert_non_null(strstr(cJSON_GetObjectItem(args, "text")->valuestring,
+			       "Skipped by"));
+	cJSON_Delete(fu);
+	slack_frame_release(&f);
+	/* An id that is not a plain Slack id is not written into mrkdwn. */
+	parse("{\"envelope_id\":\"env-9\",\"type\":\"interactive\","
+	      "\"payload\":{\"type\":\"block_actions\",\"user\":{\"id\":"
+	      "\"U1><!here\"},\"channel\":{\"id\":\"C9\"},\"container\":{"
+	      "\"message_ts\":\"1.2\"},\"message\":{\"blocks\":[]},"
+	      "\"actions\":[{\"action_id\":\"step_done\",\"value\":"
+	      "\"S2\"}]}}",
+	      &f);
+	assert_int_equal(f.ev.kind, CHAT_COMMAND);
+	assert_null(f.ev.follow_up);
 	slack_frame_release(&f);
 }
 
@@ -376,7 +516,7 @@ static void test_malformed(void **state)
 	      &f);
 	assert_int_equal(f.kind, SLACK_IGNORED);
 	slack_frame_release(&f);
-	parse_event("{\"type\":\"message\",\"subtype\":\"channel_join\","
+	parse_event("{\"type\":\"message\",\"subtype\":\"channel_name\","
 		    "\"channel\":\"C1\",\"user\":\"U1\",\"ts\":\"1.0\"}",
 		    &f);
 	assert_int_equal(f.kind, SLACK_IGNORED);
@@ -416,6 +556,8 @@ int main(void)
 	    cmocka_unit_test(test_mentions_are_commands),
 	    cmocka_unit_test(test_slash_commands),
 	    cmocka_unit_test(test_step_buttons),
+	    cmocka_unit_test(test_step_button_update),
+	    cmocka_unit_test(test_joins_and_leaves),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_retry_and_ack),
 	};

@@ -9,6 +9,7 @@
 
 #include "util/base.h"
 #include "util/buf.h"
+#include "chat/chat.h"
 #include "chat/slack/format.h"
 
 static void escape(struct buf *b, const char *s, size_t n)
@@ -157,9 +158,8 @@ static void add_button(cJSON *elements, const char *label, const char *action,
 
 cJSON *slack_blocks(const char *mrkdwn)
 {
-	static const char mark[] = "\xe2\x96\xb6 "; /* "▶ " */
 	cJSON *blocks = cJSON_CreateArray(), *actions, *elements;
-	const char *line = mrkdwn, *nl, *dot;
+	const char *line = mrkdwn, *nl;
 	struct buf sec;
 	bool fenced = false;
 	char step[16];
@@ -191,9 +191,8 @@ cJSON *slack_blocks(const char *mrkdwn)
 	}
 	buf_release(&sec);
 	/* A playbook step: "▶ db-deadlock · S2 of 7: ..." */
-	dot = !strncmp(mrkdwn, mark, strlen(mark)) ? strstr(mrkdwn, " · S")
-						   : NULL;
-	if (dot && sscanf(dot, " · S%d of", &k) == 1 && k > 0) {
+	k = chat_step_of(mrkdwn);
+	if (k > 0) {
 		snprintf(step, sizeof(step), "S%d", k);
 		actions = cJSON_CreateObject();
 		cJSON_AddStringToObject(actions, "type", "actions");

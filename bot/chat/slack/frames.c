@@ -6,6 +6,7 @@
  */
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#include <time.h>
 
 #include "util/base.h"
 #include "chat/slack/frames.h"
@@ -47,6 +48,22 @@ static char *own(struct slack_frame *f, char *s)
 	}
 	f->owned[f->nowned++] = s;
 	return s;
+}
+
+/* A follow-up: the Web API call to make once the event is recorded, as
+ * {"method": ..., "args": {...}} (takes args). */
+static char *follow_up(const char *method, cJSON *args)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *json, *out;
+
+	cJSON_AddStringToObject(o, "method", method);
+	cJSON_AddItemToObject(o, "args", args);
+	json = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	out = xstrdup(json ? json : "{}");
+	cJSON_free(json);
+	return out;
 }
 
 int slack_ts_ms(const char *ts, int64_t *ms)
@@ -196,6 +213,39 @@ static void message(struct slack_frame *f, const cJSON *e,
 	f->ev.len = strlen(f->ev.text);
 }
 
+/* channel_join, channel_leave: who joined or left, on the timeline as
+ * Slack wrote it ("<@U1> has joined the channel"), never a command. */
+static void member(struct slack_frame *f, const cJSON *e,
+		   const struct slack_self *self, bool joined)
+{
+	const char *channel = str(e, "channel"), *ts = str(e, "ts");
+	const char *text = str(e, "text"), *user = str(e, "user");
+
+	if (from_self(self, e)) {
+		set_reason(f, SLACK_IGNORED, "the bot's own join or leave");
+		return;
+	}
+	if (!channel || !ts || !user || slack_ts_ms(ts, &f->ev.ts)) {
+		set_reason(f, SLACK_INVALID,
+			   "a join or leave needs channel, ts and user");
+		return;
+	}
+	f->ev.text =
+	    own(f, text && *text ? unescape(text)
+				 : xasprintf("<@%s> has %s the channel", user,
+					     joined ? "joined" : "left"));
+	if (!f->ev.text) {
+		set_reason(f, SLACK_INVALID, "too many strings");
+		return;
+	}
+	f->kind = SLACK_EVENT;
+	f->ev.kind = CHAT_MEMBER;
+	f->ev.room = channel;
+	f->ev.id = ts; /* like any message: history gives the same */
+	f->ev.author.id = f->ev.author.name = (char *)user;
+	f->ev.len = strlen(f->ev.text);
+}
+
 static void edited(struct slack_frame *f, const cJSON *e,
 		   const struct slack_self *self)
 {
@@ -283,6 +333,15 @@ static void reaction(struct slack_frame *f, const cJSON *e,
 	f->ev.emoji = emoji;
 	f->ev.author.id = f->ev.author.name = (char *)user;
 	f->ev.text = "";
+	if (!strcmp(emoji, "pushpin")) {
+		/* A key timeline entry: pinned in the channel too, once the
+		 * reaction is recorded. */
+		cJSON *args = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(args, "channel", f->ev.room);
+		cJSON_AddStringToObject(args, "timestamp", f->ev.ref);
+		f->ev.follow_up = own(f, follow_up("pins.add", args));
+	}
 }
 
 static void events_api(struct slack_frame *f, const cJSON *p,
@@ -327,8 +386,12 @@ static void events_api(struct slack_frame *f, const cJSON *p,
 		deleted(f, e);
 		return;
 	}
-	/* channel_join, channel_topic, message_replied, ...: the channel's
-	 * own bookkeeping, not something said. */
+	if (!strcmp(sub, "channel_join") || !strcmp(sub, "channel_leave")) {
+		member(f, e, self, !strcmp(sub, "channel_join"));
+		return;
+	}
+	/* channel_topic, message_replied, ...: the channel's own
+	 * bookkeeping, not something said. */
 	set_reason(f, SLACK_IGNORED, "message subtype '%.40s'", sub);
 }
 
@@ -364,8 +427,79 @@ static void slash_command(struct slack_frame *f, const cJSON *p, int64_t now)
 		set_reason(f, SLACK_INVALID, "too many strings");
 }
 
+/* A Slack id (U..., W...): letters and digits only, so that it can go
+ * into "<@...>" as it is. */
+static bool plain_id(const char *id)
+{
+	size_t n = strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+
+	return n > 0 && n < 32 && !id[n];
+}
+
+/* Once a step's click is recorded: the step message (container
+ * message_ts) again, its buttons replaced by who did it and when. NULL
+ * when the payload does not hold the message to rewrite. */
+static char *step_update(const cJSON *p, const char *user, bool done,
+			 int64_t now)
+{
+	const cJSON *container = obj(p, "container"), *msg = obj(p, "message");
+	const cJSON *blocks = cJSON_GetObjectItemCaseSensitive(msg, "blocks");
+	const char *ts = str(container, "message_ts");
+	const char *channel = str(container, "channel_id"), *text;
+	const cJSON *b;
+	cJSON *args, *out, *ctx, *el, *said;
+	char when[32], line[256];
+	time_t sec = (time_t)(now / 1000);
+	struct tm tm;
+
+	if (!channel)
+		channel = str(obj(p, "channel"), "id");
+	if (!ts || !channel || !msg || !plain_id(user))
+		return NULL;
+	localtime_r(&sec, &tm);
+	strftime(when, sizeof(when), "%H:%M %Z", &tm);
+	/* <!date> shows the time in each reader's own zone. */
+	snprintf(line, sizeof(line), "%s by <@%s> at <!date^%lld^{time}|%s>",
+		 done ? "\xe2\x9c\x85 Done" : "\xe2\x8f\xad Skipped", user,
+		 (long long)sec, when);
+	args = cJSON_CreateObject();
+	cJSON_AddStringToObject(args, "channel", channel);
+	cJSON_AddStringToObject(args, "ts", ts);
+	text = str(msg, "text");
+	if (text) {
+		char *t = xasprintf("%s\n%s", text, line);
+
+		cJSON_AddStringToObject(args, "text", t);
+		free(t);
+	} else {
+		cJSON_AddStringToObject(args, "text", line);
+	}
+	if (cJSON_IsArray(blocks)) {
+		out = cJSON_AddArrayToObject(args, "blocks");
+		cJSON_ArrayForEach(b, blocks)
+		{
+			const char *type = str(b, "type");
+
+			if (!type || strcmp(type, "actions"))
+				cJSON_AddItemToArray(out,
+						     cJSON_Duplicate(b, 1));
+		}
+		ctx = cJSON_CreateObject();
+		cJSON_AddStringToObject(ctx, "type", "context");
+		el = cJSON_AddArrayToObject(ctx, "elements");
+		said = cJSON_CreateObject();
+		cJSON_AddStringToObject(said, "type", "mrkdwn");
+		cJSON_AddStringToObject(said, "text", line);
+		cJSON_AddItemToArray(el, said);
+		cJSON_AddItemToArray(out, ctx);
+	}
+	return follow_up("chat.update", args);
+}
+
 /* The Done and Skip buttons of a playbook step: action_id step_done or
- * step_skip, value "S<n>"; recorded exactly like the typed command. */
+ * step_skip, value "S<n>"; recorded exactly like the typed command. Once
+ * it is (and the core accepted it), the step message shows who did it
+ * instead of its buttons. */
 static void block_actions(struct slack_frame *f, const cJSON *p, int64_t now)
 {
 	const cJSON *actions = cJSON_GetObjectItemCaseSensitive(p, "actions");
@@ -374,6 +508,7 @@ static void block_actions(struct slack_frame *f, const cJSON *p, int64_t now)
 	const char *action = a ? str(a, "action_id") : NULL;
 	const char *value = a ? str(a, "value") : NULL;
 	const char *trigger = str(p, "trigger_id"), *verb;
+	char *update;
 
 	if (!action ||
 	    (strcmp(action, "step_done") && strcmp(action, "step_skip"))) {
@@ -404,8 +539,13 @@ static void block_actions(struct slack_frame *f, const cJSON *p, int64_t now)
 					    "the button)",
 				      value));
 	f->ev.len = f->ev.text ? strlen(f->ev.text) : 0;
-	if (!f->ev.id || !f->ev.text)
+	if (!f->ev.id || !f->ev.text) {
 		set_reason(f, SLACK_INVALID, "too many strings");
+		return;
+	}
+	update = step_update(p, f->ev.author.id, !strcmp(verb, "done"), now);
+	if (update)
+		f->ev.follow_up = own(f, update);
 }
 
 void slack_frame_parse(const char *data, size_t len,

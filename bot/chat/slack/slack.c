@@ -13,6 +13,7 @@
 #include "util/log.h"
 #include "app.h"
 #include "chat/slack/format.h"
+#include "chat/slack/limits.h"
 #include "chat/slack/slack.h"
 #include "net/http.h"
 #include "net/net.h"
@@ -27,18 +28,67 @@
 typedef void api_cb(struct slack *s, void *ud, long status, const cJSON *body,
 		    const char *error, const char *retry_after);
 
+/* One Web API request, from the moment it is asked for until its answer:
+ * it may wait for its method's bucket first, and after a 429 it waits
+ * again and is sent again, transparently. */
 struct api_call {
 	struct slack *s;
+	struct api_call *next; /* in s->waiting */
+	const char *method;    /* for the logs */
+	struct slack_limit *limit;
+	char *url;
+	char *json; /* the POST body; NULL: a GET */
+	const char *token;
 	api_cb *cb;
 	void *ud;
 };
 
+static void api_call_free(struct api_call *c)
+{
+	free(c->url);
+	free(c->json);
+	free(c);
+}
+
+/* The rate limit of a method, made on its first call. */
+static struct slack_limit *limit_of(struct slack *s, const char *method)
+{
+	struct slack_limit *l;
+
+	for (l = s->limits; l; l = l->next)
+		if (!strcmp(l->method, method))
+			return l;
+	l = xcalloc(1, sizeof(*l));
+	l->method = xstrdup(method);
+	slack_bucket_init(&l->bucket, slack_method_rate(method), wall_ms());
+	l->next = s->limits;
+	s->limits = l;
+	return l;
+}
+
+static void api_wait(struct slack *s, struct api_call *c, bool first);
+static void api_pump(struct slack *s);
+
 static void api_done(void *ud, const struct http_resp *r)
 {
 	struct api_call *c = ud;
+	struct slack *s = c->s;
 	cJSON *body = NULL;
-	const char *error = r->error;
+	const char *error = r->error, *needed;
+	int64_t wait;
 
+	if (!error && r->status == 429 && !s->stopping) {
+		/* Rate limited: this method waits for Retry-After, the others
+		 * go on; the call goes again, first in its method's line. */
+		wait = r->retry_after ? strtol(r->retry_after, NULL, 10) : 0;
+		wait = (wait > 0 && wait < 3600 ? wait : 1) * 1000;
+		log_warn("slack: %s rate limited, again in %lld ms", c->method,
+			 (long long)wait);
+		slack_bucket_block(&c->limit->bucket, wall_ms() + wait);
+		api_wait(s, c, true);
+		api_pump(s);
+		return;
+	}
 	if (!error && r->status == 200) {
 		body = cJSON_ParseWithLength(r->body, r->len);
 		if (!cJSON_IsObject(body))
@@ -52,40 +102,136 @@ static void api_done(void *ud, const struct http_resp *r)
 	} else if (!error) {
 		error = r->status == 429 ? "ratelimited" : "HTTP error";
 	}
-	c->cb(c->s, c->ud, r->status, body, error, r->retry_after);
+	needed = cJSON_GetStringValue(cJSON_GetObjectItem(body, "needed"));
+	if (error && !strcmp(error, "missing_scope") && needed)
+		log_error("slack: %s needs the scope '%s': add it in the "
+			  "app's settings (OAuth & Permissions) and reinstall",
+			  c->method, needed);
+	c->cb(s, c->ud, r->status, body, error, r->retry_after);
 	cJSON_Delete(body);
-	free(c);
+	api_call_free(c);
 }
 
-/* Sends one Web API request: a POST with a JSON body when json is not
- * NULL, else a GET of url as it is. */
-static int api_send(struct slack *s, const char *url, const char *token,
-		    const char *json, api_cb *cb, void *ud)
+/* Hands the request to curl. */
+static int api_start(struct slack *s, struct api_call *c)
 {
-	struct api_call *c = xcalloc(1, sizeof(*c));
-	char *auth = xasprintf("Authorization: Bearer %s", token);
+	char *auth = xasprintf("Authorization: Bearer %s", c->token);
 	const char *headers[] = {auth,
 				 "Content-Type: application/json; "
 				 "charset=utf-8",
 				 NULL};
 	struct http_req req = {
-	    .method = json ? "POST" : "GET",
-	    .url = url,
+	    .method = c->json ? "POST" : "GET",
+	    .url = c->url,
 	    .headers = headers,
-	    .body = json,
-	    .body_len = json ? strlen(json) : 0,
+	    .body = c->json,
+	    .body_len = c->json ? strlen(c->json) : 0,
 	};
 	int rc;
 
-	if (!json)
+	if (!c->json)
 		headers[1] = NULL;
+	rc = http_request(s->net, &req, api_done, c, NULL);
+	free(auth);
+	return rc;
+}
+
+/* Queues c behind the calls already waiting (first: ahead of them). */
+static void api_wait(struct slack *s, struct api_call *c, bool first)
+{
+	struct api_call **p = &s->waiting;
+
+	while (!first && *p)
+		p = &(*p)->next;
+	c->next = *p;
+	*p = c;
+}
+
+static bool api_waiting(const struct slack *s, const struct slack_limit *l)
+{
+	const struct api_call *c;
+
+	for (c = s->waiting; c; c = c->next)
+		if (c->limit == l)
+			return true;
+	return false;
+}
+
+static void on_api_timer(uv_timer_t *h)
+{
+	api_pump(h->data);
+}
+
+/* Sends every waiting call whose bucket allows it, oldest first per
+ * method; arms the timer for the earliest of the others. */
+static void api_pump(struct slack *s)
+{
+	struct api_call *c, **p, *ready = NULL, **tail = &ready;
+	struct slack_limit *l;
+	int64_t now = wall_ms(), wake = 0, wait;
+
+	if (s->stopping)
+		return;
+	for (l = s->limits; l; l = l->next)
+		l->stalled = false;
+	for (p = &s->waiting; (c = *p);) {
+		l = c->limit;
+		wait = l->stalled ? 1 : slack_bucket_take(&l->bucket, now);
+		if (wait) {
+			/* Its method waits; so do its later calls. */
+			if (!l->stalled && (!wake || wait < wake))
+				wake = wait;
+			l->stalled = true;
+			p = &c->next;
+			continue;
+		}
+		*p = c->next;
+		c->next = NULL;
+		*tail = c;
+		tail = &c->next;
+	}
+	if (wake)
+		uv_timer_start(&s->api_timer, on_api_timer, (uint64_t)wake, 0);
+	/* Started after the walk: a failure calls back, which may queue. */
+	while ((c = ready)) {
+		ready = c->next;
+		if (api_start(s, c)) {
+			c->cb(s, c->ud, 0, NULL, "not sent", NULL);
+			api_call_free(c);
+		}
+	}
+}
+
+/* Sends one Web API request to method: a POST with a JSON body when json
+ * is not NULL, else a GET of url as it is. When the method's bucket is
+ * empty, or calls of it are already waiting, it waits its turn. Returns
+ * 0 (cb will run), or an error (it never will). */
+static int api_send(struct slack *s, const char *method, const char *url,
+		    const char *token, const char *json, api_cb *cb, void *ud)
+{
+	struct api_call *c;
+	int rc;
+
+	if (s->stopping)
+		return SCRIBE_EIO;
+	c = xcalloc(1, sizeof(*c));
 	c->s = s;
+	c->method = method;
+	c->limit = limit_of(s, method);
+	c->url = xstrdup(url);
+	c->json = json ? xstrdup(json) : NULL;
+	c->token = token;
 	c->cb = cb;
 	c->ud = ud;
-	rc = http_request(s->net, &req, api_done, c, NULL);
+	if (api_waiting(s, c->limit) ||
+	    slack_bucket_take(&c->limit->bucket, wall_ms())) {
+		api_wait(s, c, false);
+		api_pump(s);
+		return 0;
+	}
+	rc = api_start(s, c);
 	if (rc)
-		free(c);
-	free(auth);
+		api_call_free(c);
 	return rc;
 }
 
@@ -95,7 +241,7 @@ static int api(struct slack *s, const char *method, const char *token,
 {
 	char *url = xasprintf("%s%s", s->api_url, method);
 	char *json = body ? cJSON_PrintUnformatted(body) : NULL;
-	int rc = api_send(s, url, token, json ? json : "{}", cb, ud);
+	int rc = api_send(s, method, url, token, json ? json : "{}", cb, ud);
 
 	cJSON_free(json);
 	cJSON_Delete(body);
@@ -120,9 +266,21 @@ static int api_get(struct slack *s, const char *method,
 		buf_addf(&url, "%c%s=%s", i ? '&' : '?', pairs[i], v ? v : "");
 		curl_free(v);
 	}
-	rc = api_send(s, url.s, s->bot_token, NULL, cb, ud);
+	rc = api_send(s, method, url.s, s->bot_token, NULL, cb, ud);
 	buf_release(&url);
 	return rc;
+}
+
+/* At stop: the calls still waiting are answered "shutting down". */
+static void api_stop(struct slack *s)
+{
+	struct api_call *c;
+
+	while ((c = s->waiting)) {
+		s->waiting = c->next;
+		c->cb(s, c->ud, 0, NULL, "shutting down", NULL);
+		api_call_free(c);
+	}
 }
 
 /* ---- the socket -----------------------------------------------------------
@@ -752,6 +910,30 @@ struct slack_job {
 static void pump(struct slack *s);
 static int send_upload_step(struct slack *s, struct slack_job *j);
 
+/* A follow-up (pins.add, chat.update) goes beside its room's line of
+ * posts: nothing it does depends on their order. */
+static bool follow_up(const struct slack_job *j)
+{
+	return !strcmp(j->kind, "follow_up");
+}
+
+/* Whether k and j wait in the same line: the posts of one room, in order
+ * (channels to create are one room); follow-ups wait for nothing. */
+static bool same_line(const struct slack_job *k, const struct slack_job *j)
+{
+	if (follow_up(k) || follow_up(j))
+		return false;
+	return k->room && j->room ? !strcmp(k->room, j->room)
+				  : !k->room && !j->room;
+}
+
+/* Whether j puts a message in its channel (one a second per channel). */
+static bool posts(const struct slack_job *j)
+{
+	return !strcmp(j->kind, "message") || !strcmp(j->kind, "postmortem") ||
+	       !strcmp(j->kind, "draft");
+}
+
 static void job_free(struct slack_job *j)
 {
 	free(j->file_name);
@@ -785,7 +967,7 @@ static void hold_room(struct slack *s, const char *room, int64_t until)
 
 	for (j = s->jobs; j; j = j->next)
 		if (j->room && room && !strcmp(j->room, room) &&
-		    j->not_before < until)
+		    !follow_up(j) && j->not_before < until)
 			j->not_before = until;
 }
 
@@ -793,7 +975,7 @@ static void on_follow_up(struct slack *s, void *ud, long status,
 			 const cJSON *body, const char *error,
 			 const char *retry_after)
 {
-	if (error && strcmp(error, "already_in_channel"))
+	if (error && strcmp(error, "already_in_channel") && !s->stopping)
 		log_warn("slack: %s: %s", (const char *)ud, error);
 }
 
@@ -912,6 +1094,7 @@ static void on_sent(struct slack *s, void *ud, long status, const cJSON *body,
 		const char *id =
 		    cJSON_GetStringValue(cJSON_GetObjectItem(ch, "id"));
 		bool created = !strcmp(j->kind, "create_room") && id;
+		bool posted = posts(j);
 		int64_t incident = j->incident;
 		char *room = created   ? xstrdup(id)
 			     : j->room ? xstrdup(j->room)
@@ -922,7 +1105,7 @@ static void on_sent(struct slack *s, void *ud, long status, const cJSON *body,
 		/* Done first: the room's creation flushes the outbox, which
 		 * must not find this job still queued. */
 		job_done(s, j, 0);
-		if (room)
+		if (room && posted)
 			hold_room(s, room, now + POST_INTERVAL_MS);
 		if (created) {
 			room_follow_up(s, room, request);
@@ -942,16 +1125,29 @@ static void on_sent(struct slack *s, void *ud, long status, const cJSON *body,
 		return;
 	}
 	if (status == 429 || status >= 500 || status == 0) {
-		/* Rate limited, or Slack or the network failed: wait, and
-		 * keep the room's order. */
+		/* An upload URL rate limited (the Web API's 429s are waited
+		 * out by api_done()), or Slack or the network failed: wait,
+		 * and keep the room's order. */
 		wait = retry_after ? strtol(retry_after, NULL, 10) * 1000 : 0;
 		if (wait <= 0)
 			wait = 1000LL << (j->tries < 8 ? j->tries : 8);
 		j->tries++;
 		log_warn("slack: %s: %s, again in %lld ms", j->kind, error,
 			 (long long)wait);
-		hold_room(s, j->room, now + wait);
+		if (!follow_up(j))
+			hold_room(s, j->room, now + wait);
 		j->not_before = now + wait;
+		pump(s);
+		return;
+	}
+	if (follow_up(j)) {
+		/* Slack said no for good (a message deleted meanwhile, one
+		 * too old to edit) or it was done already (already_pinned):
+		 * either way, nothing to try again. */
+		if (strcmp(error, "already_pinned"))
+			log_warn("slack: follow-up in %s: %s",
+				 j->room ? j->room : "-", error);
+		job_done(s, j, 0);
 		pump(s);
 		return;
 	}
@@ -1014,6 +1210,31 @@ static int send_upload_step(struct slack *s, struct slack_job *j)
 		   j);
 }
 
+/* A follow-up row: {"method": ..., "args": {...}} from frames.c, for
+ * the methods a follow-up may call. */
+static int send_follow_up(struct slack *s, struct slack_job *j)
+{
+	static const char *const allowed[] = {"pins.add", "chat.update"};
+	cJSON *req = cJSON_Parse(j->body);
+	const char *method =
+	    cJSON_GetStringValue(cJSON_GetObjectItem(req, "method"));
+	cJSON *args = cJSON_DetachItemFromObject(req, "args");
+	size_t i;
+	int rc = SCRIBE_EINVAL;
+
+	for (i = 0; method && i < ARRAY_SIZE(allowed); i++)
+		if (!strcmp(method, allowed[i]) && cJSON_IsObject(args)) {
+			rc = api(s, allowed[i], s->bot_token, args, on_sent, j);
+			args = NULL;
+			break;
+		}
+	if (rc == SCRIBE_EINVAL)
+		log_warn("slack: a follow-up that is not a known call");
+	cJSON_Delete(args);
+	cJSON_Delete(req);
+	return rc;
+}
+
 static int send_job(struct slack *s, struct slack_job *j)
 {
 	cJSON *o, *req;
@@ -1040,12 +1261,12 @@ static int send_job(struct slack *s, struct slack_job *j)
 		return api(s, "conversations.create", s->bot_token, o, on_sent,
 			   j);
 	}
-	if (!strcmp(j->kind, "message") || !strcmp(j->kind, "postmortem") ||
-	    !strcmp(j->kind, "draft"))
+	if (posts(j))
 		return api(
 		    s, j->to_user ? "chat.postEphemeral" : "chat.postMessage",
 		    s->bot_token, message_body(j), on_sent, j);
-	/* A kind this transport does not know is done with, not retried. */
+	if (follow_up(j))
+		return send_follow_up(s, j);
 	log_warn("slack: outbox kind '%s' is not sent to Slack", j->kind);
 	return SCRIBE_EINVAL;
 }
@@ -1062,6 +1283,7 @@ static void pump(struct slack *s)
 	struct slack_job *j, *k, *next;
 	int64_t now = wall_ms(), wake = 0;
 	bool first;
+	int rc;
 
 	if (s->stopping)
 		return;
@@ -1069,8 +1291,7 @@ static void pump(struct slack *s)
 		next = j->next;
 		first = true;
 		for (k = s->jobs; k != j; k = k->next)
-			if ((k->room && j->room && !strcmp(k->room, j->room)) ||
-			    (!k->room && !j->room))
+			if (same_line(k, j))
 				first = false;
 		if (!first || j->busy)
 			continue;
@@ -1080,9 +1301,12 @@ static void pump(struct slack *s)
 			continue;
 		}
 		j->busy = true;
-		if (send_job(s, j)) {
+		rc = send_job(s, j);
+		if (rc) {
+			/* Not sent (the net is closing): later. A row that
+			 * can never be sent is done with, not retried. */
 			j->busy = false;
-			job_done(s, j, SCRIBE_EIO);
+			job_done(s, j, rc == SCRIBE_EINVAL ? 0 : SCRIBE_EIO);
 		}
 	}
 	if (wake)
@@ -1156,7 +1380,8 @@ int slack_init(struct slack *s, struct app *app, struct net *net,
 		      cfg->api_url[strlen(cfg->api_url) - 1] == '/' ? "" : "/");
 	uv_timer_init(net->loop, &s->reconnect);
 	uv_timer_init(net->loop, &s->pump);
-	s->reconnect.data = s->pump.data = s;
+	uv_timer_init(net->loop, &s->api_timer);
+	s->reconnect.data = s->pump.data = s->api_timer.data = s;
 	return 0;
 }
 
@@ -1173,8 +1398,11 @@ void slack_stop(struct slack *s)
 	s->stopping = true;
 	uv_timer_stop(&s->reconnect);
 	uv_timer_stop(&s->pump);
+	uv_timer_stop(&s->api_timer);
 	uv_close((uv_handle_t *)&s->reconnect, NULL);
 	uv_close((uv_handle_t *)&s->pump, NULL);
+	uv_close((uv_handle_t *)&s->api_timer, NULL);
+	api_stop(s);
 	if (s->next_ws)
 		ws_close(s->next_ws);
 	if (s->ws)
@@ -1200,6 +1428,13 @@ void slack_release(struct slack *s)
 	for (j = s->jobs; j; j = next) {
 		next = j->next;
 		job_free(j);
+	}
+	while (s->limits) {
+		struct slack_limit *l = s->limits;
+
+		s->limits = l->next;
+		free(l->method);
+		free(l);
 	}
 	for (size_t i = 0; i < s->nnames; i++) {
 		free(s->names[i].id);

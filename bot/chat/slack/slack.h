@@ -10,7 +10,11 @@
  *
  * Outbound, the app's outbox rows are queued per channel, one request in
  * flight per channel and at most one message a second per channel, in
- * order; HTTP 429 waits for Retry-After, 5xx and network errors back off.
+ * order; follow-ups (pins.add for a 📌, chat.update of a clicked step)
+ * go beside that line, as soon as their event is committed. Every Web
+ * API call is paced by its method's rate-limit tier (limits.h); HTTP 429
+ * holds that method alone for Retry-After and sends the call again;
+ * 5xx and network errors back off.
  * After every (re)connect, the open incidents' channels are backfilled with
  * conversations.history and conversations.replies from the last stored
  * message on, through the same parser and the same dedupe; what cannot be
@@ -27,12 +31,22 @@
 #include "config.h"
 #include "chat/chat.h"
 #include "chat/slack/frames.h"
+#include "chat/slack/limits.h"
 
 struct app;
 struct net;
 struct ws;
 struct slack_job;
 struct slack_backfill;
+struct api_call;
+
+/* A Web API method's rate limit (limits.h), made on its first call. */
+struct slack_limit {
+	struct slack_limit *next;
+	char *method;
+	struct slack_bucket bucket;
+	bool stalled; /* while the queue is walked: its calls wait */
+};
 
 /* A user's display name, or NULL while users.info is on its way. */
 struct slack_name {
@@ -56,6 +70,9 @@ struct slack {
 	bool opening;                 /* apps.connections.open in flight */
 	uv_timer_t reconnect;
 	uv_timer_t pump;                 /* sends the next due request */
+	uv_timer_t api_timer;            /* a method's bucket refilled */
+	struct slack_limit *limits;      /* per Web API method */
+	struct api_call *waiting;        /* calls waiting for their bucket */
 	int attempts;                    /* reconnects since the last hello */
 	struct slack_job *jobs;          /* queued outbox rows, oldest first */
 	struct slack_backfill *backfill; /* catching up, after a (re)connect */
