@@ -59,8 +59,10 @@ start_scribe
 wait_until connected
 
 # A 429 on conversations.setTopic: the topic waits for Retry-After and is
-# set then; the channel's first message does not wait for it.
+# set then; the channel's first message does not wait for it. A 503 on
+# conversations.setPurpose: the purpose is set on the next try.
 ctl ratelimit '{"method":"conversations.setTopic","count":1,"retry_after":3}' > /dev/null
+ctl ratelimit '{"method":"conversations.setPurpose","count":1,"status":503}' > /dev/null
 ctl slash '{"text":"declare Orders database deadlock sev1","channel_id":"C0GENERAL","user_id":"U0FAKEALICE"}' > /dev/null
 has_room() { [ -n "$(q "select room from incidents where id = 1" 2>/dev/null)" ]; }
 wait_until has_room
@@ -72,6 +74,9 @@ topic_at=$(get 'calls?method=conversations.setTopic' | jq '[.items[] | select(.o
 posted_at=$(get 'calls?method=chat.postMessage' | jq --arg r "$room" '[.items[] | select(.ok and .params.channel == $r)][0].time')
 expect "the topic honoured Retry-After" "$(jq -n "$topic_at - $limited_at >= 2.9")" "true"
 expect "the first message did not wait for the topic" "$(jq -n "$posted_at < $limited_at + 2.9")" "true"
+wait_until called_ok conversations.setPurpose
+expect "the purpose was set after a 503" "$(get 'calls?method=conversations.setPurpose' | jq -r '[.items[] | "\(.status)"] | join(" ")')" "503 200"
+expect "the purpose names the incident" "$(get 'calls?method=conversations.setPurpose' | jq -r '[.items[] | select(.ok)][0].params.purpose')" "INC-1 Orders database deadlock. Scribe keeps this channel's timeline: every message is on it."
 
 # 📌: a key timeline entry, and pinned in the channel.
 m1=$(ctl event "{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEBOB\",\"text\":\"p99 is 4s on checkout\"}" | jq -r .event_ts)

@@ -41,7 +41,12 @@ struct api_call {
 	const char *token;
 	api_cb *cb;
 	void *ud;
+	int retries; /* 5xx and network errors it may still retry */
 };
+
+/* Transient failures (5xx, network) of a call nobody else retries: sent
+ * again after 1, 2, 4, 8 and 16 s. */
+#define AGAIN 5
 
 static void api_call_free(struct api_call *c)
 {
@@ -77,12 +82,24 @@ static void api_done(void *ud, const struct http_resp *r)
 	const char *error = r->error, *needed;
 	int64_t wait;
 
-	if (!error && r->status == 429 && !s->stopping) {
+	if (!s->stopping &&
+	    ((!error && r->status == 429) ||
+	     (c->retries > 0 && (r->status >= 500 || r->status == 0)))) {
 		/* Rate limited: this method waits for Retry-After, the others
-		 * go on; the call goes again, first in its method's line. */
-		wait = r->retry_after ? strtol(r->retry_after, NULL, 10) : 0;
-		wait = (wait > 0 && wait < 3600 ? wait : 1) * 1000;
-		log_warn("slack: %s rate limited, again in %lld ms", c->method,
+		 * go on; the call goes again, first in its method's line. A
+		 * call nobody else retries waits out Slack's or the network's
+		 * trouble the same way, a few times. */
+		if (r->status == 429) {
+			wait = r->retry_after ? strtol(r->retry_after, NULL, 10)
+					      : 0;
+			wait = (wait > 0 && wait < 3600 ? wait : 1) * 1000;
+		} else {
+			wait = 1000LL << (AGAIN - c->retries--);
+		}
+		log_warn("slack: %s: %s, again in %lld ms", c->method,
+			 error              ? error
+			 : r->status == 429 ? "rate limited"
+					    : "HTTP error",
 			 (long long)wait);
 		slack_bucket_block(&c->limit->bucket, wall_ms() + wait);
 		api_wait(s, c, true);
@@ -204,10 +221,13 @@ static void api_pump(struct slack *s)
 
 /* Sends one Web API request to method: a POST with a JSON body when json
  * is not NULL, else a GET of url as it is. When the method's bucket is
- * empty, or calls of it are already waiting, it waits its turn. Returns
- * 0 (cb will run), or an error (it never will). */
+ * empty, or calls of it are already waiting, it waits its turn. A 429 is
+ * always waited out and sent again; 5xx and network errors only retries
+ * times (0 for callers that retry by themselves). Returns 0 (cb will
+ * run), or an error (it never will). */
 static int api_send(struct slack *s, const char *method, const char *url,
-		    const char *token, const char *json, api_cb *cb, void *ud)
+		    const char *token, const char *json, int retries,
+		    api_cb *cb, void *ud)
 {
 	struct api_call *c;
 	int rc;
@@ -223,6 +243,7 @@ static int api_send(struct slack *s, const char *method, const char *url,
 	c->token = token;
 	c->cb = cb;
 	c->ud = ud;
+	c->retries = retries;
 	if (api_waiting(s, c->limit) ||
 	    slack_bucket_take(&c->limit->bucket, wall_ms())) {
 		api_wait(s, c, false);
@@ -235,13 +256,15 @@ static int api_send(struct slack *s, const char *method, const char *url,
 	return rc;
 }
 
-/* POSTs body (JSON; takes it over) to the method with token. */
+/* POSTs body (JSON; takes it over) to the method with token; retries is
+ * 0 or AGAIN (see api_send()). */
 static int api(struct slack *s, const char *method, const char *token,
-	       cJSON *body, api_cb *cb, void *ud)
+	       cJSON *body, int retries, api_cb *cb, void *ud)
 {
 	char *url = xasprintf("%s%s", s->api_url, method);
 	char *json = body ? cJSON_PrintUnformatted(body) : NULL;
-	int rc = api_send(s, method, url, token, json ? json : "{}", cb, ud);
+	int rc = api_send(s, method, url, token, json ? json : "{}", retries,
+			  cb, ud);
 
 	cJSON_free(json);
 	cJSON_Delete(body);
@@ -250,7 +273,8 @@ static int api(struct slack *s, const char *method, const char *token,
 }
 
 /* A GET with a query (the read methods take no JSON body). Each value is
- * URL-encoded; pairs is a NULL-ended list of names and values. */
+ * URL-encoded; pairs is a NULL-ended list of names and values. Transient
+ * failures are retried (AGAIN). */
 static int api_get(struct slack *s, const char *method,
 		   const char *const *pairs, api_cb *cb, void *ud)
 {
@@ -266,7 +290,7 @@ static int api_get(struct slack *s, const char *method,
 		buf_addf(&url, "%c%s=%s", i ? '&' : '?', pairs[i], v ? v : "");
 		curl_free(v);
 	}
-	rc = api_send(s, method, url.s, s->bot_token, NULL, cb, ud);
+	rc = api_send(s, method, url.s, s->bot_token, NULL, AGAIN, cb, ud);
 	buf_release(&url);
 	return rc;
 }
@@ -593,7 +617,7 @@ static void on_connections_open(struct slack *s, void *ud, long status,
 static void open_socket(struct slack *s)
 {
 	s->opening = true;
-	if (api(s, "apps.connections.open", s->app_token, NULL,
+	if (api(s, "apps.connections.open", s->app_token, NULL, 0,
 		on_connections_open, NULL)) {
 		s->opening = false;
 		schedule_reconnect(s);
@@ -644,7 +668,7 @@ static void on_auth_test(struct slack *s, void *ud, long status,
 
 static void auth_then_socket(struct slack *s)
 {
-	if (api(s, "auth.test", s->bot_token, NULL, on_auth_test, NULL))
+	if (api(s, "auth.test", s->bot_token, NULL, 0, on_auth_test, NULL))
 		schedule_reconnect(s);
 }
 
@@ -979,8 +1003,22 @@ static void on_follow_up(struct slack *s, void *ud, long status,
 		log_warn("slack: %s: %s", (const char *)ud, error);
 }
 
-/* A new incident channel: its topic, and the people to invite. Best
- * effort: a failure is logged, the incident goes on. */
+/* Sets the channel's topic or purpose (at most 250 characters). */
+static void room_text(struct slack *s, const char *method, const char *field,
+		      const char *channel, const char *text)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *cut = xstrdup(text);
+
+	slack_cut(cut, 250);
+	cJSON_AddStringToObject(o, "channel", channel);
+	cJSON_AddStringToObject(o, field, cut);
+	api(s, method, s->bot_token, o, AGAIN, on_follow_up, (void *)method);
+	free(cut);
+}
+
+/* A new incident channel: its topic and purpose, and the people to
+ * invite. Best effort: a failure is logged, the incident goes on. */
 static void room_follow_up(struct slack *s, const char *channel,
 			   const char *request)
 {
@@ -988,14 +1026,20 @@ static void room_follow_up(struct slack *s, const char *channel,
 	const cJSON *it;
 	const char *topic =
 	    cJSON_GetStringValue(cJSON_GetObjectItem(req, "topic"));
+	const char *title =
+	    cJSON_GetStringValue(cJSON_GetObjectItem(req, "title"));
 	struct buf users;
 
-	if (topic) {
-		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "channel", channel);
-		cJSON_AddStringToObject(o, "topic", topic);
-		api(s, "conversations.setTopic", s->bot_token, o, on_follow_up,
-		    "conversations.setTopic");
+	if (topic)
+		room_text(s, "conversations.setTopic", "topic", channel, topic);
+	if (title) {
+		char *purpose = xasprintf("%s. Scribe keeps this channel's "
+					  "timeline: every message is on it.",
+					  title);
+
+		room_text(s, "conversations.setPurpose", "purpose", channel,
+			  purpose);
+		free(purpose);
 	}
 	buf_init(&users, 64 * 1024);
 	cJSON_ArrayForEach(it, cJSON_GetObjectItem(req, "invite"))
@@ -1010,8 +1054,8 @@ static void room_follow_up(struct slack *s, const char *channel,
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "channel", channel);
 		cJSON_AddStringToObject(o, "users", users.s);
-		api(s, "conversations.invite", s->bot_token, o, on_follow_up,
-		    "conversations.invite");
+		api(s, "conversations.invite", s->bot_token, o, AGAIN,
+		    on_follow_up, "conversations.invite");
 	}
 	buf_release(&users);
 	cJSON_Delete(req);
@@ -1116,7 +1160,7 @@ static void on_sent(struct slack *s, void *ud, long status, const cJSON *body,
 			cJSON *o = cJSON_CreateObject();
 
 			cJSON_AddStringToObject(o, "channel", room);
-			api(s, "conversations.archive", s->bot_token, o,
+			api(s, "conversations.archive", s->bot_token, o, AGAIN,
 			    on_follow_up, "conversations.archive");
 		}
 		free(request);
@@ -1193,7 +1237,7 @@ static int send_upload_step(struct slack *s, struct slack_job *j)
 	if (j->step == 0) {
 		cJSON_AddStringToObject(o, "filename", j->file_name);
 		cJSON_AddNumberToObject(o, "length", (double)strlen(j->body));
-		return api(s, "files.getUploadURLExternal", s->bot_token, o,
+		return api(s, "files.getUploadURLExternal", s->bot_token, o, 0,
 			   on_sent, j);
 	}
 	files = cJSON_AddArrayToObject(o, "files");
@@ -1206,8 +1250,8 @@ static int send_upload_step(struct slack *s, struct slack_job *j)
 				strcmp(j->kind, "draft")
 				    ? "The postmortem, as written at close:"
 				    : "A draft of the postmortem, as of now:");
-	return api(s, "files.completeUploadExternal", s->bot_token, o, on_sent,
-		   j);
+	return api(s, "files.completeUploadExternal", s->bot_token, o, 0,
+		   on_sent, j);
 }
 
 /* A follow-up row: {"method": ..., "args": {...}} from frames.c, for
@@ -1224,7 +1268,8 @@ static int send_follow_up(struct slack *s, struct slack_job *j)
 
 	for (i = 0; method && i < ARRAY_SIZE(allowed); i++)
 		if (!strcmp(method, allowed[i]) && cJSON_IsObject(args)) {
-			rc = api(s, allowed[i], s->bot_token, args, on_sent, j);
+			rc = api(s, allowed[i], s->bot_token, args, 0, on_sent,
+				 j);
 			args = NULL;
 			break;
 		}
@@ -1258,13 +1303,13 @@ static int send_job(struct slack *s, struct slack_job *j)
 		cJSON_AddStringToObject(o, "name", name);
 		cJSON_AddBoolToObject(o, "is_private",
 				      s->cfg->private_channels);
-		return api(s, "conversations.create", s->bot_token, o, on_sent,
-			   j);
+		return api(s, "conversations.create", s->bot_token, o, 0,
+			   on_sent, j);
 	}
 	if (posts(j))
 		return api(
 		    s, j->to_user ? "chat.postEphemeral" : "chat.postMessage",
-		    s->bot_token, message_body(j), on_sent, j);
+		    s->bot_token, message_body(j), 0, on_sent, j);
 	if (follow_up(j))
 		return send_follow_up(s, j);
 	log_warn("slack: outbox kind '%s' is not sent to Slack", j->kind);

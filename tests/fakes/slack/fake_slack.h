@@ -65,11 +65,13 @@ struct fs_file {
 };
 
 /* A rate limit armed by the control API: the next `count` calls of
- * `method` are answered 429 with Retry-After: retry_after. */
+ * `method` are answered 429 with Retry-After: retry_after (or, with
+ * another status, a server error such as 503). */
 struct fs_limit {
 	char method[64];
 	int count;
 	int retry_after;
+	int status; /* 429, or a 5xx */
 	struct fs_limit *next;
 };
 

@@ -1758,9 +1758,9 @@ void fs_api_handle(const char *method, const char *http_method,
 	} else if (!strcmp(kind, "invalid")) {
 		out = err_obj("invalid_auth");
 	} else if (lim) {
-		status = 429;
-		retry_after = lim->retry_after;
-		out = err_obj("ratelimited");
+		status = lim->status;
+		retry_after = status == 429 ? lim->retry_after : 0;
+		out = err_obj(status == 429 ? "ratelimited" : "fatal_error");
 		if (--lim->count <= 0) {
 			*lp = lim->next;
 			free(lim);

@@ -585,6 +585,7 @@ static cJSON *ctl_ratelimit(cJSON *in)
 		snprintf(l->method, sizeof(l->method), "%s", m);
 		l->count = count;
 		l->retry_after = (int)gn(in, "retry_after", 1);
+		l->status = (int)gn(in, "status", 429);
 		struct fs_limit **pp = &fs.limits;
 		while (*pp)
 			pp = &(*pp)->next;
