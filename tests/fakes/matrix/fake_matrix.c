@@ -152,6 +152,24 @@ static void park(struct pss *s)
 			 dl > now ? (lws_usec_t)(dl - now) : 1);
 }
 
+cJSON *fm_parked_list(void)
+{
+	cJSON *a = cJSON_CreateArray();
+	uint64_t now = fm_mono_us();
+	for (struct pss *s = g_parked; s; s = s->pnext) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "user", s->reply.user ? s->reply.user : "");
+		cJSON_AddStringToObject(o, "device",
+					s->reply.device ? s->reply.device : "");
+		const char *since = fm_arg(&s->req, "since");
+		cJSON_AddStringToObject(o, "since", since ? since : "");
+		cJSON_AddNumberToObject(o, "waited_ms",
+					(double)(now - s->arrived_us) / 1000.0);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
 int fm_drop_syncs(void)
 {
 	int n = 0;

@@ -272,6 +272,7 @@ struct fm_reply {
 /* fake_matrix.c */
 void fm_notify(void); /* new events: parked /syncs look again (batched) */
 int fm_drop_syncs(void);
+cJSON *fm_parked_list(void); /* the /syncs waiting now */
 const char *fm_arg(const struct fm_req *q, const char *name);
 
 /* fake_matrix_util.c: replies */

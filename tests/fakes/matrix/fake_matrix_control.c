@@ -646,7 +646,13 @@ void fm_control_handle(const struct fm_req *q, struct fm_reply *r)
 		ctl_state(q, r);
 	else if (get && !strcmp(p, "confirmed"))
 		ctl_confirmed(q, r);
-	else if (post && !strcmp(p, "drop_syncs")) {
+	else if (get && !strcmp(p, "parked")) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON *items = fm_parked_list();
+		cJSON_AddNumberToObject(o, "parked", cJSON_GetArraySize(items));
+		cJSON_AddItemToObject(o, "items", items);
+		ok_reply(r, o);
+	} else if (post && !strcmp(p, "drop_syncs")) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddNumberToObject(o, "dropped", fm_drop_syncs());
 		ok_reply(r, o);
