@@ -55,9 +55,9 @@ start_bot() {
 	bot=$!
 }
 start_bot
-syncs() { get 'calls?endpoint=sync&user=@scribe:fake.test' | jq '[.items[] | select(.status == 200)] | length'; }
-synced() { [ "$(syncs)" -ge "${1:-2}" ]; }
-wait_until synced 2
+# The first sync is committed: its position is in the store.
+synced() { [ -n "$(q "select value from cursors where transport = 'matrix'" 2>/dev/null)" ]; }
+wait_until synced
 expect "whoami checked the token" "$(get 'calls?endpoint=whoami' | jq -r '.items[0].response.user_id')" "@scribe:fake.test"
 expect "the sync filter asks only for what Scribe records" "$(get 'calls?endpoint=sync' | jq -r '.items[0].query' | grep -c 'm.room.message')" "1"
 
@@ -66,8 +66,8 @@ ctl invite "{\"room\":\"$ops\",\"sender\":\"@alice:fake.test\",\"user\":\"@scrib
 ctl invite "{\"room\":\"$evil\",\"sender\":\"@carol:fake.test\",\"user\":\"@scribe:fake.test\"}" > /dev/null
 answered() { [ "$(get 'calls?endpoint=join' | jq '.items | length')" -ge 1 ] && [ "$(get 'calls?endpoint=leave' | jq '.items | length')" -ge 1 ]; }
 wait_until answered
-expect "the allowed invite is joined" "$(get 'calls?endpoint=join' | jq -r '.items[0].path' | grep -c "$(jq -rn --arg r "$ops" '$r|@uri')")" "1"
-expect "the other is declined" "$(get 'calls?endpoint=leave' | jq -r '.items[0].path' | grep -c "$(jq -rn --arg r "$evil" '$r|@uri')")" "1"
+expect "the allowed invite is joined" "$(get 'calls?endpoint=join' | jq --arg r "$ops" '.items[0].path | contains($r)')" "true"
+expect "the other is declined" "$(get 'calls?endpoint=leave' | jq --arg r "$evil" '.items[0].path | contains($r)')" "true"
 
 # Declare from #general.
 say "$general" @alice:fake.test "!inc declare Orders database deadlock sev1" > /dev/null
@@ -103,11 +103,11 @@ ctl send "{\"room\":\"$room\",\"sender\":\"@alice:fake.test\",\"content\":{\"msg
 say "$room" @alice:fake.test "!inc hypothesis lock from migration 42" > /dev/null
 recorded() { [ "$(q "select count(*) from timeline where kind = 'hypothesis'")" -ge 1 ]; }
 wait_until recorded
-expect "messages, the thread, the emote and the reply are on the timeline" "$(q "select count(*) from timeline where kind in ('message', 'file') and room = '$room' and author_id != '@scribe:fake.test' and text not like '%joined%'")" "5"
+expect "messages, the thread, the redacted one, the file, the emote and the reply are on the timeline" "$(q "select count(*) from timeline where kind in ('message', 'file') and room = '$room' and text != 'joined the room'")" "6"
 expect "the thread reply keeps its root" "$(q "select thread from timeline where text = 'same in eu'")" "$m1"
 expect "the edit keeps the history" "$(q "select text, edits from timeline where source_id = '$m1'")" "p99 is 8s on checkout|1"
 expect "the redaction leaves a tombstone without the secret" "$(q "select count(*) from timeline where text like '%hunter2%'")" "0"
-expect "it is a tombstone" "$(q "select deleted_by from timeline where source_id = '$m2'")" "@bob:fake.test"
+expect "it is a tombstone, by its display name" "$(q "select deleted_by from timeline where source_id = '$m2'")" "bob"
 expect "the pin marks a key entry" "$(q "select key from timeline where source_id = '$m1'")" "1"
 expect "the file is recorded" "$(q "select name, type, url from files")" "error.log|text/plain|mxc://fake.test/log1"
 expect "the emote reads as one" "$(q "select count(*) from timeline where text = '* restarts the replica'")" "1"

@@ -315,9 +315,18 @@ static void test_own_and_ignored(void **state)
 	assert_int_equal(x.kind, MX_IGNORED);
 	assert_non_null(strstr(x.reason, "m.sticker"));
 	mx_event_release(&x);
-	/* A redacted message keeps no content. */
+	/* A message without content (not marked redacted) says nothing. */
 	parse(EV("m.room.message", "{}"), &x);
 	assert_int_equal(x.kind, MX_IGNORED);
+	mx_event_release(&x);
+	/* One redacted before Scribe saw it is kept, without its text. */
+	parse("{\"type\":\"m.room.message\",\"event_id\":\"$gone\",\"sender\":"
+	      "\"@a:x\",\"origin_server_ts\":1,\"content\":{},\"unsigned\":{"
+	      "\"redacted_because\":{\"type\":\"m.room.redaction\"}}}",
+	      &x);
+	assert_int_equal(x.kind, MX_EVENT);
+	assert_int_equal(x.ev.kind, CHAT_MESSAGE);
+	assert_string_equal(x.ev.text, "");
 	mx_event_release(&x);
 }
 

@@ -422,7 +422,13 @@ void mx_event_parse(const cJSON *e, const char *room, const char *self,
 	out->ev.author.id = (char *)sender;
 	name = names ? mx_names_get(names, sender) : NULL;
 	out->ev.author.name = (char *)(name ? name : sender);
-	if (!strcmp(type, "m.room.message")) {
+	if (!strcmp(type, "m.room.message") &&
+	    obj(obj(e, "unsigned"), "redacted_because")) {
+		/* Redacted before Scribe saw it: on the timeline without
+		 * its text; the redaction that follows marks who and when. */
+		out->ev.kind = CHAT_MESSAGE;
+		out->ev.text = "";
+	} else if (!strcmp(type, "m.room.message")) {
 		room_message(out, c);
 	} else if (!strcmp(type, "m.reaction")) {
 		reaction(out, c);
