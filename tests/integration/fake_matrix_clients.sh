@@ -159,6 +159,12 @@ expect "429 status" "$code" 429
 expect "429 body" "$(jq -c '[.errcode, .retry_after_ms]' body.txt)" '["M_LIMIT_EXCEEDED",1500]'
 expect_grep "429 Retry-After" headers.txt '^[Rr]etry-[Aa]fter: 2'
 expect "the retry succeeds" "$(send rl-1 | jq -r '.event_id | startswith("$")')" true
+ctl fail '{"endpoint":"send","status":502,"apply":true}' >/dev/null
+apply() { curl -s -o applied.json -w '%{http_code}' -X PUT "$CS/rooms/$R/send/m.room.message/applied-1" \
+	-H "$SCRIBE_AUTH" -d '{"msgtype":"m.text","body":"applied"}'; }
+expect "applied, then failed" "$(apply)" 502
+applied=$(ctl "events?room=$R" | jq -r '.events[-1] | select(.content.body == "applied") | .event_id')
+expect "the retry of an applied failure is the same event" "$(apply; jq -r .event_id applied.json)" "200$applied"
 ctl fail '{"endpoint":"sync","status":502,"errcode":"M_UNKNOWN"}' >/dev/null
 expect "scripted 502" "$(errcode "$CS/sync" -H "$SCRIBE_AUTH")" "502 M_UNKNOWN"
 ctl sync_raw '{"body":"{\"next_batch\": tru"}' >/dev/null

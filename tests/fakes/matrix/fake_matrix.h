@@ -170,6 +170,7 @@ struct fm_limit {
 	char endpoint[32];
 	int count;
 	int is_fail;
+	int apply; /* fail: run the request, then answer the failure */
 	int retry_after_ms;
 	int header;
 	int status;
@@ -267,6 +268,9 @@ struct fm_reply {
 	/* /sync: park the request until an event comes or the deadline */
 	struct fm_sync_wait *wait;
 	int no_record; /* control API replies */
+	/* an armed failure with apply: answered after the handler ran */
+	int fail_after;
+	char fail_errcode[64];
 };
 
 /* fake_matrix.c */

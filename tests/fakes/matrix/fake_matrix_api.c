@@ -905,6 +905,12 @@ static int scripted(const char *endpoint, struct fm_reply *r)
 				      strcmp(l->endpoint, endpoint)))
 			continue;
 		l->count--;
+		if (l->is_fail && l->apply) {
+			r->fail_after = l->status;
+			snprintf(r->fail_errcode, sizeof(r->fail_errcode), "%s",
+				 l->errcode);
+			return 0;
+		}
 		if (l->is_fail) {
 			fm_reply_err(r, l->status, l->errcode,
 				     "scripted failure");
@@ -1276,6 +1282,14 @@ static void dispatch(const struct fm_req *q, struct fm_reply *r)
 		}
 	}
 #undef IS
+	if (r->fail_after) { /* the request took effect; the answer fails */
+		if (r->wait) {
+			fm_sync_wait_free(r->wait);
+			r->wait = NULL;
+		}
+		fm_reply_err(r, r->fail_after, r->fail_errcode,
+			     "scripted failure (the request was applied)");
+	}
 out:
 	if (!r->status)
 		r->status = 200;

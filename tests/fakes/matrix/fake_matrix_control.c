@@ -359,6 +359,7 @@ static void ctl_limit(const cJSON *in, int is_fail, struct fm_reply *r)
 		snprintf(l->endpoint, sizeof(l->endpoint), "%s", ep);
 		l->count = count;
 		l->is_fail = is_fail;
+		l->apply = is_fail && fm_gb(in, "apply", 0);
 		l->retry_after_ms = (int)fm_gn(in, "retry_after_ms", 1000);
 		l->header = fm_gb(in, "header", 1);
 		l->status = (int)fm_gn(in, "status", 500);
