@@ -79,7 +79,8 @@ static void req_free(struct pss *s)
 	s->have_reply = 0;
 }
 
-/* ---- parked /syncs ---------------------------------------------------------- */
+/* ---- parked /syncs ----------------------------------------------------------
+ */
 
 static void unpark(struct pss *s)
 {
@@ -158,7 +159,8 @@ cJSON *fm_parked_list(void)
 	uint64_t now = fm_mono_us();
 	for (struct pss *s = g_parked; s; s = s->pnext) {
 		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "user", s->reply.user ? s->reply.user : "");
+		cJSON_AddStringToObject(o, "user",
+					s->reply.user ? s->reply.user : "");
 		cJSON_AddStringToObject(o, "device",
 					s->reply.device ? s->reply.device : "");
 		const char *since = fm_arg(&s->req, "since");
@@ -186,7 +188,8 @@ int fm_drop_syncs(void)
 	return n;
 }
 
-/* ---- requests --------------------------------------------------------------- */
+/* ---- requests ---------------------------------------------------------------
+ */
 
 static void copy_hdr(struct lws *wsi, enum lws_token_indexes t, char *out,
 		     size_t cap)
@@ -211,7 +214,8 @@ static void copy_args(struct lws *wsi, struct pss *s)
 			break;
 		if (s->nargs == cap) {
 			cap = cap ? cap * 2 : 8;
-			s->args = realloc(s->args, (size_t)cap * sizeof(*s->args));
+			s->args =
+			    realloc(s->args, (size_t)cap * sizeof(*s->args));
 		}
 		s->args[s->nargs++] = strdup(frag);
 	}
@@ -254,7 +258,8 @@ static void handle_request(struct pss *s)
 	reply_ready(s);
 }
 
-/* ---- replies ------------------------------------------------------------------ */
+/* ---- replies
+ * ------------------------------------------------------------------ */
 
 static int write_headers(struct lws *wsi, struct pss *s, size_t total)
 {
@@ -334,8 +339,8 @@ static int write_reply(struct lws *wsi, struct pss *s)
 	}
 	int final = s->off == r->body.len && s->rep_sent == rep &&
 		    s->tail_off == tail_len;
-	if (lws_write(wsi, o, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) <
-	    (int)n)
+	if (lws_write(wsi, o, n,
+		      final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < (int)n)
 		return -1;
 	if (final)
 		return finish(wsi, s);
@@ -343,20 +348,19 @@ static int write_reply(struct lws *wsi, struct pss *s)
 	return 0;
 }
 
-/* ---- the one protocol ------------------------------------------------------------ */
+/* ---- the one protocol
+ * ------------------------------------------------------------ */
 
 static const char *method_of(struct lws *wsi)
 {
 	static const struct {
 		enum lws_token_indexes t;
 		const char *m;
-	} ms[] = {{WSI_TOKEN_GET_URI, "GET"},
-		  {WSI_TOKEN_POST_URI, "POST"},
-		  {WSI_TOKEN_PUT_URI, "PUT"},
-		  {WSI_TOKEN_DELETE_URI, "DELETE"},
-		  {WSI_TOKEN_PATCH_URI, "PATCH"},
-		  {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
-		  {WSI_TOKEN_HEAD_URI, "HEAD"}};
+	} ms[] = {
+	    {WSI_TOKEN_GET_URI, "GET"},     {WSI_TOKEN_POST_URI, "POST"},
+	    {WSI_TOKEN_PUT_URI, "PUT"},     {WSI_TOKEN_DELETE_URI, "DELETE"},
+	    {WSI_TOKEN_PATCH_URI, "PATCH"}, {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
+	    {WSI_TOKEN_HEAD_URI, "HEAD"}};
 	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++)
 		if (lws_hdr_total_length(wsi, ms[i].t))
 			return ms[i].m;

@@ -80,14 +80,14 @@ cJSON *fm_get(const cJSON *o, const char *k);
 enum fm_membership { FM_NONE, FM_JOIN, FM_INVITE, FM_LEAVE, FM_BAN, FM_KNOCK };
 
 struct fm_sync_mark {
-	int64_t pos;  /* the since of a /sync request */
-	uint64_t us;  /* when it arrived (monotonic) */
+	int64_t pos; /* the since of a /sync request */
+	uint64_t us; /* when it arrived (monotonic) */
 };
 
 struct fm_user {
-	char *id;        /* @local:server */
-	char *password;  /* NULL: no password login */
-	cJSON *filters;  /* array; the filter id is the index */
+	char *id;       /* @local:server */
+	char *password; /* NULL: no password login */
+	cJSON *filters; /* array; the filter id is the index */
 	/* POST /_control/sync_raw: the next /sync is answered with this */
 	int raw_armed;
 	int raw_status;
@@ -186,13 +186,13 @@ struct fm_call {
 	char *query;
 	char *user;
 	char *device;
-	char *body;      /* JSON text, or NULL with body_bytes */
+	char *body; /* JSON text, or NULL with body_bytes */
 	size_t body_bytes;
 	int status;
 	char *errcode;
 	char *invalid;
 	char *warning;
-	char *response;  /* JSON text, or NULL if too large */
+	char *response; /* JSON text, or NULL if too large */
 	size_t response_bytes;
 	uint64_t time_us; /* arrival, monotonic */
 };

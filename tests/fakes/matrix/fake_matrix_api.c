@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- helpers ----------------------------------------------------------------- */
+/* ---- helpers
+ * ----------------------------------------------------------------- */
 
 static void reply_obj(struct fm_reply *r, const char *json)
 {
@@ -78,7 +79,8 @@ static void not_in_room(struct fm_reply *r, const char *user,
 		     room ? room->id : room_arg);
 }
 
-/* ---- login, logout, whoami ---------------------------------------------------- */
+/* ---- login, logout, whoami
+ * ---------------------------------------------------- */
 
 static void login_post(const struct fm_req *q, struct fm_reply *r)
 {
@@ -134,9 +136,10 @@ static void login_post(const struct fm_req *q, struct fm_reply *r)
 		fm_random_str(devid, 10, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
 	struct fm_device *d = fm_device_get(u, devid);
 	do {
-		fm_random_str(rnd, 20,
-			      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx"
-			      "yz0123456789");
+		fm_random_str(
+		    rnd, 20,
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx"
+		    "yz0123456789");
 		snprintf(token, sizeof(token), "syt_%s_%s",
 			 local_of(id, local, sizeof(local)), rnd);
 	} while (fm_map_get(&fs.tokens, token));
@@ -188,7 +191,8 @@ static void logout(const struct fm_req *q, struct fm_device *d, int all,
 	reply_obj(r, "{}");
 }
 
-/* ---- filters ------------------------------------------------------------------ */
+/* ---- filters
+ * ------------------------------------------------------------------ */
 
 static void filter_post(const struct fm_req *q, struct fm_device *d,
 			const char *uid, struct fm_reply *r)
@@ -236,7 +240,8 @@ static void filter_get(struct fm_device *d, const char *uid, const char *id,
 	fm_reply_json(r, 200, cJSON_Duplicate(f, 1));
 }
 
-/* ---- rooms: create, membership -------------------------------------------------- */
+/* ---- rooms: create, membership
+ * -------------------------------------------------- */
 
 static void create_room(const struct fm_req *q, struct fm_device *d,
 			struct fm_reply *r)
@@ -276,7 +281,8 @@ static void invite(const struct fm_req *q, struct fm_device *d,
 	cJSON *reason = fm_get(j, "reason");
 	if (!uid) {
 		fm_reply_err(r, 400, "M_MISSING_PARAM", "Missing user_id");
-	} else if (!cJSON_IsString(uid) || (reason && !cJSON_IsString(reason))) {
+	} else if (!cJSON_IsString(uid) ||
+		   (reason && !cJSON_IsString(reason))) {
 		fm_reply_err(r, 400, "M_BAD_JSON",
 			     "user_id and reason must be strings");
 	} else if (!fm_is_user_id(uid->valuestring)) {
@@ -368,7 +374,8 @@ static void leave(const struct fm_req *q, struct fm_device *d,
 	const char *me = d->user->id;
 	int m = room ? fm_membership(room, me, NULL) : FM_NONE;
 	if (!room) {
-		fm_reply_err(r, 404, "M_NOT_FOUND", "Unknown room %s", room_arg);
+		fm_reply_err(r, 404, "M_NOT_FOUND", "Unknown room %s",
+			     room_arg);
 	} else if (m == FM_JOIN || m == FM_INVITE || m == FM_KNOCK) {
 		member_event(room, me, me, "leave", fm_gs(j, "reason", NULL));
 		reply_obj(r, "{}");
@@ -395,8 +402,8 @@ static void members(const struct fm_req *q, struct fm_device *d,
 	}
 	const char *want = fm_arg(q, "membership");
 	const char *not = fm_arg(q, "not_membership");
-	static const char *names[] = {"", "join", "invite", "leave", "ban",
-				      "knock"};
+	static const char *names[] = {"",      "join", "invite",
+				      "leave", "ban",  "knock"};
 	struct fm_buf *b = &r->body;
 	r->status = 200;
 	b->len = 0;
@@ -417,12 +424,13 @@ static void members(const struct fm_req *q, struct fm_device *d,
 				fm_buf_str(b, ",");
 			fm_buf_jstr(b, e->state_key);
 			fm_buf_str(b, ":{\"display_name\":");
-			fm_buf_jstr(b, local_of(e->state_key, local,
-						sizeof(local)));
+			fm_buf_jstr(
+			    b, local_of(e->state_key, local, sizeof(local)));
 			fm_buf_str(b, ",\"avatar_url\":null}");
 			continue;
 		}
-		if ((want && strcmp(want, mname)) || (not && !strcmp(not, mname)))
+		if ((want && strcmp(want, mname)) ||
+		    (not &&!strcmp(not, mname)))
 			continue;
 		if (n++)
 			fm_buf_str(b, ",");
@@ -431,7 +439,8 @@ static void members(const struct fm_req *q, struct fm_device *d,
 	fm_buf_str(b, joined ? "}}" : "]}");
 }
 
-/* ---- sending ------------------------------------------------------------------- */
+/* ---- sending
+ * ------------------------------------------------------------------- */
 
 static const char *is_media_msgtype(const char *m)
 {
@@ -444,8 +453,8 @@ static const char *is_media_msgtype(const char *m)
 
 /* Checks content against the spec's required fields; on a violation fills
  * the reply (400) with the reason and returns -1. */
-static int validate(struct fm_room *room, const char *sender,
-		    const char *type, const cJSON *c, struct fm_reply *r)
+static int validate(struct fm_room *room, const char *sender, const char *type,
+		    const cJSON *c, struct fm_reply *r)
 {
 	char why[512];
 	if (!strcmp(type, "m.room.message")) {
@@ -467,9 +476,9 @@ static int validate(struct fm_room *room, const char *sender,
 		if (media) {
 			const char *url = fm_gs(c, "url", NULL);
 			cJSON *file = fm_get(c, "file");
-			int ok = (url && !strncmp(url, "mxc://", 6)) ||
-				 (cJSON_IsObject(file) &&
-				  fm_gs(file, "url", NULL));
+			int ok =
+			    (url && !strncmp(url, "mxc://", 6)) ||
+			    (cJSON_IsObject(file) && fm_gs(file, "url", NULL));
 			if (!ok) {
 				snprintf(why, sizeof(why),
 					 "%s needs url (mxc://) or file",
@@ -632,9 +641,8 @@ static size_t event_size(const struct fm_room *room, const char *type,
 {
 	/* the client form: content, event_id, origin_server_ts, room_id,
 	 * sender, type, state_key and the punctuation */
-	return content_len + strlen(type) + strlen(sender) +
-	       strlen(room->id) + (state_key ? strlen(state_key) + 16 : 0) +
-	       150;
+	return content_len + strlen(type) + strlen(sender) + strlen(room->id) +
+	       (state_key ? strlen(state_key) + 16 : 0) + 150;
 }
 
 /* Sends an event; content is the parsed body. txn may be NULL (state). */
@@ -668,7 +676,8 @@ static void send_event(const struct fm_req *q, struct fm_device *d,
 		return;
 	if (!strcmp(type, "m.room.redaction")) {
 		struct fm_event *t = fm_event_find(fm_gs(c, "redacts", ""));
-		if (t && t->room == room && t->sender && strcmp(t->sender, me) &&
+		if (t && t->room == room && t->sender &&
+		    strcmp(t->sender, me) &&
 		    have < fm_power_named(room, "redact", 50)) {
 			fm_reply_err(r, 403, "M_FORBIDDEN",
 				     "You don't have permission to redact "
@@ -698,8 +707,8 @@ static void send_event(const struct fm_req *q, struct fm_device *d,
 			return;
 		}
 	}
-	struct fm_event *e = fm_append(room, type, me, state_key, s, c,
-				       txn ? d : NULL, txn);
+	struct fm_event *e =
+	    fm_append(room, type, me, state_key, s, c, txn ? d : NULL, txn);
 	free(s);
 	reply_event_id(r, e->event_id);
 }
@@ -741,7 +750,8 @@ static void redact_put(const struct fm_req *q, struct fm_device *d,
 	txn_store(q, d, r);
 }
 
-/* ---- state --------------------------------------------------------------------- */
+/* ---- state
+ * --------------------------------------------------------------------- */
 
 static void state_put(const struct fm_req *q, struct fm_device *d,
 		      struct fm_room *room, const char *room_arg,
@@ -795,7 +805,8 @@ static void state_get(const struct fm_req *q, struct fm_device *d,
 		fm_buf_str(&r->body, e->raw ? "{}" : e->content);
 }
 
-/* ---- media ---------------------------------------------------------------------- */
+/* ---- media
+ * ---------------------------------------------------------------------- */
 
 static void upload(const struct fm_req *q, struct fm_device *d,
 		   struct fm_reply *r)
@@ -805,9 +816,8 @@ static void upload(const struct fm_req *q, struct fm_device *d,
 		fm_reply_err(r, 500, "M_UNKNOWN", "upload failed (scripted)");
 		return;
 	}
-	struct fm_media *m =
-	    fm_media_add(q->ctype, fm_arg(q, "filename"), q->body, q->body_len,
-			 d->user->id);
+	struct fm_media *m = fm_media_add(q->ctype, fm_arg(q, "filename"),
+					  q->body, q->body_len, d->user->id);
 	r->status = 200;
 	r->body.len = 0;
 	fm_buf_printf(&r->body, "{\"content_uri\":\"mxc://%s/%s\"}",
@@ -829,7 +839,8 @@ static void download(const char *server, const char *id, struct fm_reply *r)
 	fm_buf_add(&r->body, m->data, m->len);
 }
 
-/* ---- fixed answers ------------------------------------------------------------------ */
+/* ---- fixed answers
+ * ------------------------------------------------------------------ */
 
 static void versions(struct fm_reply *r)
 {
@@ -860,7 +871,8 @@ static void pushrules(struct fm_reply *r)
 		     "[],\"sender\":[],\"underride\":[]}}");
 }
 
-/* ---- routing --------------------------------------------------------------------- */
+/* ---- routing
+ * --------------------------------------------------------------------- */
 
 enum auth_kind { NO_AUTH, AUTH };
 
@@ -901,8 +913,8 @@ static char *rest(char **seg, int from, int n)
 static int scripted(const char *endpoint, struct fm_reply *r)
 {
 	for (struct fm_limit *l = fs.limits; l; l = l->next) {
-		if (l->count <= 0 || (strcmp(l->endpoint, "*") &&
-				      strcmp(l->endpoint, endpoint)))
+		if (l->count <= 0 ||
+		    (strcmp(l->endpoint, "*") && strcmp(l->endpoint, endpoint)))
 			continue;
 		l->count--;
 		if (l->is_fail && l->apply) {
@@ -959,9 +971,10 @@ static struct fm_device *authed(const struct fm_req *q, struct fm_reply *r)
 	if (!d) {
 		r->status = 401;
 		r->body.len = 0;
-		fm_buf_str(&r->body,
-			   "{\"errcode\":\"M_UNKNOWN_TOKEN\",\"error\":\"Invalid "
-			   "access token passed.\",\"soft_logout\":false}");
+		fm_buf_str(
+		    &r->body,
+		    "{\"errcode\":\"M_UNKNOWN_TOKEN\",\"error\":\"Invalid "
+		    "access token passed.\",\"soft_logout\":false}");
 		snprintf(r->errcode, sizeof(r->errcode), "M_UNKNOWN_TOKEN");
 		return NULL;
 	}
@@ -1089,6 +1102,11 @@ static void dispatch(const struct fm_req *q, struct fm_reply *r)
 			ep = "media_config", methods = "GET";
 	}
 	r->endpoint = ep ? ep : "other";
+	if (m_is(q, "OPTIONS")) { /* CORS preflight: any path, as Synapse */
+		r->endpoint = "options";
+		reply_obj(r, "{}");
+		goto out;
+	}
 	if (!ep) {
 		fm_reply_err(r, 404, "M_UNRECOGNIZED", "Unrecognized request");
 		goto out;
@@ -1190,11 +1208,12 @@ static void dispatch(const struct fm_req *q, struct fm_reply *r)
 	} else if (!strcmp(ep, "capabilities")) {
 		capabilities(r);
 	} else if (!strcmp(ep, "presence")) {
-		reply_obj(r, m_is(q, "PUT") ? "{}"
-					    : "{\"presence\":\"online\"}");
+		reply_obj(r,
+			  m_is(q, "PUT") ? "{}" : "{\"presence\":\"online\"}");
 	} else if (!strcmp(ep, "profile")) {
 		if (!fm_user_find(s[1])) {
-			fm_reply_err(r, 404, "M_NOT_FOUND", "Profile not found");
+			fm_reply_err(r, 404, "M_NOT_FOUND",
+				     "Profile not found");
 		} else {
 			char local[256];
 			r->status = 200;
@@ -1296,7 +1315,8 @@ out:
 	free(path);
 }
 
-/* ---- call records ----------------------------------------------------------------- */
+/* ---- call records
+ * ----------------------------------------------------------------- */
 
 void fm_api_record(const struct fm_req *q, const struct fm_reply *r)
 {
@@ -1329,8 +1349,8 @@ void fm_api_record(const struct fm_req *q, const struct fm_reply *r)
 	size_t rb = r->body.len + (r->repeat > 0 ? (size_t)r->repeat : 0) +
 		    (r->tail ? strlen(r->tail) : 0);
 	c->response_bytes = rb;
-	if (r->body.s && rb <= (size_t)fs.calls_response_max &&
-	    r->ctype && strstr(r->ctype, "json") && !r->repeat)
+	if (r->body.s && rb <= (size_t)fs.calls_response_max && r->ctype &&
+	    strstr(r->ctype, "json") && !r->repeat)
 		c->response = strdup(r->body.s);
 	c->time_us = q->arrived_us;
 	fm_call_add(c);

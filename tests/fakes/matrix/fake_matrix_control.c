@@ -61,7 +61,8 @@ static void event_reply(struct fm_reply *r, struct fm_event *e)
 	ok_reply(r, o);
 }
 
-/* ---- users, rooms, membership ------------------------------------------------ */
+/* ---- users, rooms, membership
+ * ------------------------------------------------ */
 
 static void ctl_users(const cJSON *in, struct fm_reply *r)
 {
@@ -114,10 +115,12 @@ static void ctl_room(const cJSON *in, struct fm_reply *r)
 		return;
 	}
 	cJSON *body = cJSON_CreateObject();
-	static const char *copy[] = {"name", "topic", "preset", "room_version",
-				     "visibility", "power_level_content_override",
-				     "initial_state", "creation_content",
-				     "is_direct"};
+	static const char *copy[] = {
+	    "name",          "topic",
+	    "preset",        "room_version",
+	    "visibility",    "power_level_content_override",
+	    "initial_state", "creation_content",
+	    "is_direct"};
 	for (size_t i = 0; i < sizeof(copy) / sizeof(copy[0]); i++)
 		if (fm_get(in, copy[i]))
 			cJSON_AddItemToObject(
@@ -200,7 +203,8 @@ static void ctl_member(const cJSON *in, const char *membership,
 	event_reply(r, e);
 }
 
-/* ---- events ---------------------------------------------------------------------- */
+/* ---- events
+ * ---------------------------------------------------------------------- */
 
 static void ctl_send(const cJSON *in, struct fm_reply *r)
 {
@@ -251,7 +255,8 @@ static void ctl_send(const cJSON *in, struct fm_reply *r)
 			cJSON *ids = cJSON_AddArrayToObject(o, "event_ids");
 			for (int64_t p = first; p <= last->pos; p++)
 				cJSON_AddItemToArray(
-				    ids, cJSON_CreateString(fm_ev(p)->event_id));
+				    ids,
+				    cJSON_CreateString(fm_ev(p)->event_id));
 		}
 		cJSON_AddNumberToObject(o, "first_pos", (double)first);
 		cJSON_AddNumberToObject(o, "last_pos", (double)last->pos);
@@ -267,9 +272,8 @@ static void ctl_send(const cJSON *in, struct fm_reply *r)
 		cJSON_AddStringToObject(c, "body", body ? body : "");
 	}
 	char *s = cJSON_PrintUnformatted(c);
-	struct fm_event *e =
-	    fm_append(room, type, sender, sk ? sk->valuestring : NULL, s, c,
-		      NULL, NULL);
+	struct fm_event *e = fm_append(
+	    room, type, sender, sk ? sk->valuestring : NULL, s, c, NULL, NULL);
 	free(s);
 	cJSON_Delete(c);
 	e->appended_us = fm_mono_us();
@@ -293,15 +297,16 @@ static void ctl_redact(const cJSON *in, struct fm_reply *r)
 	if (reason)
 		cJSON_AddStringToObject(c, "reason", reason);
 	char *s = cJSON_PrintUnformatted(c);
-	struct fm_event *e = fm_append(room, "m.room.redaction", sender, NULL,
-				       s, c, NULL, NULL);
+	struct fm_event *e =
+	    fm_append(room, "m.room.redaction", sender, NULL, s, c, NULL, NULL);
 	free(s);
 	cJSON_Delete(c);
 	e->appended_us = fm_mono_us();
 	event_reply(r, e);
 }
 
-/* ---- scripting ------------------------------------------------------------------ */
+/* ---- scripting
+ * ------------------------------------------------------------------ */
 
 static struct fm_user *user_arg(const cJSON *in, const char *q,
 				struct fm_reply *r)
@@ -402,7 +407,8 @@ static void ctl_config(const cJSON *in, struct fm_reply *r)
 	ok_reply(r, o);
 }
 
-/* ---- reading back ------------------------------------------------------------------ */
+/* ---- reading back
+ * ------------------------------------------------------------------ */
 
 static cJSON *parsed_or_null(const char *s)
 {
@@ -417,7 +423,8 @@ static void ctl_calls(const struct fm_req *q, struct fm_reply *r)
 	cJSON *o = cJSON_CreateObject();
 	cJSON *items = cJSON_AddArrayToObject(o, "items");
 	for (size_t i = 0; i < fs.calls_n; i++) {
-		struct fm_call *c = fs.calls[(fs.calls_head + i) % fs.calls_cap];
+		struct fm_call *c =
+		    fs.calls[(fs.calls_head + i) % fs.calls_cap];
 		if (ep && strcmp(ep, c->endpoint))
 			continue;
 		if (user && (!c->user || strcmp(user, c->user)))
@@ -436,7 +443,8 @@ static void ctl_calls(const struct fm_req *q, struct fm_reply *r)
 		else
 			cJSON_AddNullToObject(it, "device");
 		if (c->body)
-			cJSON_AddItemToObject(it, "body", parsed_or_null(c->body));
+			cJSON_AddItemToObject(it, "body",
+					      parsed_or_null(c->body));
 		else
 			cJSON_AddNumberToObject(it, "body",
 						(double)c->body_bytes);
@@ -508,8 +516,8 @@ static void ctl_state(const struct fm_req *q, struct fm_reply *r)
 
 static void ctl_rooms(struct fm_reply *r)
 {
-	static const char *names[] = {"", "join", "invite", "leave", "ban",
-				      "knock"};
+	static const char *names[] = {"",      "join", "invite",
+				      "leave", "ban",  "knock"};
 	cJSON *o = cJSON_CreateObject();
 	cJSON *rooms = cJSON_AddArrayToObject(o, "rooms");
 	for (struct fm_room *rm = fs.rooms; rm; rm = rm->next) {
@@ -541,9 +549,9 @@ static void ctl_rooms(struct fm_reply *r)
 							names[e->membership]);
 		}
 		cJSON_AddNumberToObject(it, "event_count", (double)rm->nev);
-		cJSON_AddNumberToObject(
-		    it, "last_pos",
-		    rm->nev ? (double)rm->evpos[rm->nev - 1] : 0);
+		cJSON_AddNumberToObject(it, "last_pos",
+					rm->nev ? (double)rm->evpos[rm->nev - 1]
+						: 0);
 		cJSON_AddItemToArray(rooms, it);
 	}
 	cJSON_AddNumberToObject(o, "pos", (double)fs.pos);
@@ -592,7 +600,8 @@ static void ctl_confirmed(const struct fm_req *q, struct fm_reply *r)
 	fm_buf_str(b, "]}");
 }
 
-/* ---- routing ---------------------------------------------------------------------- */
+/* ---- routing
+ * ---------------------------------------------------------------------- */
 
 void fm_control_handle(const struct fm_req *q, struct fm_reply *r)
 {

@@ -184,7 +184,8 @@ void fm_state_free(void)
 	fm_map_free(&fs.media_by_id, NULL);
 }
 
-/* ---- rooms and state ------------------------------------------------------ */
+/* ---- rooms and state ------------------------------------------------------
+ */
 
 struct fm_room *fm_room_find(const char *id_or_alias)
 {
@@ -206,8 +207,7 @@ struct fm_room *fm_room_new(const char *room_id, const char *creator,
 		char rnd[19];
 		do {
 			fm_random_str(rnd, 18, ID_CHARS);
-			snprintf(id, sizeof(id), "!%s:%s", rnd,
-				 fs.server_name);
+			snprintf(id, sizeof(id), "!%s:%s", rnd, fs.server_name);
 		} while (fm_room_find(id));
 	}
 	r->id = strdup(id);
@@ -223,8 +223,7 @@ struct fm_room *fm_room_new(const char *room_id, const char *creator,
 	return r;
 }
 
-int64_t fm_state_get(const struct fm_room *r, const char *type,
-		     const char *key)
+int64_t fm_state_get(const struct fm_room *r, const char *type, const char *key)
 {
 	for (size_t i = 0; i < r->nstate; i++)
 		if (!strcmp(r->state[i].type, type) &&
@@ -325,8 +324,8 @@ char *fm_member_content(const char *membership, const char *user,
 	struct fm_buf b = {0};
 	fm_buf_str(&b, "{\"membership\":");
 	fm_buf_jstr(&b, membership);
-	if (user && (!strcmp(membership, "join") ||
-		     !strcmp(membership, "invite"))) {
+	if (user &&
+	    (!strcmp(membership, "join") || !strcmp(membership, "invite"))) {
 		char local[256];
 		const char *c = strchr(user, ':');
 		size_t n = c ? (size_t)(c - user - 1) : strlen(user);
@@ -347,7 +346,8 @@ char *fm_member_content(const char *membership, const char *user,
 	return fm_buf_take(&b);
 }
 
-/* ---- events ---------------------------------------------------------------- */
+/* ---- events ----------------------------------------------------------------
+ */
 
 struct fm_event *fm_event_find(const char *event_id)
 {
@@ -458,8 +458,7 @@ static void refresh_pl(struct fm_room *r)
 {
 	cJSON_Delete(r->pl);
 	r->pl = NULL;
-	struct fm_event *e =
-	    fm_ev(fm_state_get(r, "m.room.power_levels", ""));
+	struct fm_event *e = fm_ev(fm_state_get(r, "m.room.power_levels", ""));
 	if (e && e->content)
 		r->pl = cJSON_Parse(e->content);
 }
@@ -549,9 +548,8 @@ struct fm_event *fm_append(struct fm_room *r, const char *type,
 	e->txn_dev = txn_dev;
 	e->txn_id = fm_strdup(txn_id);
 	cJSON *own = NULL;
-	if (!parsed &&
-	    (state_key || !strcmp(type, "m.room.redaction") ||
-	     strstr(content, "m.relates_to")))
+	if (!parsed && (state_key || !strcmp(type, "m.room.redaction") ||
+			strstr(content, "m.relates_to")))
 		parsed = own = cJSON_Parse(content);
 	const char *redacts = NULL;
 	if (!strcmp(type, "m.room.redaction"))
@@ -642,11 +640,12 @@ struct fm_event *fm_append_texts(struct fm_room *r, const char *sender,
 	return e;
 }
 
-/* ---- room creation ---------------------------------------------------------- */
+/* ---- room creation ----------------------------------------------------------
+ */
 
 static int valid_version(const char *v)
 {
-	static const char *ok[] = {"1", "2", "3", "4", "5", "6",
+	static const char *ok[] = {"1", "2", "3", "4",  "5", "6",
 				   "7", "8", "9", "10", "11"};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 		if (!strcmp(v, ok[i]))
@@ -654,8 +653,8 @@ static int valid_version(const char *v)
 	return 0;
 }
 
-static void append_json(struct fm_room *r, const char *type,
-			const char *sender, const char *key, cJSON *content)
+static void append_json(struct fm_room *r, const char *type, const char *sender,
+			const char *key, cJSON *content)
 {
 	char *s = cJSON_PrintUnformatted(content);
 	fm_append(r, type, sender, key, s, content, NULL, NULL);
@@ -680,7 +679,8 @@ struct fm_room *fm_create_room(const char *creator, const cJSON *body,
 	const char *preset = NULL, *alias_local = NULL, *version = "10";
 	char alias[300] = "";
 	if (!cJSON_IsObject(body)) {
-		fm_reply_err(er, 400, "M_BAD_JSON", "Content must be a JSON object");
+		fm_reply_err(er, 400, "M_BAD_JSON",
+			     "Content must be a JSON object");
 		return NULL;
 	}
 	if ((v = fm_get(body, "preset"))) {
@@ -726,7 +726,8 @@ struct fm_room *fm_create_room(const char *creator, const cJSON *body,
 			return NULL;
 		}
 	if ((v = fm_get(body, "is_direct")) && !cJSON_IsBool(v)) {
-		fm_reply_err(er, 400, "M_BAD_JSON", "is_direct must be a boolean");
+		fm_reply_err(er, 400, "M_BAD_JSON",
+			     "is_direct must be a boolean");
 		return NULL;
 	}
 	const cJSON *invite = fm_get(body, "invite");
@@ -831,7 +832,8 @@ struct fm_room *fm_create_room(const char *creator, const cJSON *body,
 	cJSON *users = cJSON_AddObjectToObject(c, "users");
 	cJSON_AddNumberToObject(users, creator, 100);
 	if (trusted && invite)
-		cJSON_ArrayForEach(v, invite) if (!fm_get(users, v->valuestring))
+		cJSON_ArrayForEach(v,
+				   invite) if (!fm_get(users, v->valuestring))
 		    cJSON_AddNumberToObject(users, v->valuestring, 100);
 	cJSON_AddNumberToObject(c, "users_default", 0);
 	cJSON *evs = cJSON_AddObjectToObject(c, "events");
@@ -940,7 +942,8 @@ struct fm_room *fm_create_room(const char *creator, const cJSON *body,
 	return r;
 }
 
-/* ---- media ------------------------------------------------------------------ */
+/* ---- media ------------------------------------------------------------------
+ */
 
 struct fm_media *fm_media_add(const char *ctype, const char *filename,
 			      const char *data, size_t len,
@@ -965,7 +968,8 @@ struct fm_media *fm_media_add(const char *ctype, const char *filename,
 	return m;
 }
 
-/* ---- call records: a ring of at most calls_max ------------------------------ */
+/* ---- call records: a ring of at most calls_max ------------------------------
+ */
 
 void fm_call_add(struct fm_call *c)
 {

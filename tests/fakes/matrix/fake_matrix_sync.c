@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- rendering ------------------------------------------------------------- */
+/* ---- rendering -------------------------------------------------------------
+ */
 
 static int participated(const struct fm_event *root, const char *user)
 {
@@ -83,7 +84,8 @@ void fm_render(struct fm_buf *b, const struct fm_event *e,
 		if (edit || (e->thread_count > 0 && latest)) {
 			fm_buf_str(b, ",\"m.relations\":{");
 			if (e->thread_count > 0 && latest) {
-				fm_buf_str(b, "\"m.thread\":{\"latest_event\":");
+				fm_buf_str(b,
+					   "\"m.thread\":{\"latest_event\":");
 				fm_render(b, latest, viewer, dev, with_room_id,
 					  0);
 				fm_buf_printf(
@@ -121,7 +123,8 @@ void fm_state_events_json(struct fm_buf *b, const struct fm_room *r,
 	fm_buf_str(b, "]");
 }
 
-/* ---- filters ----------------------------------------------------------------- */
+/* ---- filters
+ * ----------------------------------------------------------------- */
 
 struct evfilter {
 	long limit; /* -1 = not given */
@@ -141,7 +144,8 @@ static void evfilter_read(struct evfilter *f, const cJSON *o)
 	memset(f, 0, sizeof(*f));
 	cJSON *l = fm_get(o, "limit");
 	f->limit = cJSON_IsNumber(l) ? (long)l->valuedouble : -1;
-	f->types = cJSON_IsArray(fm_get(o, "types")) ? fm_get(o, "types") : NULL;
+	f->types =
+	    cJSON_IsArray(fm_get(o, "types")) ? fm_get(o, "types") : NULL;
 	f->not_types = fm_get(o, "not_types");
 	f->senders =
 	    cJSON_IsArray(fm_get(o, "senders")) ? fm_get(o, "senders") : NULL;
@@ -198,9 +202,10 @@ static int filter_load(struct filter *f, const char *arg, struct fm_user *u,
 		} else {
 			char *end;
 			long id = strtol(arg, &end, 10);
-			cJSON *j = *end || id < 0
-				       ? NULL
-				       : cJSON_GetArrayItem(u->filters, (int)id);
+			cJSON *j =
+			    *end || id < 0
+				? NULL
+				: cJSON_GetArrayItem(u->filters, (int)id);
 			if (!j) {
 				fm_reply_err(r, 404, "M_NOT_FOUND",
 					     "No such filter");
@@ -221,7 +226,7 @@ static int filter_load(struct filter *f, const char *arg, struct fm_user *u,
 static long clamp_limit(long want, long def)
 {
 	long max = fs.timeline_limit_max < FM_LIMIT_MAX ? fs.timeline_limit_max
-							 : FM_LIMIT_MAX;
+							: FM_LIMIT_MAX;
 	if (want < 0)
 		want = def;
 	if (want > max)
@@ -229,7 +234,8 @@ static long clamp_limit(long want, long def)
 	return want;
 }
 
-/* ---- positions ----------------------------------------------------------------- */
+/* ---- positions
+ * ----------------------------------------------------------------- */
 
 /* The index of the first event of r with pos > p. */
 static size_t first_after(const struct fm_room *r, int64_t p)
@@ -246,8 +252,7 @@ static size_t first_after(const struct fm_room *r, int64_t p)
 }
 
 /* The state event for (type, key) as it was just before position t. */
-static struct fm_event *state_before(const struct fm_state_entry *s,
-				     int64_t t)
+static struct fm_event *state_before(const struct fm_state_entry *s, int64_t t)
 {
 	struct fm_event *e = fm_ev(s->pos);
 	while (e && e->pos >= t)
@@ -255,7 +260,8 @@ static struct fm_event *state_before(const struct fm_state_entry *s,
 	return e;
 }
 
-/* ---- /sync ------------------------------------------------------------------ */
+/* ---- /sync ------------------------------------------------------------------
+ */
 
 struct fm_sync_wait {
 	struct fm_device *dev;
@@ -355,7 +361,7 @@ static void invite_entry(struct fm_buf *b, const struct fm_room *r,
 			 int64_t member_pos)
 {
 	static const char *types[] = {
-	    "m.room.create",         "m.room.join_rules", "m.room.name",
+	    "m.room.create",          "m.room.join_rules", "m.room.name",
 	    "m.room.canonical_alias", "m.room.topic",      "m.room.avatar",
 	    "m.room.encryption"};
 	int first = 1;
@@ -378,8 +384,8 @@ static int room_entry(struct fm_buf *b, const struct fm_sync_wait *w,
 	long limit = clamp_limit(w->f.timeline.limit, FM_DEFAULT_LIMIT);
 	size_t *idx = malloc((size_t)(limit + 1) * sizeof(*idx));
 	int limited;
-	size_t n = pick_timeline(r, &w->f.timeline, limit, lo, hi, idx,
-				 &limited);
+	size_t n =
+	    pick_timeline(r, &w->f.timeline, limit, lo, hi, idx, &limited);
 	int64_t t = n ? r->evpos[idx[0]] : hi + 1; /* timeline start */
 	struct senders snd = {0};
 	if (w->f.state.lazy || w->f.timeline.lazy) {
@@ -631,7 +637,8 @@ int fm_sync_wake(struct fm_sync_wait *w, struct fm_reply *r, int timed_out)
 	return 1;
 }
 
-/* ---- /messages ----------------------------------------------------------------- */
+/* ---- /messages
+ * ----------------------------------------------------------------- */
 
 static long limit_arg(const struct fm_req *q, long def, struct fm_reply *r)
 {
@@ -827,7 +834,8 @@ void fm_messages_handle(const struct fm_req *q, struct fm_device *d,
 	cJSON_Delete(froot);
 }
 
-/* ---- relations and threads --------------------------------------------------- */
+/* ---- relations and threads
+ * --------------------------------------------------- */
 
 struct posv {
 	int64_t *v;
@@ -857,8 +865,10 @@ static void collect_children(const struct fm_event *e, const char *rel_type,
 	     c = fm_ev(c->next_sibling)) {
 		if (c->redacted_by)
 			continue;
-		if ((!rel_type || (c->rel_type && !strcmp(c->rel_type, rel_type))) &&
-		    (!event_type || (c->type && !strcmp(c->type, event_type)))) {
+		if ((!rel_type ||
+		     (c->rel_type && !strcmp(c->rel_type, rel_type))) &&
+		    (!event_type ||
+		     (c->type && !strcmp(c->type, event_type)))) {
 			posv_add(out, c->pos);
 			if (depth > *depth_seen)
 				*depth_seen = depth;

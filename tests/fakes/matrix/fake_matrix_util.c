@@ -111,7 +111,8 @@ char *fm_buf_take(struct fm_buf *b)
 	return s;
 }
 
-/* ---- map ------------------------------------------------------------------ */
+/* ---- map ------------------------------------------------------------------
+ */
 
 static char tombstone[1];
 
@@ -317,11 +318,13 @@ char *fm_strdup(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-/* ---- cJSON getters --------------------------------------------------------- */
+/* ---- cJSON getters ---------------------------------------------------------
+ */
 
 cJSON *fm_get(const cJSON *o, const char *k)
 {
-	return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
+	return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, k)
+				 : NULL;
 }
 
 const char *fm_gs(const cJSON *o, const char *k, const char *def)
@@ -342,7 +345,8 @@ int fm_gb(const cJSON *o, const char *k, int def)
 	return cJSON_IsBool(v) ? cJSON_IsTrue(v) : def;
 }
 
-/* ---- replies ----------------------------------------------------------------- */
+/* ---- replies
+ * ----------------------------------------------------------------- */
 
 void fm_reply_json(struct fm_reply *r, int status, cJSON *obj)
 {
