@@ -27,6 +27,10 @@ static volatile sig_atomic_t g_stop;
 
 #define TICK_US    (5 * LWS_US_PER_MS)
 #define WS_MAX_MSG (1024 * 1024)
+/* Frames queued on a socket go out together, up to this many bytes per
+ * write: Slack's frames are small, and one write per frame would make the
+ * fake, not the client under test, the bottleneck of a benchmark. */
+#define TX_BATCH (60 * 1024) /* under what lws sends at once: 64 KiB */
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -91,11 +95,11 @@ void fs_reply_json(struct fs_reply *r, int status, cJSON *obj)
 /* ---- websocket connections ---------------------------------------------- */
 
 struct frame {
-	char *data; /* LWS_PRE bytes of headroom, then len bytes */
 	size_t len;
 	int is_disconnect;
 	uint64_t seq; /* per connection, from 1 */
 	struct frame *next;
+	char data[]; /* LWS_PRE bytes of headroom, then len bytes and a NUL */
 };
 
 struct fs_conn {
@@ -104,6 +108,7 @@ struct fs_conn {
 	char ticket[40];
 	struct frame *head, *tail;
 	size_t queued;
+	unsigned char *tx; /* LWS_PRE + TX_BATCH: frames written together */
 	int disconnecting; /* sent or queued a disconnect frame */
 	int drop;          /* close abruptly at the next writable */
 	int want_ping;
@@ -133,15 +138,11 @@ static struct fs_conn *conn_by_wsi(struct lws *wsi)
 static void conn_enqueue(struct fs_conn *c, const char *text, int is_disconnect)
 {
 	size_t len = strlen(text);
-	struct frame *f = calloc(1, sizeof(*f));
+	struct frame *f = malloc(sizeof(*f) + LWS_PRE + len + 1);
 	if (!f)
 		return;
-	f->data = malloc(LWS_PRE + len + 1);
-	if (!f->data) {
-		free(f);
-		return;
-	}
 	memcpy(f->data + LWS_PRE, text, len + 1);
+	f->next = NULL;
 	f->len = len;
 	f->is_disconnect = is_disconnect;
 	f->seq = ++c->next_seq;
@@ -260,9 +261,9 @@ static void conn_free(struct fs_conn *c)
 	while (c->head) {
 		struct frame *f = c->head;
 		c->head = f->next;
-		free(f->data);
 		free(f);
 	}
+	free(c->tx);
 	free(c->rx);
 	free(c);
 }
@@ -272,16 +273,29 @@ static void conn_free(struct fs_conn *c)
 static void record_sent(struct fs_pending *p, struct fs_conn *c,
 			int retry_attempt)
 {
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "envelope_id", p->envelope_id);
-	cJSON_AddStringToObject(o, "type", p->type);
-	cJSON_AddNumberToObject(o, "conn", c->id);
-	cJSON_AddNumberToObject(o, "retry_attempt", retry_attempt);
-	cJSON *eid = cJSON_GetObjectItemCaseSensitive(p->payload, "event_id");
-	if (cJSON_IsString(eid))
-		cJSON_AddStringToObject(o, "event_id", eid->valuestring);
-	cJSON_AddNumberToObject(o, "time", (double)fs_now_us() / 1e6);
-	fs_record_add(&fs.sent, o);
+	char t[32], *eid = p->event_id[0] ? fs_json_str(p->event_id) : NULL;
+	char *o = malloc(256 + (eid ? strlen(eid) : 0));
+	if (o)
+		sprintf(o,
+			"{\"envelope_id\":\"%s\",\"type\":\"%s\",\"conn\":%d,"
+			"\"retry_attempt\":%d%s%s,\"time\":%s}",
+			p->envelope_id, p->type, c->id, retry_attempt,
+			eid ? ",\"event_id\":" : "", eid ? eid : "",
+			fs_time_json(fs_now_us(), t));
+	free(eid);
+	fs_log_add(&fs.sent, o);
+}
+
+/* An ack record: the fields of the object o (printed), then "time" and
+ * "status" (JSON text, malloc'd). */
+static char *ack_json(cJSON *o, const char *status)
+{
+	char t[32];
+	cJSON_AddRawToObject(o, "time", fs_time_json(fs_now_us(), t));
+	cJSON_AddStringToObject(o, "status", status);
+	char *s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
 }
 
 /* Sends p on some live connection with a fresh envelope id. */
@@ -292,19 +306,25 @@ static int deliver(struct fs_pending *p)
 		return -1;
 	fs_uuid(p->envelope_id);
 	int retry = p->deliveries;
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "envelope_id", p->envelope_id);
-	cJSON_AddItemToObject(o, "payload", cJSON_Duplicate(p->payload, 1));
-	cJSON_AddStringToObject(o, "type", p->type);
-	cJSON_AddBoolToObject(o, "accepts_response_payload",
-			      p->accepts_response_payload);
-	if (!strcmp(p->type, "events_api")) {
-		cJSON_AddNumberToObject(o, "retry_attempt", retry);
-		cJSON_AddStringToObject(o, "retry_reason",
-					retry ? "timeout" : "");
-	}
-	conn_enqueue_json(c, o, 0);
-	cJSON_Delete(o);
+	/* The payload was printed once; each delivery wraps it anew. */
+	size_t cap = strlen(p->payload) + 256;
+	char *env = malloc(cap);
+	if (!env)
+		return -1;
+	int n =
+	    snprintf(env, cap,
+		     "{\"envelope_id\":\"%s\",\"payload\":%s,\"type\":\"%s\","
+		     "\"accepts_response_payload\":%s",
+		     p->envelope_id, p->payload, p->type,
+		     p->accepts_response_payload ? "true" : "false");
+	if (!strcmp(p->type, "events_api"))
+		snprintf(env + n, cap - (size_t)n,
+			 ",\"retry_attempt\":%d,\"retry_reason\":\"%s\"}",
+			 retry, retry ? "timeout" : "");
+	else
+		snprintf(env + n, cap - (size_t)n, "}");
+	conn_enqueue(c, env, 0);
+	free(env);
 	p->deliveries++;
 	p->sent_us = mono_us();
 	p->frame_seq = c->next_seq;
@@ -326,7 +346,7 @@ static void pending_unlink(struct fs_pending *p)
 				fs.pending_tail = prev;
 			break;
 		}
-	cJSON_Delete(p->payload);
+	free(p->payload);
 	free(p);
 }
 
@@ -335,12 +355,28 @@ static void pending_unlink(struct fs_pending *p)
 int fs_push_envelope(const char *type, cJSON *payload,
 		     int accepts_response_payload, char *envelope_id_out)
 {
-	struct fs_pending *p = calloc(1, sizeof(*p));
+	cJSON *eid = cJSON_GetObjectItemCaseSensitive(payload, "event_id");
+	char id[64] = "";
+	if (cJSON_IsString(eid))
+		snprintf(id, sizeof(id), "%s", eid->valuestring);
+	char *json = cJSON_PrintUnformatted(payload);
+	cJSON_Delete(payload);
+	return fs_push_envelope_json(type, json, id, accepts_response_payload,
+				     envelope_id_out);
+}
+
+/* The same with the payload already printed (takes it); event_id is its
+ * payload.event_id, or "". */
+int fs_push_envelope_json(const char *type, char *payload, const char *event_id,
+			  int accepts_response_payload, char *envelope_id_out)
+{
+	struct fs_pending *p = payload ? calloc(1, sizeof(*p)) : NULL;
 	if (!p) {
-		cJSON_Delete(payload);
+		free(payload);
 		return -1;
 	}
 	snprintf(p->type, sizeof(p->type), "%s", type);
+	snprintf(p->event_id, sizeof(p->event_id), "%s", event_id);
 	p->payload = payload;
 	p->accepts_response_payload = accepts_response_payload;
 	int rc = deliver(p);
@@ -349,7 +385,7 @@ int fs_push_envelope(const char *type, cJSON *payload,
 	/* only events_api is retried; other kinds are kept until acked so the
 	 * ack can be matched, and forgotten after the redelivery timeout */
 	if (rc < 0 && strcmp(type, "events_api")) {
-		cJSON_Delete(p->payload);
+		free(p->payload);
 		free(p);
 		return -1;
 	}
@@ -361,13 +397,52 @@ int fs_push_envelope(const char *type, cJSON *payload,
 	return rc < 0 ? 1 : 0;
 }
 
+/* The ack of a pending envelope as Slack's SDKs (and Scribe) send it,
+ * exactly {"envelope_id":"<uuid>"}: recorded without parsing. Returns 0
+ * when it was that; else the general path reads it. */
+static int record_plain_ack(struct fs_conn *c, const char *raw, size_t len)
+{
+	static const char head[] = "{\"envelope_id\":\"", tail[] = "\"}";
+	size_t n = len - (sizeof(head) - 1) - (sizeof(tail) - 1);
+	struct fs_pending *p;
+	char id[40], t[32];
+
+	if (len < sizeof(head) + sizeof(tail) || n >= sizeof(id) ||
+	    memcmp(raw, head, sizeof(head) - 1) ||
+	    memcmp(raw + len - (sizeof(tail) - 1), tail, sizeof(tail) - 1))
+		return -1;
+	memcpy(id, raw + sizeof(head) - 1, n);
+	id[n] = '\0';
+	if (strspn(id, "0123456789abcdef-") != n)
+		return -1;
+	for (p = fs.pending; p; p = p->next)
+		if (!strcmp(p->envelope_id, id))
+			break;
+	if (!p)
+		return -1;
+	char *eid = p->event_id[0] ? fs_json_str(p->event_id) : NULL;
+	char *o = malloc(256 + (eid ? strlen(eid) : 0));
+	if (o)
+		sprintf(o,
+			"{\"conn\":%d,\"size\":%zu,\"envelope_id\":\"%s\","
+			"\"type\":\"%s\"%s%s,\"time\":%s,\"status\":\"ok\"}",
+			c->id, len, id, p->type, eid ? ",\"event_id\":" : "",
+			eid ? eid : "", fs_time_json(fs_now_us(), t));
+	free(eid);
+	fs.acks_ok++;
+	fs_log_add(&fs.acks, o);
+	pending_unlink(p);
+	return 0;
+}
+
 static void record_ack(struct fs_conn *c, const char *raw, size_t len,
 		       int fragmented)
 {
+	if (!fragmented && len < FS_ACK_LIMIT && !record_plain_ack(c, raw, len))
+		return;
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "conn", c->id);
 	cJSON_AddNumberToObject(o, "size", (double)len);
-	cJSON_AddNumberToObject(o, "time", (double)fs_now_us() / 1e6);
 	const char *status = "ok";
 	cJSON *j = NULL;
 	if (len >= FS_ACK_LIMIT)
@@ -398,11 +473,9 @@ static void record_ack(struct fs_conn *c, const char *raw, size_t len,
 					     : "no_envelope_id";
 			} else {
 				cJSON_AddStringToObject(o, "type", p->type);
-				cJSON *ev = cJSON_GetObjectItemCaseSensitive(
-				    p->payload, "event_id");
-				if (cJSON_IsString(ev))
-					cJSON_AddStringToObject(
-					    o, "event_id", ev->valuestring);
+				if (p->event_id[0])
+					cJSON_AddStringToObject(o, "event_id",
+								p->event_id);
 				if (cJSON_GetArraySize(pl) > 0 &&
 				    !p->accepts_response_payload)
 					cJSON_AddBoolToObject(
@@ -419,9 +492,10 @@ static void record_ack(struct fs_conn *c, const char *raw, size_t len,
 				      cJSON_CreateString(copy ? copy : ""));
 		free(copy);
 	}
-	cJSON_AddStringToObject(o, "status", status);
+	if (!strcmp(status, "ok"))
+		fs.acks_ok++;
+	fs_log_add(&fs.acks, ack_json(o, status));
 	cJSON_Delete(j);
-	fs_record_add(&fs.acks, o);
 }
 
 /* ---- timer --------------------------------------------------------------- */
@@ -451,7 +525,13 @@ static void tick(lws_sorted_usec_list_t *sul)
 			lws_callback_on_writable(c->wsi);
 		}
 	}
-	struct fs_pending *p = fs.pending, *next;
+	/* Redeliveries are checked every 50 ms: a walk over every pending
+	 * envelope at each 5 ms tick would cost more than the deliveries. */
+	static uint64_t last_scan;
+	struct fs_pending *p = now - last_scan >= 50000 ? fs.pending : NULL,
+			  *next;
+	if (p)
+		last_scan = now;
 	for (; p; p = next) {
 		next = p->next;
 		int ev = !strcmp(p->type, "events_api");
@@ -473,17 +553,12 @@ static void tick(lws_sorted_usec_list_t *sul)
 		}
 		if (p->deliveries > fs.max_retries) {
 			cJSON *o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "status", "expired");
 			cJSON_AddStringToObject(o, "envelope_id",
 						p->envelope_id);
-			cJSON *eid = cJSON_GetObjectItemCaseSensitive(
-			    p->payload, "event_id");
-			if (cJSON_IsString(eid))
+			if (p->event_id[0])
 				cJSON_AddStringToObject(o, "event_id",
-							eid->valuestring);
-			cJSON_AddNumberToObject(o, "time",
-						(double)fs_now_us() / 1e6);
-			fs_record_add(&fs.acks, o);
+							p->event_id);
+			fs_log_add(&fs.acks, ack_json(o, "expired"));
 			pending_unlink(p);
 			continue;
 		}
@@ -633,7 +708,8 @@ static int ws_writable(struct lws *wsi, struct fs_conn *c)
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
-	if (c->head) {
+	if (c->head && c->head->len + 10 > TX_BATCH) {
+		/* too big to batch: a frame of its own */
 		struct frame *f = c->head;
 		c->head = f->next;
 		if (!c->head)
@@ -645,9 +721,55 @@ static int ws_writable(struct lws *wsi, struct fs_conn *c)
 		if (f->is_disconnect)
 			c->close_at =
 			    mono_us() + (uint64_t)c->close_after_ms * 1000;
-		free(f->data);
 		free(f);
 		if (w < 0)
+			return -1;
+		if (c->head)
+			lws_callback_on_writable(wsi);
+		return 0;
+	}
+	if (c->head) {
+		/* Whole text frames (FIN, opcode 1, unmasked as a server's
+		 * are), as many as fit, in one write; lws sends them as they
+		 * are (LWS_WRITE_HTTP is its raw write) and keeps what the
+		 * socket does not take for the next writable. */
+		size_t n = 0;
+		if (!c->tx && !(c->tx = malloc(LWS_PRE + TX_BATCH)))
+			return -1;
+		unsigned char *b = c->tx + LWS_PRE;
+		while (c->head && n + c->head->len + 10 <= TX_BATCH) {
+			struct frame *f = c->head;
+			b[n++] = 0x81;
+			if (f->len < 126) {
+				b[n++] = (unsigned char)f->len;
+			} else if (f->len < 65536) {
+				b[n++] = 126;
+				b[n++] = (unsigned char)(f->len >> 8);
+				b[n++] = (unsigned char)f->len;
+			} else {
+				b[n++] = 127;
+				for (int k = 7; k >= 0; k--)
+					b[n++] =
+					    (unsigned char)(f->len >> (8 * k));
+			}
+			memcpy(b + n, f->data + LWS_PRE, f->len);
+			n += f->len;
+			c->head = f->next;
+			if (!c->head)
+				c->tail = NULL;
+			c->queued--;
+			c->written_seq = f->seq;
+			int disc = f->is_disconnect;
+			free(f);
+			if (disc) {
+				/* the close timer runs from this write */
+				c->close_at =
+				    mono_us() +
+				    (uint64_t)c->close_after_ms * 1000;
+				break;
+			}
+		}
+		if (lws_write(wsi, b, n, LWS_WRITE_HTTP) < (int)n)
 			return -1;
 		if (c->head)
 			lws_callback_on_writable(wsi);

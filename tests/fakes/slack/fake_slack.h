@@ -80,7 +80,8 @@ struct fs_limit {
 struct fs_pending {
 	char envelope_id[40]; /* the id of the latest delivery */
 	char type[24];        /* events_api | slash_commands | interactive */
-	cJSON *payload;
+	char *payload;        /* the payload, printed once (JSON) */
+	char event_id[64];    /* payload.event_id, or "" */
 	int accepts_response_payload;
 	int deliveries;     /* deliveries made so far */
 	uint64_t sent_us;   /* time of the latest delivery, 0 = not yet */
@@ -93,6 +94,15 @@ struct fs_pending {
 struct fs_record {
 	cJSON *items; /* array */
 	long n;       /* cJSON counts by walking the list; this does not */
+	long max;
+};
+
+/* The same for the records written per envelope (sent, acks): each is
+ * kept as its JSON text, printed once, so that a benchmark's tens of
+ * thousands of envelopes cost the fake no trees. */
+struct fs_log {
+	char **items; /* items[first .. first + n - 1] */
+	long first, n, cap;
 	long max;
 };
 
@@ -123,9 +133,10 @@ struct fs_state {
 	unsigned long seq;
 	/* records */
 	struct fs_record calls;   /* every Web API call */
-	struct fs_record acks;    /* every ack frame received */
-	struct fs_record sent;    /* every envelope delivered */
+	struct fs_log acks;       /* every ack frame received */
+	struct fs_log sent;       /* every envelope delivered */
 	struct fs_record uploads; /* every upload POST */
+	long acks_ok;             /* acks recorded "ok" since the last clear */
 	/* socket mode */
 	struct fs_pending *pending;
 	struct fs_pending *pending_tail;
@@ -140,6 +151,8 @@ void fs_uuid(char out[37]);
 void fs_random_id(char *out, size_t len, const char *prefix);
 int fs_push_envelope(const char *type, cJSON *payload,
 		     int accepts_response_payload, char *envelope_id_out);
+int fs_push_envelope_json(const char *type, char *payload, const char *event_id,
+			  int accepts_response_payload, char *envelope_id_out);
 int fs_conn_count(void);
 int fs_conn_disconnect(int conn_id, const char *reason, int close_after_ms);
 int fs_conn_drop(int conn_id);
@@ -168,6 +181,11 @@ void fs_message_delete(struct fs_channel *c, const char *ts);
 void fs_next_ts(struct fs_channel *c, char out[24]);
 void fs_record_add(struct fs_record *r, cJSON *item);
 void fs_record_clear(struct fs_record *r);
+void fs_log_add(struct fs_log *l, char *json);
+void fs_log_clear(struct fs_log *l);
+char *fs_log_json(const struct fs_log *l);
+char *fs_json_str(const char *s);
+char *fs_time_json(uint64_t us, char out[32]);
 cJSON *fs_parse_form(const char *s, size_t len);
 
 /* fake_slack_control.c */

@@ -38,6 +38,82 @@ void fs_record_clear(struct fs_record *r)
 	r->n = 0;
 }
 
+/* Takes json (malloc'd). */
+void fs_log_add(struct fs_log *l, char *json)
+{
+	if (!json)
+		return;
+	if (l->first + l->n == l->cap) {
+		if (l->first > l->cap / 2) {
+			memmove(l->items, l->items + l->first,
+				(size_t)l->n * sizeof(*l->items));
+			l->first = 0;
+		} else {
+			long cap = l->cap ? l->cap * 2 : 1024;
+			char **items =
+			    realloc(l->items, (size_t)cap * sizeof(*items));
+			if (!items) {
+				free(json);
+				return;
+			}
+			l->items = items;
+			l->cap = cap;
+		}
+	}
+	l->items[l->first + l->n++] = json;
+	while (l->n > l->max && l->n > 0) {
+		free(l->items[l->first++]);
+		l->n--;
+	}
+}
+
+void fs_log_clear(struct fs_log *l)
+{
+	for (long i = 0; i < l->n; i++)
+		free(l->items[l->first + i]);
+	free(l->items);
+	l->items = NULL;
+	l->first = l->n = l->cap = 0;
+}
+
+/* {"ok":true,"items":[...]} */
+char *fs_log_json(const struct fs_log *l)
+{
+	size_t len = 32;
+	for (long i = 0; i < l->n; i++)
+		len += strlen(l->items[l->first + i]) + 1;
+	char *out = malloc(len), *p = out;
+	if (!out)
+		return NULL;
+	p += sprintf(p, "{\"ok\":true,\"items\":[");
+	for (long i = 0; i < l->n; i++) {
+		size_t n = strlen(l->items[l->first + i]);
+		if (i)
+			*p++ = ',';
+		memcpy(p, l->items[l->first + i], n);
+		p += n;
+	}
+	strcpy(p, "]}");
+	return out;
+}
+
+/* A JSON string literal for s, quotes included (malloc'd). */
+char *fs_json_str(const char *s)
+{
+	cJSON *v = cJSON_CreateString(s ? s : "");
+	char *out = cJSON_PrintUnformatted(v);
+	cJSON_Delete(v);
+	return out;
+}
+
+/* Unix seconds with microseconds, as a JSON number. */
+char *fs_time_json(uint64_t us, char out[32])
+{
+	snprintf(out, 32, "%llu.%06llu", (unsigned long long)(us / 1000000u),
+		 (unsigned long long)(us % 1000000u));
+	return out;
+}
+
 /* ---- form decoding ------------------------------------------------------- */
 
 static int hexval(int c)
@@ -557,8 +633,6 @@ void fs_state_init(void)
 	fs.users = cJSON_CreateArray();
 	fs.tickets = cJSON_CreateArray();
 	fs.calls.items = cJSON_CreateArray();
-	fs.acks.items = cJSON_CreateArray();
-	fs.sent.items = cJSON_CreateArray();
 	fs.uploads.items = cJSON_CreateArray();
 	cJSON *f =
 	    cJSON_Parse("{\"id\":\"" FS_BOT_USER "\",\"name\":\"" FS_BOT_NAME
@@ -607,17 +681,18 @@ void fs_state_free(void)
 	while (fs.pending) {
 		struct fs_pending *p = fs.pending;
 		fs.pending = p->next;
-		cJSON_Delete(p->payload);
+		free(p->payload);
 		free(p);
 	}
 	fs.pending_tail = NULL;
-	cJSON *arrs[] = {fs.users,      fs.tickets,    fs.calls.items,
-			 fs.acks.items, fs.sent.items, fs.uploads.items};
+	cJSON *arrs[] = {fs.users, fs.tickets, fs.calls.items,
+			 fs.uploads.items};
 	for (size_t i = 0; i < sizeof(arrs) / sizeof(arrs[0]); i++)
 		cJSON_Delete(arrs[i]);
 	fs.users = fs.tickets = NULL;
-	fs.calls.items = fs.acks.items = fs.sent.items = fs.uploads.items =
-	    NULL;
+	fs.calls.items = fs.uploads.items = NULL;
+	fs_log_clear(&fs.acks);
+	fs_log_clear(&fs.sent);
 }
 
 /* ---- methods
