@@ -20,6 +20,9 @@
 #include "net/http.h"
 #include "net/ws.h"
 
+/* The lws service buffer: how much one read takes off a socket. */
+#define NET_READ_BUF (64 * 1024)
+
 /* How long to wait for lws to finish destroying before giving up on it. */
 #define NET_DESTROY_WAIT_MS 10000
 
@@ -57,6 +60,9 @@ int net_init(struct net *n, uv_loop_t *loop, const struct net_options *o)
 		       LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
 		       LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.foreign_loops = foreign;
+	/* What one read takes off a socket: a whole batch of frames rather
+	 * than 4 KiB (the default) per loop turn. */
+	info.pt_serv_buf_size = NET_READ_BUF;
 	info.pcontext = &n->ctx;
 	info.user = n;
 	info.port = CONTEXT_PORT_NO_LISTEN;

@@ -9,9 +9,10 @@
  * has been silent (no frame, no pong) for longer than dead_timeout_ms.
  * Incoming text is reassembled from fragments into a bounded buffer; a
  * message over max_msg closes the connection with an error. Outgoing
- * messages are queued and written one frame per WRITEABLE callback, each as
- * one unfragmented text frame. There is no reconnect here: the transport
- * decides (and usually needs a fresh URL).
+ * messages are queued, each one unfragmented text frame, and those queued
+ * when the socket is writable go out in one write (many small frames, one
+ * send()). There is no reconnect here: the transport decides (and usually
+ * needs a fresh URL).
  */
 #ifndef SCRIBE_WS_H
 #define SCRIBE_WS_H

@@ -52,9 +52,10 @@ struct pss {
 	char *resp; /* owned */
 	size_t resp_len, sent;
 	int step;
-	char echo[2048];
+	char echo[64 * 1024]; /* messages received, not echoed yet */
 	size_t echo_len;
-	bool have_echo;
+	size_t ends[256]; /* where each of them ends in echo */
+	int nends;
 };
 
 static int srv_respond(struct lws *wsi, struct pss *p, int status,
@@ -177,10 +178,20 @@ static int srv_ws_writeable(struct lws *wsi, struct pss *p)
 
 	switch (p->mode) {
 	case M_WS_ECHO:
-		if (p->have_echo) {
-			p->have_echo = false;
-			rc = srv_ws_write(wsi, p->echo, p->echo_len,
-					  LWS_WRITE_TEXT);
+		/* One message a writable: the client may send several
+		 * frames in one write, and each is echoed on its own. */
+		if (p->nends) {
+			size_t n = p->ends[0];
+
+			rc = srv_ws_write(wsi, p->echo, n, LWS_WRITE_TEXT);
+			memmove(p->echo, p->echo + n, p->echo_len - n);
+			p->echo_len -= n;
+			memmove(p->ends, p->ends + 1,
+				--p->nends * sizeof(p->ends[0]));
+			for (int i = 0; i < p->nends; i++)
+				p->ends[i] -= n;
+			if (p->nends)
+				lws_callback_on_writable(wsi);
 		}
 		break;
 	case M_WS_PUSH:
@@ -280,7 +291,9 @@ static int srv_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			p->echo_len += len;
 			if (lws_is_final_fragment(wsi) &&
 			    !lws_remaining_packet_payload(wsi)) {
-				p->have_echo = true;
+				if (p->nends == (int)ARRAY_SIZE(p->ends))
+					return -1;
+				p->ends[p->nends++] = p->echo_len;
 				lws_callback_on_writable(wsi);
 			}
 		}
@@ -288,8 +301,6 @@ static int srv_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		if (srv_ws_writeable(wsi, p))
 			return -1;
-		if (p->mode == M_WS_ECHO)
-			p->echo_len = 0;
 		return 0;
 	default: break;
 	}
@@ -718,7 +729,24 @@ struct wsr {
 	char reason[256];
 	const char *send_on_open;
 	bool close_after_msg;
+	int batch; /* messages are batch_msg(0), batch_msg(1), ... */
+	int bad;   /* ... and these were not */
 };
+
+#define BATCH_BIG 20000
+
+/* Message i of a batch: its number and i * 37 % 300 letters, so frames
+ * have 7-bit and 16-bit lengths; message 50 is one too big to be batched
+ * (framed by lws between the others). */
+static size_t batch_msg(int i, char *buf)
+{
+	size_t n = (size_t)snprintf(buf, 16, "m%d:", i);
+	size_t len = i == 50 ? BATCH_BIG : n + (size_t)(i * 37 % 300);
+
+	memset(buf + n, 'a' + i % 26, len - n);
+	buf[len] = '\0';
+	return len;
+}
 
 static void on_ws_open(void *ud, struct ws *w)
 {
@@ -736,6 +764,14 @@ static void on_ws_message(void *ud, struct ws *w, const char *text, size_t len)
 	struct wsr *r = ud;
 
 	assert_int_equal(strlen(text), len);
+	if (r->batch) {
+		char *want = xmalloc(BATCH_BIG + 1);
+		size_t n = batch_msg(r->msgs, want);
+
+		if (n != len || memcmp(want, text, len))
+			r->bad++;
+		free(want);
+	}
 	if (r->msgs < 8)
 		snprintf(r->msg[r->msgs], sizeof(r->msg[0]), "%s", text);
 	r->msgs++;
@@ -793,6 +829,37 @@ static void test_ws_echo(void **state)
 	assert_string_equal(r.reason, "closed");
 	fx_close_net(f);
 	assert_int_equal(r.closes, 1);
+}
+
+/* Many messages queued at once go out as whole frames in a few writes,
+ * in order, each arriving as it was sent (and a large one among them on
+ * its own), over ws:// and wss://. */
+static void ws_batch(struct fx *f, const char *scheme)
+{
+	struct ws_options o = {.url = url(f, scheme, "/ws/echo")};
+	struct wsr r = {.batch = 1, .f = f};
+	char *buf = xmalloc(BATCH_BIG + 1);
+	int i, n = 120;
+
+	assert_int_equal(ws_connect(&f->net, &o, &handlers, &r, &r.w), 0);
+	RUN_UNTIL(f, r.opens == 1 || r.closes);
+	for (i = 0; i < n; i++)
+		assert_int_equal(ws_send(r.w, buf, batch_msg(i, buf)), 0);
+	RUN_UNTIL(f, r.msgs == n || r.closes);
+	assert_int_equal(r.msgs, n);
+	assert_int_equal(r.bad, 0);
+	free(buf);
+	fx_close_net(f);
+}
+
+static void test_ws_batch(void **state)
+{
+	ws_batch(*state, "ws");
+}
+
+static void test_wss_batch(void **state)
+{
+	ws_batch(*state, "wss");
 }
 
 static void test_ws_server_push(void **state)
@@ -1019,6 +1086,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_ws_open_at_shutdown, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_tls, setup_tls, teardown),
+	    cmocka_unit_test_setup_teardown(test_ws_batch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_wss_batch, setup_tls,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_tls_untrusted, setup,
 					    teardown),
 	};
