@@ -130,6 +130,13 @@ static int batch_open(struct app *a)
 		uv_check_start(&a->flusher, on_check);
 		a->flusher_on = true;
 	}
+	/* The check runs after the poll: a batch opened outside an I/O
+	 * callback (a timer, curl's timeout) must not let the poll block
+	 * before its commit. */
+	if (a->loop && !a->linger_on) {
+		uv_idle_start(&a->linger, on_idle);
+		a->linger_on = true;
+	}
 	return 0;
 }
 

@@ -329,6 +329,9 @@ static int run_platforms(const struct config *cfg, struct store *st)
 			slack_start(&s.slack);
 		if (s.matrix_on)
 			matrix_start(&s.matrix);
+		/* What the last run left in the outbox goes out now, not
+		 * with the first event. */
+		app_flush(&s.app);
 	}
 	return session_run(&s) || rc || s.failed ? 1 : 0;
 }

@@ -104,10 +104,10 @@ matrix:
 C
 	MATRIX_ACCESS_TOKEN=syt-fake-scribe-token "$scribe" run -c "$dir/scribe.yaml" 2> "$dir/bot.err" &
 	bot_pid=$!
-	synced() { [ "$(get 'calls?endpoint=sync' | jq '[.items[] | select(.status == 200)] | length')" -ge 2 ]; }
+	db=$dir/scribe.db
+	synced() { [ -n "$(sqlite3 "$db" "select value from cursors where transport = 'matrix'" 2> /dev/null)" ]; }
 	poll_until 20 synced
 	ctl send "{\"room\":\"$general\",\"sender\":\"@alice:fake.test\",\"body\":\"!inc declare Load test\"}" > /dev/null
-	db=$dir/scribe.db
 	has_room() { [ -n "$(sqlite3 "$db" 'select room from incidents where id = 1' 2> /dev/null)" ]; }
 	poll_until 20 has_room
 	room=$(sqlite3 "$db" 'select room from incidents where id = 1')

@@ -174,22 +174,22 @@ expect "nothing twice after the restart" "$(q "select count(*) - count(distinct 
 # transaction id, and Scribe is killed in its backoff; after the restart
 # the message exists once.
 ctl fail '{"endpoint":"send","count":1,"status":502,"apply":true}' > /dev/null
-say "$room" @alice:fake.test "!inc note checking the replica" > /dev/null
+say "$room" @alice:fake.test "!inc action check the replica" > /dev/null
 failed_once() { [ "$(get 'calls?endpoint=send' | jq '[.items[] | select(.status == 502)] | length')" -ge 1 ]; }
 wait_until failed_once
 kill -9 $bot
 wait $bot 2>/dev/null || true
 start_bot
-noted() { [ "$(notices "$room" | grep -c 'checking the replica')" -ge 1 ] && [ "$(q "select count(*) from outbox where sent_ms is null")" = 0 ]; }
+noted() { [ "$(notices "$room" | grep -c 'check the replica')" -ge 1 ] && [ "$(q "select count(*) from outbox where sent_ms is null")" = 0 ]; }
 wait_until noted
 txn=$(get 'calls?endpoint=send' | jq -r '[.items[] | select(.status == 502)][0].path')
 expect "the resend used the same transaction id" "$(get 'calls?endpoint=send' | jq --arg p "$txn" '[.items[] | select(.path == $p)] | length > 1')" "true"
-expect "the note is in the room once" "$(notices "$room" | grep -c 'checking the replica')" "1"
+expect "the reply is in the room once" "$(notices "$room" | grep -c 'check the replica')" "1"
 
 # A 429 storm on sends: every reply arrives, in order.
 ctl ratelimit '{"endpoint":"send","count":4,"retry_after_ms":200}' > /dev/null
 for n in one two three four; do
-	say "$room" @alice:fake.test "!inc note storm $n" > /dev/null
+	say "$room" @alice:fake.test "!inc action storm $n" > /dev/null
 done
 stormed() { [ "$(notices "$room" | grep -c 'storm')" -ge 4 ]; }
 wait_until stormed
