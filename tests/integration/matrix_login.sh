@@ -22,6 +22,7 @@ store:
 matrix:
   homeserver: $1
   user_id: "@scribe:fake.test"
+  sync_timeout_ms: 1000
   reconnect_min_ms: 20
   reconnect_max_ms: 100
 C
@@ -100,7 +101,7 @@ SLACK_BOT_TOKEN=xoxb-fake-bot-token SLACK_APP_TOKEN=xapp-fake-app-token MATRIX_P
 bot=$!
 slack_up() { [ "$(curl -sf "$slack/_control/connections" | jq '.connections | length')" -ge 1 ]; }
 wait_until slack_up
-matrix_up() { [ "$(get 'calls?endpoint=sync' | jq "[.items[] | select(.status == 200)] | length")" -ge 4 ]; }
+matrix_up() { [ "$(get parked | jq '.parked')" -ge 1 ]; }
 wait_until matrix_up
 curl -sf -X POST -d '{"text":"declare Slack side outage","channel_id":"C0GENERAL","user_id":"U0FAKEALICE"}' "$slack/_control/slash" > /dev/null
 curl -sf -X POST -d "{\"room\":\"$general\",\"sender\":\"@alice:fake.test\",\"body\":\"!inc declare Matrix side outage\"}" "$hs/_control/send" > /dev/null
