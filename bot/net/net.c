@@ -22,6 +22,8 @@
 
 /* The lws service buffer: how much one read takes off a socket. */
 #define NET_READ_BUF (64 * 1024)
+/* The most sockets lws handles (websockets, and a test's servers). */
+#define NET_MAX_SOCKETS 256
 
 /* How long to wait for lws to finish destroying before giving up on it. */
 #define NET_DESTROY_WAIT_MS 10000
@@ -63,6 +65,9 @@ int net_init(struct net *n, uv_loop_t *loop, const struct net_options *o)
 	/* What one read takes off a socket: a whole batch of frames rather
 	 * than 4 KiB (the default) per loop turn. */
 	info.pt_serv_buf_size = NET_READ_BUF;
+	/* lws sizes two tables by `ulimit -n` (20,000 here: 320 KiB) unless
+	 * told how many sockets it will have; it has a few websockets. */
+	info.fd_limit_per_thread = NET_MAX_SOCKETS;
 	info.pcontext = &n->ctx;
 	info.user = n;
 	info.port = CONTEXT_PORT_NO_LISTEN;
@@ -73,12 +78,14 @@ int net_init(struct net *n, uv_loop_t *loop, const struct net_options *o)
 		goto fail_curl;
 	}
 
+	/* No client TLS yet: its context (the trusted CAs parsed, a good
+	 * part of OpenSSL paged in) is made by net_client_tls() when a wss://
+	 * socket first needs it, so a process that never uses one never
+	 * pays for it. */
 	memset(&info, 0, sizeof(info));
-	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.vhost_name = "scribe-client";
 	info.protocols = ws_protocols();
-	info.client_ssl_ca_filepath = n->ca_file;
 	info.user = n;
 	n->vhost = lws_create_vhost(n->ctx, &info);
 	if (!n->vhost) {
@@ -101,6 +108,27 @@ fail_curl:
 	free(n->ca_file);
 	n->ca_file = NULL;
 	return SCRIBE_EIO;
+}
+
+int net_client_tls(struct net *n)
+{
+	struct lws_context_creation_info info;
+
+	if (n->client_tls)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.vhost_name = "scribe-client";
+	info.protocols = ws_protocols();
+	info.client_ssl_ca_filepath = n->ca_file;
+	info.user = n;
+	if (lws_init_vhost_client_ssl(&info, n->vhost)) {
+		log_error("net: cannot set up TLS for websockets");
+		return SCRIBE_EIO;
+	}
+	n->client_tls = true;
+	return 0;
 }
 
 static void net_handle_closed(uv_handle_t *h)

@@ -48,6 +48,7 @@ struct net {
 	struct ws *sockets;       /* websockets not yet closed */
 	char *ca_file;            /* owned copy, or NULL */
 	bool closing;             /* net_close() was called */
+	bool client_tls;          /* the client vhost's TLS context exists */
 	int handles;              /* own uv handles not yet closed */
 	uint64_t destroy_started; /* uv_now() at lws_context_destroy() */
 	void (*done)(void *ud);
@@ -77,5 +78,9 @@ int net_init(struct net *n, uv_loop_t *loop, const struct net_options *o);
  * http_request() and ws_connect() fail with SCRIBE_EIO.
  */
 void net_close(struct net *n, void (*done)(void *ud), void *ud);
+
+/* For ws.c: makes the client vhost's TLS context, once (at the first
+ * wss:// connection). Returns 0 or SCRIBE_EIO. */
+int net_client_tls(struct net *n);
 
 #endif

@@ -2,7 +2,8 @@
  * ws.c - websocket client connections on the net's lws client vhost; see
  * ws.h.
  *
- * A connection goes RESOLVING (uv_getaddrinfo in the threadpool) ->
+ * A connection goes RESOLVING (uv_getaddrinfo in the threadpool; a 0 ms
+ * timer for an address, which needs no lookup) ->
  * CONNECTING (lws handshake) -> OPEN -> CLOSING -> DONE. Every way out ends
  * in ws_finish(), which runs the closed handler once, detaches the struct
  * from the lws wsi (opaque user data NULL, so later lws callbacks ignore
@@ -385,6 +386,10 @@ static void ws_start_lws(struct ws *w)
 	ci.ssl_connection = w->tls ? LCCSCF_USE_SSL : 0;
 	ci.opaque_user_data = w;
 	w->state = WS_CONNECTING;
+	if (w->tls && net_client_tls(w->n)) {
+		ws_finish(w, NULL, "cannot connect: no TLS context");
+		return;
+	}
 	wsi = lws_client_connect_via_info(&ci);
 	if (w->state == WS_DONE)
 		return; /* lws already reported the failure */
@@ -396,19 +401,15 @@ static void ws_start_lws(struct ws *w)
 		w->wsi = wsi;
 }
 
-static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+/* Starts lws, or finishes when the socket was closed or the net is
+ * closing meanwhile. */
+static void ws_resolved(struct ws *w, int rc)
 {
-	struct ws *w = req->data;
 	char *msg;
-	int rc = status;
 
-	if (!status) {
-		rc = uv_ip_name(res->ai_addr, w->addr, sizeof(w->addr));
-		uv_freeaddrinfo(res);
-	}
 	if (w->n->closing) {
 		ws_finish(w, NULL, "shutting down");
-	} else if (w->state == WS_CLOSING || status == UV_ECANCELED) {
+	} else if (w->state == WS_CLOSING || rc == UV_ECANCELED) {
 		ws_finish(w, NULL, "closed");
 	} else if (rc) {
 		msg = xasprintf("cannot resolve %s: %s", w->host,
@@ -418,6 +419,25 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	} else {
 		ws_start_lws(w);
 	}
+}
+
+/* An address needs no resolving: lws starts from the loop all the same,
+ * never inside ws_connect(). */
+static void on_numeric(uv_timer_t *t)
+{
+	ws_resolved(t->data, 0);
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+	struct ws *w = req->data;
+	int rc = status;
+
+	if (!status) {
+		rc = uv_ip_name(res->ai_addr, w->addr, sizeof(w->addr));
+		uv_freeaddrinfo(res);
+	}
+	ws_resolved(w, rc);
 }
 
 static int ws_parse_url(struct ws *w, const char *url)
@@ -445,6 +465,7 @@ int ws_connect(struct net *n, const struct ws_options *o,
 {
 	struct addrinfo hints;
 	struct ws *w;
+	unsigned char ip[16];
 	char port[16];
 	int rc;
 
@@ -470,18 +491,26 @@ int ws_connect(struct net *n, const struct ws_options *o,
 	if (rc)
 		goto fail;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof(port), "%d", w->port);
-	w->gai.data = w;
 	w->state = WS_RESOLVING;
-	if (uv_getaddrinfo(n->loop, &w->gai, on_resolved, w->host, port,
-			   &hints)) {
-		rc = SCRIBE_EIO;
-		goto fail;
+	if (uv_inet_pton(AF_INET, w->host, ip) == 0 ||
+	    uv_inet_pton(AF_INET6, w->host, ip) == 0) {
+		/* An address: no resolver thread, no round trip to it. */
+		snprintf(w->addr, sizeof(w->addr), "%s", w->host);
+		uv_timer_init(n->loop, &w->timer);
+		uv_timer_start(&w->timer, on_numeric, 0, 0);
+	} else {
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		snprintf(port, sizeof(port), "%d", w->port);
+		w->gai.data = w;
+		if (uv_getaddrinfo(n->loop, &w->gai, on_resolved, w->host, port,
+				   &hints)) {
+			rc = SCRIBE_EIO;
+			goto fail;
+		}
+		uv_timer_init(n->loop, &w->timer);
 	}
-	uv_timer_init(n->loop, &w->timer);
 	w->timer.data = w;
 	w->next = n->sockets;
 	if (w->next)
@@ -526,7 +555,8 @@ void ws_close(struct ws *w)
 	case WS_RESOLVING:
 		w->state = WS_CLOSING;
 		/* If the lookup is already running, on_resolved() sees the
-		 * CLOSING state instead. */
+		 * CLOSING state instead (so does on_numeric() for an address,
+		 * which has no lookup to cancel). */
 		uv_cancel((uv_req_t *)&w->gai);
 		break;
 	case WS_CONNECTING:

@@ -11,6 +11,7 @@
  */
 #include "util/base.h"
 
+#include <netdb.h>
 #include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -986,6 +987,44 @@ static void test_ws_close_while_resolving(void **state)
 	assert_string_equal(r.reason, "closed");
 }
 
+/* A host name goes through the resolver (an address skips it): it
+ * connects all the same, and a close while it resolves ends cleanly. */
+static void test_ws_by_name(void **state)
+{
+	struct fx *f = *state;
+	struct wsr r = {.send_on_open = "by name"}, r2 = {0};
+	struct ws_options o = {.url = NULL};
+	char u[128];
+
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+				 .ai_socktype = SOCK_STREAM},
+			*res = NULL;
+	bool v4;
+
+	/* The test server listens on 127.0.0.1: the echo is checked where
+	 * localhost resolves to that first (not to ::1). */
+	v4 = !getaddrinfo("localhost", NULL, &hints, &res) && res &&
+	     res->ai_family == AF_INET;
+	if (res)
+		freeaddrinfo(res);
+	snprintf(u, sizeof(u), "ws://localhost:%d/ws/echo", f->port);
+	o.url = u;
+	r.f = r2.f = f;
+	if (v4) {
+		assert_int_equal(ws_connect(&f->net, &o, &handlers, &r, &r.w),
+				 0);
+		RUN_UNTIL(f, r.msgs == 1 || r.closes);
+		assert_string_equal(r.last, "by name");
+	}
+	assert_int_equal(ws_connect(&f->net, &o, &handlers, &r2, &r2.w), 0);
+	ws_close(r2.w);
+	RUN_UNTIL(f, r2.closes == 1);
+	assert_int_equal(r2.opens, 0);
+	assert_string_equal(r2.reason, "closed");
+	fx_close_net(f);
+	assert_int_equal(r.closes, v4 ? 1 : 0);
+}
+
 static void test_ws_open_at_shutdown(void **state)
 {
 	struct fx *f = *state;
@@ -1085,6 +1124,7 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ws_open_at_shutdown, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_ws_by_name, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tls, setup_tls, teardown),
 	    cmocka_unit_test_setup_teardown(test_ws_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_wss_batch, setup_tls,
