@@ -365,7 +365,12 @@ struct mx_pending {
 	struct mx_sync sync;
 	size_t room;            /* the room being completed */
 	char *from;             /* its next /messages page */
-	struct mx_page *pages;  /* what /messages returned for it */
+	/* What /messages returned, as it came: kept as text (a parsed page
+	 * takes several times the memory) and parsed again to record. */
+	struct mx_raw {
+		char *body;
+		size_t len;
+	} *pages;
 	size_t npages, pages_cap;
 	size_t read;            /* events in those pages */
 	/* Per room of sync: its pages (from, to) and whether all was read. */
@@ -383,7 +388,7 @@ static void pending_free(struct mx_pending *p)
 	if (!p)
 		return;
 	for (i = 0; i < p->npages; i++)
-		mx_page_release(&p->pages[i]);
+		free(p->pages[i].body);
 	free(p->pages);
 	free(p->fills);
 	free(p->from);
@@ -633,16 +638,22 @@ static void record_sync(struct matrix *m)
 		/* What /messages recovered, oldest first: pages are newest
 		 * first, each page's chunk too. */
 		for (k = p->fills[i].n; k-- > 0 && !rc;) {
-			const struct mx_page *pg = &p->pages[p->fills[i].first + k];
+			const struct mx_raw *raw = &p->pages[p->fills[i].first + k];
+			struct mx_page pg;
+			char why[160];
 			int j;
 
-			mx_names_learn(&m->names, pg->state);
-			for (j = cJSON_GetArraySize(pg->chunk) - 1; j >= 0 && !rc;
+			if (mx_page_read(raw->body, raw->len, &pg, why,
+					 sizeof(why)))
+				continue; /* it was read once already */
+			mx_names_learn(&m->names, pg.state);
+			for (j = cJSON_GetArraySize(pg.chunk) - 1; j >= 0 && !rc;
 			     j--) {
-				rc = feed(m, cJSON_GetArrayItem(pg->chunk, j),
+				rc = feed(m, cJSON_GetArrayItem(pg.chunk, j),
 					  room->id);
 				m->backfilled++;
 			}
+			mx_page_release(&pg);
 		}
 		if (!rc && p->fills[i].gap)
 			rc = app_gap(m->app, "matrix", room->id, wall_ms(),
@@ -714,12 +725,16 @@ static void on_messages(struct matrix *m, void *ud, const struct mx_resp *r)
 		return;
 	}
 	ALLOC_GROW(p->pages, p->npages + 1, p->pages_cap);
-	p->pages[p->npages++] = pg;
+	p->pages[p->npages].body = xmalloc(r->len + 1);
+	memcpy(p->pages[p->npages].body, r->raw, r->len + 1);
+	p->pages[p->npages++].len = r->len;
 	p->fills[p->room].n++;
 	p->read += (size_t)cJSON_GetArraySize(pg.chunk);
 	free(p->from);
-	p->from = NULL;
-	if (!pg.end || !cJSON_GetArraySize(pg.chunk)) {
+	p->from = pg.end && cJSON_GetArraySize(pg.chunk) ? xstrdup(pg.end)
+							 : NULL;
+	mx_page_release(&pg);
+	if (!p->from) {
 		fill_next(m);
 		return;
 	}
@@ -729,7 +744,6 @@ static void on_messages(struct matrix *m, void *ud, const struct mx_resp *r)
 			 "(10,000 events): older messages may be missing");
 		return;
 	}
-	p->from = xstrdup(pg.end);
 	fill_room(m);
 }
 
