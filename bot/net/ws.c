@@ -543,9 +543,12 @@ int ws_send(struct ws *w, const char *text, size_t len)
 	o->next = NULL;
 	o->len = len;
 	memcpy(o->data + LWS_PRE, text, len);
+	/* Queued behind others, it is already awaited: the writable
+	 * callback asks again while anything is left. */
+	if (!w->txq)
+		lws_callback_on_writable(w->wsi);
 	*w->txq_tail = o;
 	w->txq_tail = &o->next;
-	lws_callback_on_writable(w->wsi);
 	return 0;
 }
 

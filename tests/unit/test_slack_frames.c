@@ -540,6 +540,14 @@ static void test_retry_and_ack(void **state)
 	ack = slack_ack(f.envelope_id);
 	assert_string_equal(ack, "{\"envelope_id\":\"env-9\"}");
 	free(ack);
+	ack = slack_ack("c67a03d0-4094-4744-90ca-d286e00a3ab1");
+	assert_string_equal(
+	    ack, "{\"envelope_id\":\"c67a03d0-4094-4744-90ca-d286e00a3ab1\"}");
+	free(ack);
+	/* Anything else is escaped, whatever Slack sends. */
+	ack = slack_ack("a\"b\\c");
+	assert_string_equal(ack, "{\"envelope_id\":\"a\\\"b\\\\c\"}");
+	free(ack);
 	slack_frame_release(&f);
 }
 

@@ -93,9 +93,14 @@ int slack_ts_ms(const char *ts, int64_t *ms)
 
 char *slack_ack(const char *envelope_id)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o;
 	char *s, *out;
 
+	/* Slack's envelope ids are UUIDs: written as they are. */
+	if (strspn(envelope_id, "0123456789abcdefABCDEF-") ==
+	    strlen(envelope_id))
+		return xasprintf("{\"envelope_id\":\"%s\"}", envelope_id);
+	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "envelope_id", envelope_id);
 	s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
