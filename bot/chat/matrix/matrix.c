@@ -1179,10 +1179,8 @@ void matrix_stop(struct matrix *m)
 	if (m->stopping)
 		return;
 	m->stopping = true;
-	if (m->sync_call) {
-		http_cancel(m->sync_call);
-		m->sync_call = NULL;
-	}
+	/* The long-poll in flight ends with the net's shutdown ("shutting
+	 * down"), which frees its call like any answer. */
 	uv_timer_stop(&m->retry);
 	uv_timer_stop(&m->pump);
 	uv_close((uv_handle_t *)&m->retry, NULL);
