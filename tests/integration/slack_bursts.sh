@@ -4,38 +4,11 @@
 # exactly once and every envelope is acked in the end (what a lost socket
 # or a crash left unacked is redelivered, and the store's unique index
 # absorbs what was already recorded).
-source "$(dirname "$0")/lib.bash"
-: "${FAKE_SLACK:?set FAKE_SLACK to the fake_slack binary}"
-
-"$FAKE_SLACK" 0 > fake.out 2> fake.err &
-fake=$!
-bot=
-trap '{ kill -9 $bot; kill $fake; wait $fake $bot; } 2> /dev/null || true; rm -rf "$WORK"' EXIT
-wait_until grep -qs '^listening on ' fake.out
-port=$(sed -n 's/^listening on //p' fake.out)
-api=http://127.0.0.1:$port
-ctl() { curl -sf -X POST -H 'Content-Type: application/json' -d "$2" "$api/_control/$1"; }
-get() { curl -sf "$api/_control/$1"; }
+source "$(dirname "$0")/slack_lib.bash"
 
 N=${SLACK_BURST_EVENTS:-4000}
-ctl channels '{"name":"general","id":"C0GENERAL","bot_member":true,"members":["U0FAKEALICE","U0FAKEBOB"]}' > /dev/null
 # Unacked envelopes come back after a second, up to 5 times.
 ctl config '{"redelivery_ms":1000,"max_retries":5,"ping_ms":1000}' > /dev/null
-cat > scribe.yaml <<C
-store:
-  path: scribe.db
-slack:
-  api_url: $api/api/
-  ping_interval_ms: 1000
-  reconnect_min_ms: 20
-  reconnect_max_ms: 200
-C
-start_scribe() {
-	SLACK_BOT_TOKEN=xoxb-fake-bot-token SLACK_APP_TOKEN=xapp-fake-app-token \
-		"$SCRIBE" run -c scribe.yaml 2>> bot.err &
-	bot=$!
-}
-connected() { [ "$(get connections | jq '[.connections[] | select(.disconnecting | not)] | length')" -ge 1 ]; }
 start_scribe
 wait_until connected
 ctl slash '{"text":"declare Checkout errors sev2","channel_id":"C0GENERAL","user_id":"U0FAKEALICE"}' > /dev/null

@@ -5,20 +5,8 @@
 # step message without its buttons (a refused click rewrites nothing);
 # joins and leaves are on the timeline (never commands, deduplicated,
 # backfilled); a 429 on one method delays that method only.
-source "$(dirname "$0")/lib.bash"
-: "${FAKE_SLACK:?set FAKE_SLACK to the fake_slack binary}"
+source "$(dirname "$0")/slack_lib.bash"
 
-"$FAKE_SLACK" 0 > fake.out 2> fake.err &
-fake=$!
-bot=
-trap '{ kill -9 $bot; kill $fake; wait $fake $bot; } 2> /dev/null || true; rm -rf "$WORK"' EXIT
-wait_until grep -qs '^listening on ' fake.out
-port=$(sed -n 's/^listening on //p' fake.out)
-api=http://127.0.0.1:$port
-ctl() { curl -sf -X POST -H 'Content-Type: application/json' -d "$2" "$api/_control/$1"; }
-get() { curl -sf "$api/_control/$1"; }
-
-ctl channels '{"name":"general","id":"C0GENERAL","bot_member":true,"members":["U0FAKEALICE","U0FAKEBOB"]}' > /dev/null
 ctl config '{"redelivery_ms":1000,"ping_ms":1000}' > /dev/null
 mkdir playbooks
 cat > playbooks/locks.yaml <<P
@@ -37,23 +25,6 @@ steps:
     title: Verify
     instructions: Check the error rate.
 P
-cat > scribe.yaml <<C
-store:
-  path: scribe.db
-slack:
-  api_url: $api/api/
-  ping_interval_ms: 1000
-  reconnect_min_ms: 20
-  reconnect_max_ms: 200
-C
-start_scribe() {
-	SLACK_BOT_TOKEN=xoxb-fake-bot-token SLACK_APP_TOKEN=xapp-fake-app-token \
-		"$SCRIBE" run -c scribe.yaml 2>> bot.err &
-	bot=$!
-}
-connected() { [ "$(get connections | jq '[.connections[] | select(.disconnecting | not)] | length')" -ge 1 ]; }
-called_ok() { [ "$(get "calls?method=$1" | jq --arg p "${2:-}" '[.items[] | select(.ok and ($p == "" or (.params | tostring | contains($p))))] | length')" -ge "${3:-1}" ]; }
-posted_in() { get 'calls?method=chat.postMessage' | jq -e --arg r "$1" --arg t "$2" '[.items[] | select(.ok and .params.channel == $r and (.params.text | contains($t)))] | length > 0' > /dev/null; }
 arrived() { [ "$(q "select count(*) from timeline where text = '$1'")" -ge 1 ]; }
 start_scribe
 wait_until connected

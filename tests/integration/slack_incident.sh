@@ -6,19 +6,8 @@
 # envelope is recorded once; a 429 on chat.postMessage delays replies but
 # drops none and keeps their order; close posts the postmortem; SIGTERM
 # ends cleanly.
-source "$(dirname "$0")/lib.bash"
-: "${FAKE_SLACK:?set FAKE_SLACK to the fake_slack binary}"
+source "$(dirname "$0")/slack_lib.bash"
 
-"$FAKE_SLACK" 0 > fake.out 2> fake.err &
-fake=$!
-trap 'kill $fake $bot 2>/dev/null; wait $fake $bot 2>/dev/null; rm -rf "$WORK"' EXIT
-wait_until grep -q '^listening on ' fake.out
-port=$(sed -n 's/^listening on //p' fake.out)
-api=http://127.0.0.1:$port
-ctl() { curl -sf -X POST -H 'Content-Type: application/json' -d "$2" "$api/_control/$1"; }
-get() { curl -sf "$api/_control/$1"; }
-
-ctl channels '{"name":"general","id":"C0GENERAL","bot_member":true,"members":["U0FAKEALICE","U0FAKEBOB"]}' > /dev/null
 ctl config '{"redelivery_ms":30000,"ping_ms":1000}' > /dev/null
 mkdir playbooks
 cat > playbooks/locks.yaml <<P
@@ -34,19 +23,7 @@ steps:
     title: End it or roll back
     instructions: Decide with the commander.
 P
-cat > scribe.yaml <<C
-store:
-  path: scribe.db
-slack:
-  api_url: $api/api/
-  ping_interval_ms: 1000
-  reconnect_min_ms: 20
-  reconnect_max_ms: 200
-C
-SLACK_BOT_TOKEN=xoxb-fake-bot-token SLACK_APP_TOKEN=xapp-fake-app-token \
-	"$SCRIBE" run -c scribe.yaml 2> bot.err &
-bot=$!
-connected() { [ "$(get connections | jq '[.connections[] | select(.disconnecting | not)] | length')" -ge "${1:-1}" ]; }
+start_scribe
 wait_until connected
 
 # Declare from #general with the slash command.
@@ -55,12 +32,10 @@ has_room() { [ -n "$(q "select room from incidents where id = 1" 2>/dev/null)" ]
 wait_until has_room
 room=$(q "select room from incidents where id = 1")
 expect "the incident channel was created" "$(get 'calls?method=conversations.create' | jq -r '.items[0].params.name')" "inc-1-orders-database-deadlock"
-called() { [ "$(get "calls?method=$1" | jq '[.items[] | select(.ok)] | length')" -ge 1 ]; }
-wait_until called conversations.setTopic
-wait_until called conversations.invite
+wait_until called_ok conversations.setTopic
+wait_until called_ok conversations.invite
 expect "its topic names the incident" "$(get 'calls?method=conversations.setTopic' | jq -r '.items[0].params.topic')" "INC-1 · sev1 · investigating · Orders database deadlock"
 expect "the declarer is invited" "$(get 'calls?method=conversations.invite' | jq -r '.items[0].params.users')" "U0FAKEALICE"
-posted_in() { get 'calls?method=chat.postMessage' | jq -e --arg r "$1" --arg t "$2" '[.items[] | select(.params.channel == $r and (.params.text | contains($t)))] | length > 0' > /dev/null; }
 wait_until posted_in C0GENERAL "INC-1 declared"
 wait_until posted_in "$room" "Declared by"
 wait_until posted_in "$room" "playbook start locks"
@@ -159,9 +134,7 @@ kill -TERM $bot
 wait $bot
 ctl messages "{\"channel\":\"$room\",\"user\":\"U0FAKEBOB\",\"text\":\"said while scribe was down\"}" > /dev/null
 ctl messages "{\"channel\":\"$room\",\"user\":\"U0FAKEALICE\",\"text\":\"replied in a thread while down\",\"thread_ts\":\"$m1\"}" > /dev/null
-SLACK_BOT_TOKEN=xoxb-fake-bot-token SLACK_APP_TOKEN=xapp-fake-app-token \
-	"$SCRIBE" run -c scribe.yaml 2> bot2.err &
-bot=$!
+start_scribe
 wait_until arrived "said while scribe was down"
 wait_until arrived "replied in a thread while down"
 expect "the backfilled reply is under its root" "$(q "select thread from timeline where text = 'replied in a thread while down'")" "$m1"
@@ -172,7 +145,7 @@ wait_until connected
 # file (three steps); the first upload fails and is retried.
 ctl config '{"fail_uploads":1}' > /dev/null
 ctl event "{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEALICE\",\"text\":\"<@U0FAKEBOT> close\"}" > /dev/null
-wait_until called files.completeUploadExternal
+wait_until called_ok files.completeUploadExternal
 expect "the postmortem file is written" "$(ls postmortems)" "INC-1-orders-database-deadlock.md"
 expect "it is shared in the incident channel" "$(get 'calls?method=files.completeUploadExternal' | jq -r '[.items[] | select(.ok)][0].params.channel_id')" "$room"
 expect "as the document itself, byte for byte" "$(get uploads | jq '[.items[] | select(.status == 200)][0].bytes')" "$(wc -c < postmortems/INC-1-orders-database-deadlock.md)"

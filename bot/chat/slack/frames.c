@@ -50,20 +50,26 @@ static char *own(struct slack_frame *f, char *s)
 	return s;
 }
 
+/* o as JSON text (a string the caller frees); takes o. */
+static char *json_text(cJSON *o)
+{
+	char *json = cJSON_PrintUnformatted(o), *out;
+
+	cJSON_Delete(o);
+	out = xstrdup(json ? json : "{}");
+	cJSON_free(json);
+	return out;
+}
+
 /* A follow-up: the Web API call to make once the event is recorded, as
  * {"method": ..., "args": {...}} (takes args). */
 static char *follow_up(const char *method, cJSON *args)
 {
 	cJSON *o = cJSON_CreateObject();
-	char *json, *out;
 
 	cJSON_AddStringToObject(o, "method", method);
 	cJSON_AddItemToObject(o, "args", args);
-	json = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	out = xstrdup(json ? json : "{}");
-	cJSON_free(json);
-	return out;
+	return json_text(o);
 }
 
 int slack_ts_ms(const char *ts, int64_t *ms)
@@ -94,7 +100,6 @@ int slack_ts_ms(const char *ts, int64_t *ms)
 char *slack_ack(const char *envelope_id)
 {
 	cJSON *o;
-	char *s, *out;
 
 	/* Slack's envelope ids are UUIDs: written as they are. */
 	if (strspn(envelope_id, "0123456789abcdefABCDEF-") ==
@@ -102,11 +107,7 @@ char *slack_ack(const char *envelope_id)
 		return xasprintf("{\"envelope_id\":\"%s\"}", envelope_id);
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "envelope_id", envelope_id);
-	s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	out = xstrdup(s ? s : "{}");
-	cJSON_free(s);
-	return out;
+	return json_text(o);
 }
 
 /* Slack escapes &, < and > in message text; the timeline keeps the text

@@ -242,6 +242,16 @@ static cJSON *make_message(struct fs_channel *ch, const cJSON *in, int index,
 	return e;
 }
 
+/* The answer to a burst of count messages (takes ids). */
+static cJSON *burst_reply(int count, int delivered, cJSON *ids)
+{
+	cJSON *o = ok_obj();
+	cJSON_AddNumberToObject(o, "count", count);
+	cJSON_AddNumberToObject(o, "delivered", delivered);
+	cJSON_AddItemToObject(o, "event_ids", ids);
+	return o;
+}
+
 /* count messages that are not stored (a benchmark's burst): the first is
  * made and printed the usual way, with markers where messages differ
  * (client_msg_id, text, ts, event_id); each message is that text with
@@ -330,11 +340,7 @@ static cJSON *burst_unstored(struct fs_channel *ch, const cJSON *in, int count)
 	}
 	free(quoted);
 	free(tpl);
-	cJSON *r = ok_obj();
-	cJSON_AddNumberToObject(r, "count", count);
-	cJSON_AddNumberToObject(r, "delivered", delivered);
-	cJSON_AddItemToObject(r, "event_ids", ids);
-	return r;
+	return burst_reply(count, delivered, ids);
 }
 
 static cJSON *ctl_event(cJSON *in)
@@ -375,11 +381,7 @@ static cJSON *ctl_event(cJSON *in)
 				    cJSON_CreateString(gs(r, "event_id", "")));
 			cJSON_Delete(r);
 		}
-		cJSON *o = ok_obj();
-		cJSON_AddNumberToObject(o, "count", count);
-		cJSON_AddNumberToObject(o, "delivered", delivered);
-		cJSON_AddItemToObject(o, "event_ids", ids);
-		return o;
+		return burst_reply(count, delivered, ids);
 	}
 	if (!strcmp(type, "message_changed")) {
 		if (!ch)
