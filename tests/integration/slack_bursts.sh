@@ -11,10 +11,7 @@ N=${SLACK_BURST_EVENTS:-4000}
 ctl config '{"redelivery_ms":1000,"max_retries":5,"ping_ms":1000}' > /dev/null
 start_scribe
 wait_until connected
-ctl slash '{"text":"declare Checkout errors sev2","channel_id":"C0GENERAL","user_id":"U0FAKEALICE"}' > /dev/null
-has_room() { [ -n "$(q "select room from incidents where id = 1" 2>/dev/null)" ]; }
-wait_until has_room
-room=$(q "select room from incidents where id = 1")
+declare_incident U0FAKEALICE Checkout errors sev2
 
 recorded() { q "select count(*) from timeline where text like '$1 %'"; }
 some() { [ "$(recorded "$1")" -ge 1 ]; }
@@ -64,8 +61,7 @@ start_scribe
 exactly_once crash-burst "a crash"
 echo "redeliveries: $(get sent | jq '[.items[] | select(.retry_attempt > 0)] | length')"
 
-kill -TERM $bot
 status=0
-wait $bot || status=$?
+stop_scribe || status=$?
 expect "SIGTERM ends scribe cleanly" "$status" "0"
 done_checks

@@ -8,23 +8,7 @@
 source "$(dirname "$0")/slack_lib.bash"
 
 ctl config '{"redelivery_ms":1000,"ping_ms":1000}' > /dev/null
-mkdir playbooks
-cat > playbooks/locks.yaml <<P
-id: locks
-title: Lock check
-triggers:
-  keywords: [deadlock]
-steps:
-  - id: blockers
-    title: Find the root blocker
-    instructions: Run the blocking-chain query.
-  - id: decide
-    title: End it or roll back
-    instructions: Decide with the commander.
-  - id: verify
-    title: Verify
-    instructions: Check the error rate.
-P
+locks_playbook
 arrived() { [ "$(q "select count(*) from timeline where text = '$1'")" -ge 1 ]; }
 start_scribe
 wait_until connected
@@ -34,10 +18,7 @@ wait_until connected
 # conversations.setPurpose: the purpose is set on the next try.
 ctl ratelimit '{"method":"conversations.setTopic","count":1,"retry_after":3}' > /dev/null
 ctl ratelimit '{"method":"conversations.setPurpose","count":1,"status":503}' > /dev/null
-ctl slash '{"text":"declare Orders database deadlock sev1","channel_id":"C0GENERAL","user_id":"U0FAKEALICE"}' > /dev/null
-has_room() { [ -n "$(q "select room from incidents where id = 1" 2>/dev/null)" ]; }
-wait_until has_room
-room=$(q "select room from incidents where id = 1")
+declare_incident U0FAKEALICE Orders database deadlock sev1
 wait_until posted_in "$room" "Declared by"
 wait_until called_ok conversations.setTopic
 limited_at=$(get 'calls?method=conversations.setTopic' | jq '[.items[] | select(.status == 429)][0].time')
@@ -148,8 +129,7 @@ ctl event "{\"type\":\"message\",\"subtype\":\"channel_leave\",\"channel\":\"$ro
 wait_until arrived "<@U0FAKEBOB> has left the channel"
 expect "a redelivered join is one entry" "$(q "select count(*) from timeline where source_id = '$j'")" "1"
 # Backfilled like any message: a join while Scribe was down.
-kill -TERM $bot
-wait $bot
+stop_scribe
 ctl users '{"id":"U0FAKECAROL","name":"carol"}' > /dev/null
 ctl messages "{\"channel\":\"$room\",\"subtype\":\"channel_join\",\"user\":\"U0FAKECAROL\",\"text\":\"<@U0FAKECAROL> has joined the channel\"}" > /dev/null
 start_scribe
@@ -157,8 +137,7 @@ wait_until arrived "<@U0FAKECAROL> has joined the channel"
 expect "a backfilled join is a message" "$(q "select kind, author_id from timeline where text = '<@U0FAKECAROL> has joined the channel'")" "message|U0FAKECAROL"
 wait_until connected
 
-kill -TERM $bot
 status=0
-wait $bot || status=$?
+stop_scribe || status=$?
 expect "SIGTERM ends scribe cleanly" "$status" "0"
 done_checks

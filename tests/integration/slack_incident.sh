@@ -9,28 +9,12 @@
 source "$(dirname "$0")/slack_lib.bash"
 
 ctl config '{"redelivery_ms":30000,"ping_ms":1000}' > /dev/null
-mkdir playbooks
-cat > playbooks/locks.yaml <<P
-id: locks
-title: Lock check
-triggers:
-  keywords: [deadlock]
-steps:
-  - id: blockers
-    title: Find the root blocker
-    instructions: Run the blocking-chain query.
-  - id: decide
-    title: End it or roll back
-    instructions: Decide with the commander.
-P
+locks_playbook
 start_scribe
 wait_until connected
 
 # Declare from #general with the slash command.
-ctl slash '{"text":"declare Orders database deadlock sev1","channel_id":"C0GENERAL","user_id":"U0FAKEALICE"}' > /dev/null
-has_room() { [ -n "$(q "select room from incidents where id = 1" 2>/dev/null)" ]; }
-wait_until has_room
-room=$(q "select room from incidents where id = 1")
+declare_incident U0FAKEALICE Orders database deadlock sev1
 expect "the incident channel was created" "$(get 'calls?method=conversations.create' | jq -r '.items[0].params.name')" "inc-1-orders-database-deadlock"
 wait_until called_ok conversations.setTopic
 wait_until called_ok conversations.invite
@@ -94,7 +78,7 @@ expect "a redelivery is one timeline entry" "$(q "select count(*) from timeline 
 ctl event "{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEALICE\",\"text\":\"<@U0FAKEBOT> playbook start locks\"}" > /dev/null
 step_posted() { get 'calls?method=chat.postMessage' | jq -e --arg r "$room" '[.items[] | select(.ok and .params.channel == $r) | .params.blocks[]? | select(.type == "actions") | .elements[0].value] | index("S1") != null' > /dev/null; }
 wait_until step_posted
-step_ts=$(get 'calls?method=chat.postMessage' | jq -r --arg r "$room" '[.items[] | select(.ok and .params.channel == $r and (.params.text | contains("S1 of 2")))][0].response.ts')
+step_ts=$(get 'calls?method=chat.postMessage' | jq -r --arg r "$room" '[.items[] | select(.ok and .params.channel == $r and (.params.text | contains("S1 of 3")))][0].response.ts')
 ctl block_actions "{\"channel\":\"$room\",\"message_ts\":\"$step_ts\",\"action_id\":\"step_done\",\"value\":\"S1\",\"user\":\"U0FAKEBOB\"}" > /dev/null
 step_done() { [ "$(q "select state, by_id from playbook_steps where n = 1")" = "done|U0FAKEBOB" ]; }
 wait_until step_done
@@ -130,8 +114,7 @@ expect "nothing is left in the outbox" "$(q "select count(*) from outbox where s
 
 # Downtime: Scribe stops; people go on talking (and in a thread); Scribe
 # starts again and backfills the channel from its last stored message.
-kill -TERM $bot
-wait $bot
+stop_scribe
 ctl messages "{\"channel\":\"$room\",\"user\":\"U0FAKEBOB\",\"text\":\"said while scribe was down\"}" > /dev/null
 ctl messages "{\"channel\":\"$room\",\"user\":\"U0FAKEALICE\",\"text\":\"replied in a thread while down\",\"thread_ts\":\"$m1\"}" > /dev/null
 start_scribe
@@ -154,16 +137,13 @@ wait_until posted_in "$room" "INC-1 closed"
 
 # A channel name taken, even by an archived channel: a suffix.
 ctl channels '{"name":"inc-2-second-outage","is_archived":true}' > /dev/null
-ctl slash '{"text":"declare Second outage","channel_id":"C0GENERAL","user_id":"U0FAKEBOB"}' > /dev/null
-has_room2() { [ -n "$(q "select room from incidents where id = 2" 2>/dev/null)" ]; }
-wait_until has_room2
+declare_incident U0FAKEBOB Second outage
 expect "name_taken is answered with a suffix" \
 	"$(get 'calls?method=conversations.create' | jq -r '[.items[] | select(.params.name | startswith("inc-2-")) | "\(.params.name):\(.error // "ok")"] | join(" ")')" \
 	"inc-2-second-outage:name_taken inc-2-second-outage-2:ok"
 
-kill -TERM $bot
 status=0
-wait $bot || status=$?
+stop_scribe || status=$?
 expect "SIGTERM ends scribe cleanly" "$status" "0"
 expect "with no unclean loop" "$(grep -c 'did not close cleanly' bot.err || true)" "0"
 done_checks

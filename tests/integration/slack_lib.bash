@@ -35,6 +35,14 @@ start_scribe() {
 	bot=$!
 }
 
+# stop_scribe: SIGTERM, and its exit status (0 when it ended cleanly).
+stop_scribe() {
+	local st=0
+	kill -TERM "$bot"
+	wait "$bot" || st=$?
+	return "$st"
+}
+
 # connected [N]: at least N sockets (1) that were not asked to go.
 connected() { [ "$(get connections | jq '[.connections[] | select(.disconnecting | not)] | length')" -ge "${1:-1}" ]; }
 # called_ok METHOD [TEXT [N]]: at least N (1) ok calls of METHOD whose
@@ -42,3 +50,38 @@ connected() { [ "$(get connections | jq '[.connections[] | select(.disconnecting
 called_ok() { [ "$(get "calls?method=$1" | jq --arg p "${2:-}" '[.items[] | select(.ok and ($p == "" or (.params | tostring | contains($p))))] | length')" -ge "${3:-1}" ]; }
 # posted_in ROOM TEXT: an ok chat.postMessage to ROOM containing TEXT.
 posted_in() { get 'calls?method=chat.postMessage' | jq -e --arg r "$1" --arg t "$2" '[.items[] | select(.ok and .params.channel == $r and (.params.text | contains($t)))] | length > 0' > /dev/null; }
+
+# has_room N: incident N has its channel.
+has_room() { [ -n "$(q "select room from incidents where id = $1" 2>/dev/null)" ]; }
+# declare USER TEXT...: /incident declare TEXT in #general as USER; waits
+# for the channel of the incident it makes (the next INC number) and sets
+# room to it.
+declare_incident() {
+	local who=$1 n
+	shift
+	n=$(($(q "select count(*) from incidents" 2>/dev/null || echo 0) + 1))
+	ctl slash "{\"text\":\"declare $*\",\"channel_id\":\"C0GENERAL\",\"user_id\":\"$who\"}" > /dev/null
+	wait_until has_room "$n"
+	room=$(q "select room from incidents where id = $n")
+}
+
+# locks_playbook: a three-step playbook "locks", suggested on "deadlock".
+locks_playbook() {
+	mkdir -p playbooks
+	cat > playbooks/locks.yaml <<P
+id: locks
+title: Lock check
+triggers:
+  keywords: [deadlock]
+steps:
+  - id: blockers
+    title: Find the root blocker
+    instructions: Run the blocking-chain query.
+  - id: decide
+    title: End it or roll back
+    instructions: Decide with the commander.
+  - id: verify
+    title: Verify
+    instructions: Check the error rate.
+P
+}
