@@ -138,13 +138,16 @@ expect_grep "malformed events are logged" bot.err 'event in .* skipped'
 ctl sync_raw '{"body":"{\"next_batch\": not json"}' > /dev/null
 say "$room" @bob:fake.test "after the bad sync" > /dev/null
 wait_until arrived "after the bad sync"
-expect_grep "a malformed sync body is logged" bot.err 'sync response skipped'
+# The sync parked when the body was armed may answer first: the bad body
+# goes to the one after it.
+wait_until grep -q 'sync response skipped' bot.err
 # An oversized one (over the 32 MiB Scribe reads): smaller syncs after it,
 # and nothing lost.
 ctl sync_raw '{"repeat_bytes":34000000}' > /dev/null
+say "$room" @bob:fake.test "before the huge sync" > /dev/null
+wait_until grep -q 'sync response was too large' bot.err
 say "$room" @bob:fake.test "after the huge sync" > /dev/null
 wait_until arrived "after the huge sync"
-expect_grep "an oversized sync body is logged" bot.err 'sync response was too large'
 
 # A playbook step: ✅ on its message completes it, like `step done S1`.
 say "$room" @alice:fake.test "!inc playbook start locks" > /dev/null
