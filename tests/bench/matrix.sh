@@ -151,11 +151,11 @@ for r in $(seq 1 "$runs"); do
 	rate_r=$(awk -v n="$n" -v a="$first" -v b="$last" 'BEGIN {printf "%.0f", n / ((b - a) / 1e6)}')
 	rates+=("$rate_r")
 	rss+=("$(awk '/VmHWM/ {print $2}' "/proc/$bot_pid/status")")
-	echo "  run $r: $n events in $(awk -v a="$first" -v b="$last" 'BEGIN {printf "%.3f", (b - a) / 1e6}') s = $rate_r events/s, peak RSS $(( ${rss[-1]} / 1024 )) MiB, /messages pages $(get 'calls?endpoint=messages' | jq '.items | length')"
+	echo "  run $r: $n events in $(awk -v a="$first" -v b="$last" 'BEGIN {printf "%.3f", (b - a) / 1e6}') s = $rate_r events/s, peak RSS $(awk -v k="${rss[-1]}" 'BEGIN {printf "%.1f", k / 1024}') MiB, /messages pages $(get 'calls?endpoint=messages' | jq '.items | length')"
 	stop
 done
 echo "matrix ingest: median $(printf '%s\n' "${rates[@]}" | median) events/s over $runs runs (target >= 50,000/s)"
-echo "matrix peak RSS: median $(( $(printf '%s\n' "${rss[@]}" | median) / 1024 )) MiB, max $(( $(printf '%s\n' "${rss[@]}" | sort -n | tail -1) / 1024 )) MiB (target <= 16 MiB)"
+echo "matrix peak RSS: median $(printf '%s\n' "${rss[@]}" | median | awk '{printf "%.1f", $1 / 1024}') MiB, max $(printf '%s\n' "${rss[@]}" | sort -n | tail -1 | awk '{printf "%.1f", $1 / 1024}') MiB (target <= 16 MiB)"
 
 # Latency at a paced rate.
 start latency

@@ -21,9 +21,9 @@
 
 #define CURSOR         "matrix"
 #define CURSOR_DEVICE  "matrix.device"
-#define SYNC_LIMIT     500         /* timeline events per room and sync */
+#define SYNC_LIMIT     250         /* timeline events per room and sync */
 #define SYNC_MAX_BODY  (32u << 20) /* a sync body Scribe reads */
-#define PAGE_LIMIT     "500"       /* events per /messages page */
+#define PAGE_LIMIT     "250"       /* events per /messages page */
 #define BACKFILL_MAX   10000       /* events read back per room */
 #define CHECK_MARK     "\xe2\x9c\x85" /* ✅ */
 #define API            "/_matrix/client/v3"
