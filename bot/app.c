@@ -1009,8 +1009,8 @@ int app_post(struct app *a, const char *platform, const char *room,
 	int rc = batch_open(a);
 
 	return rc ? rc
-		  : store_outbox_add(a->st, 0, platform, room, NULL,
-				     "message", text, wall_ms());
+		  : store_outbox_add(a->st, 0, platform, room, NULL, "message",
+				     text, wall_ms());
 }
 
 int app_room_created(struct app *a, int64_t incident_id, const char *room)

@@ -248,8 +248,9 @@ static void test_cursor_commits_with_its_events(void **state)
 	say(f, "C1", "m1", "!inc declare Orders down sev2");
 	assert_int_equal(app_cursor(&f->app, "later", "s42", on_cursor, &calls),
 			 0);
-	assert_int_equal(app_post(&f->app, "later", "C9", "this room is "
-							  "encrypted"),
+	assert_int_equal(app_post(&f->app, "later", "C9",
+				  "this room is "
+				  "encrypted"),
 			 0);
 	assert_true(store_in_transaction(f->st));
 	assert_int_equal(calls, 0); /* not before the commit */
@@ -297,8 +298,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cursor_commits_with_its_events,
 					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_room_request_names_the_commander,
-					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_room_request_names_the_commander, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failures_are_retried_in_order,
 					    setup, teardown),
 	};

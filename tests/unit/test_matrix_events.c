@@ -50,9 +50,8 @@ static void test_sync_read(void **state)
 	char why[160];
 
 	(void)state;
-	assert_int_equal(mx_sync_read(body, strlen(body), SELF, &s, why,
-				      sizeof(why)),
-			 0);
+	assert_int_equal(
+	    mx_sync_read(body, strlen(body), SELF, &s, why, sizeof(why)), 0);
 	assert_string_equal(s.next_batch, "s72");
 	assert_int_equal(s.nrooms, 2); /* "!bad:x" is not an object */
 	assert_string_equal(s.rooms[0].id, "!a:x");
@@ -120,7 +119,7 @@ static void test_page_read(void **state)
 			 SCRIBE_EINVAL);
 }
 
-#define EV(type, content)                                                   \
+#define EV(type, content)                                                      \
 	"{\"type\":\"" type "\",\"event_id\":\"$e1\",\"sender\":\"@alice:x\"," \
 	"\"origin_server_ts\":1432735824653,\"content\":" content "}"
 
@@ -197,12 +196,13 @@ static void test_kinds(void **state)
 	mx_event_release(&x);
 
 	/* An edit names the original and carries the new text. */
-	parse(EV("m.room.message",
-		 "{\"msgtype\":\"m.text\",\"body\":\"* fixed\","
-		 "\"m.new_content\":{\"msgtype\":\"m.text\",\"body\":\"fixed\"},"
-		 "\"m.relates_to\":{\"rel_type\":\"m.replace\",\"event_id\":"
-		 "\"$orig\"}}"),
-	      &x);
+	parse(
+	    EV("m.room.message",
+	       "{\"msgtype\":\"m.text\",\"body\":\"* fixed\","
+	       "\"m.new_content\":{\"msgtype\":\"m.text\",\"body\":\"fixed\"},"
+	       "\"m.relates_to\":{\"rel_type\":\"m.replace\",\"event_id\":"
+	       "\"$orig\"}}"),
+	    &x);
 	assert_int_equal(x.ev.kind, CHAT_EDIT);
 	assert_string_equal(x.ev.ref, "$orig");
 	assert_string_equal(x.ev.text, "fixed");
@@ -370,13 +370,13 @@ static void test_malformed(void **state)
 
 static void test_notice(void **state)
 {
-	cJSON *o = mx_notice("**Sev1** <script>alert(1)</script> & more",
-			     NULL);
+	cJSON *o = mx_notice("**Sev1** <script>alert(1)</script> & more", NULL);
 	const char *html;
 
 	(void)state;
-	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(o, "msgtype")),
-			    "m.notice");
+	assert_string_equal(
+	    cJSON_GetStringValue(cJSON_GetObjectItem(o, "msgtype")),
+	    "m.notice");
 	assert_string_equal(
 	    cJSON_GetStringValue(cJSON_GetObjectItem(o, "body")),
 	    "**Sev1** <script>alert(1)</script> & more");
@@ -410,8 +410,9 @@ static void test_notice(void **state)
 		      NULL);
 	assert_string_equal(
 	    cJSON_GetStringValue(cJSON_GetObjectItem(o, MX_STEP_KEY)), "S2");
-	assert_non_null(strstr(
-	    cJSON_GetStringValue(cJSON_GetObjectItem(o, "body")), "\xe2\x9c\x85"));
+	assert_non_null(
+	    strstr(cJSON_GetStringValue(cJSON_GetObjectItem(o, "body")),
+		   "\xe2\x9c\x85"));
 	cJSON_Delete(o);
 }
 
@@ -444,12 +445,15 @@ static void test_create_room(void **state)
 	cJSON *o = mx_create_room(req, SELF, 0), *pl;
 
 	(void)state;
-	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(o, "preset")),
-			    "private_chat");
-	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(o, "name")),
-			    "INC-4 Orders db");
-	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(o, "topic")),
-			    "sev1 · investigating");
+	assert_string_equal(
+	    cJSON_GetStringValue(cJSON_GetObjectItem(o, "preset")),
+	    "private_chat");
+	assert_string_equal(
+	    cJSON_GetStringValue(cJSON_GetObjectItem(o, "name")),
+	    "INC-4 Orders db");
+	assert_string_equal(
+	    cJSON_GetStringValue(cJSON_GetObjectItem(o, "topic")),
+	    "sev1 · investigating");
 	assert_string_equal(
 	    cJSON_GetStringValue(cJSON_GetObjectItem(o, "room_alias_name")),
 	    "inc-4-orders-db");
@@ -473,12 +477,12 @@ static void test_create_room(void **state)
 
 static void test_file(void **state)
 {
-	cJSON *o = mx_file("INC-4-orders-db.md", "mxc://x/pm", "text/markdown",
-			   1234);
+	cJSON *o =
+	    mx_file("INC-4-orders-db.md", "mxc://x/pm", "text/markdown", 1234);
 
 	(void)state;
-	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(o, "msgtype")),
-			    "m.file");
+	assert_string_equal(
+	    cJSON_GetStringValue(cJSON_GetObjectItem(o, "msgtype")), "m.file");
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(o, "url")),
 			    "mxc://x/pm");
 	assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(

@@ -306,7 +306,8 @@ static void room_message(struct mx_event *out, const cJSON *c)
 	}
 	if (!msgtype || !body) {
 		/* A redacted message keeps no content: nothing to say. */
-		set_reason(out, MX_IGNORED, "a message without msgtype and body");
+		set_reason(out, MX_IGNORED,
+			   "a message without msgtype and body");
 		return;
 	}
 	if (rel_type && !strcmp(rel_type, "m.thread"))
@@ -388,7 +389,8 @@ void mx_event_parse(const cJSON *e, const char *room, const char *self,
 {
 	const char *type = str(e, "type"), *id = str(e, "event_id");
 	const char *sender = str(e, "sender");
-	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(e, "origin_server_ts");
+	const cJSON *ts =
+	    cJSON_GetObjectItemCaseSensitive(e, "origin_server_ts");
 	const cJSON *c = obj(e, "content");
 	const char *name;
 
@@ -438,7 +440,8 @@ void mx_event_parse(const cJSON *e, const char *room, const char *self,
 		if (!ref)
 			ref = str(e, "redacts"); /* rooms before v11 */
 		if (!ref)
-			set_reason(out, MX_INVALID, "a redaction needs redacts");
+			set_reason(out, MX_INVALID,
+				   "a redaction needs redacts");
 		out->ev.kind = CHAT_DELETE;
 		out->ev.ref = ref;
 	} else if (!strcmp(type, "m.room.encrypted")) {

@@ -111,8 +111,8 @@ cJSON *mx_create_room(const char *request, const char *self, int attempt)
 		if (cJSON_IsString(it) && it->valuestring[0] == '@' &&
 		    strchr(it->valuestring, ':') &&
 		    (!self || strcmp(it->valuestring, self)))
-			cJSON_AddItemToArray(invite,
-					     cJSON_CreateString(it->valuestring));
+			cJSON_AddItemToArray(
+			    invite, cJSON_CreateString(it->valuestring));
 	}
 	/* The bot keeps full power; the commander moderates. The override
 	 * replaces the default users map, so the bot is named too. */

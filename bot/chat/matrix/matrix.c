@@ -19,14 +19,14 @@
 #include "net/net.h"
 #include "store/store.h"
 
-#define CURSOR         "matrix"
-#define CURSOR_DEVICE  "matrix.device"
-#define SYNC_LIMIT     250         /* timeline events per room and sync */
-#define SYNC_MAX_BODY  (32u << 20) /* a sync body Scribe reads */
-#define PAGE_LIMIT     "250"       /* events per /messages page */
-#define BACKFILL_MAX   10000       /* events read back per room */
-#define CHECK_MARK     "\xe2\x9c\x85" /* ✅ */
-#define API            "/_matrix/client/v3"
+#define CURSOR        "matrix"
+#define CURSOR_DEVICE "matrix.device"
+#define SYNC_LIMIT    250            /* timeline events per room and sync */
+#define SYNC_MAX_BODY (32u << 20)    /* a sync body Scribe reads */
+#define PAGE_LIMIT    "250"          /* events per /messages page */
+#define BACKFILL_MAX  10000          /* events read back per room */
+#define CHECK_MARK    "\xe2\x9c\x85" /* ✅ */
+#define API           "/_matrix/client/v3"
 
 /* ---- API calls ------------------------------------------------------------
  */
@@ -72,12 +72,13 @@ static void call_done(void *ud, const struct http_resp *h)
 		r.errcode = "M_NETWORK";
 		r.error = h->error;
 	} else if (h->status < 200 || h->status > 299) {
-		r.errcode = cJSON_GetStringValue(
-		    cJSON_GetObjectItem(body, "errcode"));
-		r.error = cJSON_GetStringValue(cJSON_GetObjectItem(body, "error"));
+		r.errcode =
+		    cJSON_GetStringValue(cJSON_GetObjectItem(body, "errcode"));
+		r.error =
+		    cJSON_GetStringValue(cJSON_GetObjectItem(body, "error"));
 		if (!r.errcode)
-			r.errcode = h->status == 429 ? "M_LIMIT_EXCEEDED"
-						     : "M_UNKNOWN";
+			r.errcode =
+			    h->status == 429 ? "M_LIMIT_EXCEEDED" : "M_UNKNOWN";
 		if (!r.error)
 			r.error = "no reason given";
 	} else if (!c->raw && !body) {
@@ -113,8 +114,8 @@ static int call(struct matrix *m, const char *method, const char *path,
 	static const struct call_opts none;
 	struct mx_call *c = xcalloc(1, sizeof(*c));
 	char *url = xasprintf("%s%s", m->hs, path);
-	char *auth = m->token ? xasprintf("Authorization: Bearer %s", m->token)
-			      : NULL;
+	char *auth =
+	    m->token ? xasprintf("Authorization: Bearer %s", m->token) : NULL;
 	char *type = NULL, *text = NULL;
 	const char *headers[3] = {NULL, NULL, NULL};
 	struct http_req req = {.method = method, .url = url};
@@ -285,8 +286,8 @@ static void on_whoami(struct matrix *m, void *ud, const struct mx_resp *r)
 		      m->cfg->access_token_env, r->errcode);
 		return;
 	}
-	if (r->errcode || !cJSON_GetStringValue(
-			      cJSON_GetObjectItem(r->body, "user_id"))) {
+	if (r->errcode ||
+	    !cJSON_GetStringValue(cJSON_GetObjectItem(r->body, "user_id"))) {
 		retry_later(m, r, "whoami");
 		return;
 	}
@@ -363,22 +364,22 @@ static void sign_in(struct matrix *m)
 /* A sync response waiting for the history its limited rooms left out. */
 struct mx_pending {
 	struct mx_sync sync;
-	size_t room;            /* the room being completed */
-	char *from;             /* its next /messages page */
+	size_t room; /* the room being completed */
+	char *from;  /* its next /messages page */
 	/* What /messages returned, as it came: kept as text (a parsed page
 	 * takes several times the memory) and parsed again to record. */
 	struct mx_raw {
 		char *body;
 		size_t len;
-	} *pages;
+	} * pages;
 	size_t npages, pages_cap;
-	size_t read;            /* events in those pages */
+	size_t read; /* events in those pages */
 	/* Per room of sync: its pages (from, to) and whether all was read. */
 	struct mx_fill {
 		size_t first, n;
 		bool gap;
 		char why[160];
-	} *fills;
+	} * fills;
 };
 
 static void pending_free(struct mx_pending *p)
@@ -416,9 +417,8 @@ static void on_sync(struct matrix *m, void *ud, const struct mx_resp *r);
 
 static void sync_now(struct matrix *m)
 {
-	struct call_opts o = {.raw = true,
-			      .max_body = SYNC_MAX_BODY,
-			      .handle = &m->sync_call};
+	struct call_opts o = {
+	    .raw = true, .max_body = SYNC_MAX_BODY, .handle = &m->sync_call};
 	char *filter = sync_filter(m->limit), *f = esc(filter), *path;
 	int wait = m->initial ? 0 : m->cfg->sync_timeout_ms;
 	char *since = m->since ? esc(m->since) : NULL;
@@ -516,7 +516,8 @@ static int feed(struct matrix *m, const cJSON *e, const char *room)
 	mx_event_parse(e, room, m->user_id, &m->names, &x);
 	switch (x.kind) {
 	case MX_EVENT:
-		if (x.ev.kind == CHAT_REACTION && x.nowned < ARRAY_SIZE(x.owned))
+		if (x.ev.kind == CHAT_REACTION &&
+		    x.nowned < ARRAY_SIZE(x.owned))
 			step_reaction(m, &x);
 		if (x.encrypted)
 			rc = tell_encrypted(m, room);
@@ -603,9 +604,8 @@ static void answer_invite(struct matrix *m, const struct mx_invite *inv)
 		   : xasprintf(API "/rooms/%s/leave", room);
 	a = xcalloc(1, sizeof(*a));
 	a->room = xstrdup(inv->room);
-	a->what = xasprintf("%s %s, invited by %s",
-			    yes ? "joined" : "declined", inv->room,
-			    inv->inviter ? inv->inviter : "?");
+	a->what = xasprintf("%s %s, invited by %s", yes ? "joined" : "declined",
+			    inv->room, inv->inviter ? inv->inviter : "?");
 	if (call(m, "POST", path, cJSON_CreateObject(), NULL, 0, NULL,
 		 on_answered, a)) {
 		free(a->room);
@@ -638,7 +638,8 @@ static void record_sync(struct matrix *m)
 		/* What /messages recovered, oldest first: pages are newest
 		 * first, each page's chunk too. */
 		for (k = p->fills[i].n; k-- > 0 && !rc;) {
-			const struct mx_raw *raw = &p->pages[p->fills[i].first + k];
+			const struct mx_raw *raw =
+			    &p->pages[p->fills[i].first + k];
 			struct mx_page pg;
 			char why[160];
 			int j;
@@ -647,8 +648,8 @@ static void record_sync(struct matrix *m)
 					 sizeof(why)))
 				continue; /* it was read once already */
 			mx_names_learn(&m->names, pg.state);
-			for (j = cJSON_GetArraySize(pg.chunk) - 1; j >= 0 && !rc;
-			     j--) {
+			for (j = cJSON_GetArraySize(pg.chunk) - 1;
+			     j >= 0 && !rc; j--) {
 				rc = feed(m, cJSON_GetArrayItem(pg.chunk, j),
 					  room->id);
 				m->backfilled++;
@@ -731,8 +732,8 @@ static void on_messages(struct matrix *m, void *ud, const struct mx_resp *r)
 	p->fills[p->room].n++;
 	p->read += (size_t)cJSON_GetArraySize(pg.chunk);
 	free(p->from);
-	p->from = pg.end && cJSON_GetArraySize(pg.chunk) ? xstrdup(pg.end)
-							 : NULL;
+	p->from =
+	    pg.end && cJSON_GetArraySize(pg.chunk) ? xstrdup(pg.end) : NULL;
 	mx_page_release(&pg);
 	if (!p->from) {
 		fill_next(m);
@@ -756,9 +757,8 @@ static void fill_room(struct matrix *m)
 	char *room, *from, *to, *filter, *path;
 	struct call_opts o = {.raw = true, .max_body = SYNC_MAX_BODY};
 
-	while (p->room < p->sync.nrooms &&
-	       !(p->sync.rooms[p->room].limited &&
-		 p->sync.rooms[p->room].prev_batch))
+	while (p->room < p->sync.nrooms && !(p->sync.rooms[p->room].limited &&
+					     p->sync.rooms[p->room].prev_batch))
 		p->room++;
 	if (p->room >= p->sync.nrooms) {
 		record_sync(m);
@@ -1022,10 +1022,9 @@ static int send_document(struct matrix *m, struct mx_job *j)
 				  : "A draft of the postmortem, as of now:",
 			      NULL),
 		    1);
-	return send_event(m, j, "m.room.message",
-			  mx_file(j->file_name, j->mxc, "text/markdown",
-				  strlen(j->body)),
-			  2);
+	return send_event(
+	    m, j, "m.room.message",
+	    mx_file(j->file_name, j->mxc, "text/markdown", strlen(j->body)), 2);
 }
 
 static int send_job(struct matrix *m, struct mx_job *j)
@@ -1148,9 +1147,10 @@ int matrix_init(struct matrix *m, struct app *app, struct net *net,
 			return SCRIBE_EINVAL;
 		}
 		if (!cfg->user_id) {
-			snprintf(err, errlen,
-				 "matrix: a password login needs matrix.user_id "
-				 "in the config");
+			snprintf(
+			    err, errlen,
+			    "matrix: a password login needs matrix.user_id "
+			    "in the config");
 			free(m->password);
 			m->password = NULL;
 			return SCRIBE_EINVAL;

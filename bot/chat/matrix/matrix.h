@@ -46,11 +46,11 @@ struct matrix {
 	char *token;    /* the access token; never logged */
 	char *password; /* for a login, when there is no token */
 	char *user_id, *device_id;
-	char *txn_prefix;    /* the database id: transaction ids */
-	char *since;         /* next_batch of the last committed sync */
-	char *next_batch;    /* of the sync being committed */
-	int limit;           /* timeline events per room in a sync */
-	bool initial;        /* the first sync ever: history is not replayed */
+	char *txn_prefix; /* the database id: transaction ids */
+	char *since;      /* next_batch of the last committed sync */
+	char *next_batch; /* of the sync being committed */
+	int limit;        /* timeline events per room in a sync */
+	bool initial;     /* the first sync ever: history is not replayed */
 	struct http_call *sync_call;
 	struct mx_pending *pending; /* a sync response being completed */
 	uv_timer_t retry;           /* sign-in or sync again after a failure */
