@@ -13,6 +13,7 @@
 #include "util/buf.h"
 #include "util/log.h"
 #include "app.h"
+#include "chat/lines.h"
 #include "chat/matrix/format.h"
 #include "chat/matrix/matrix.h"
 #include "net/http.h"
@@ -853,62 +854,11 @@ static void on_sync(struct matrix *m, void *ud, const struct mx_resp *r)
 /* ---- delivery -------------------------------------------------------------
  */
 
-struct mx_job {
-	struct mx_job *next;
-	int64_t row;
-	int64_t incident;
-	char *kind;
-	char *room;
-	char *to_user;
-	char *body;
-	char *file_name;    /* postmortems: uploaded as this file */
-	char *mxc;          /* where the upload went */
-	int64_t not_before; /* retries */
-	bool busy;          /* its request is in flight */
-	int tries;          /* M_ROOM_IN_USE suffixes, retries */
-	int step;           /* documents: 0 upload, 1 notice, 2 file */
-};
-
-static void job_free(struct mx_job *j)
-{
-	free(j->kind);
-	free(j->room);
-	free(j->to_user);
-	free(j->body);
-	free(j->file_name);
-	free(j->mxc);
-	free(j);
-}
-
-static void job_done(struct matrix *m, struct mx_job *j, int rc)
-{
-	struct mx_job **p;
-
-	for (p = &m->jobs; *p; p = &(*p)->next)
-		if (*p == j) {
-			*p = j->next;
-			break;
-		}
-	app_delivered(m->app, j->row, rc, 0);
-	job_free(j);
-}
-
-/* No request of room before until (a 429 or a failure there). */
-static void hold_room(struct matrix *m, const char *room, int64_t until)
-{
-	struct mx_job *j;
-
-	for (j = m->jobs; j; j = j->next)
-		if (j->room && room && !strcmp(j->room, room) &&
-		    j->not_before < until)
-			j->not_before = until;
-}
-
-static int send_job(struct matrix *m, struct mx_job *j);
+static int send_job(void *owner, struct chat_job *j);
 
 static void on_sent(struct matrix *m, void *ud, const struct mx_resp *r)
 {
-	struct mx_job *j = ud;
+	struct chat_job *j = ud;
 	int64_t now = wall_ms(), wait;
 	const char *v;
 
@@ -925,7 +875,7 @@ static void on_sent(struct matrix *m, void *ud, const struct mx_resp *r)
 
 				log_info("matrix: INC-%lld: room %s created",
 					 (long long)incident, room);
-				job_done(m, j, 0);
+				chat_lines_done(&m->lines, j, 0);
 				app_room_created(m->app, incident, room);
 				free(room);
 				pump(m);
@@ -935,7 +885,7 @@ static void on_sent(struct matrix *m, void *ud, const struct mx_resp *r)
 			v = cJSON_GetStringValue(
 			    cJSON_GetObjectItem(r->body, "content_uri"));
 			if (v) {
-				j->mxc = xstrdup(v);
+				j->got[0] = xstrdup(v);
 				j->step = 1;
 				pump(m);
 				return;
@@ -945,7 +895,7 @@ static void on_sent(struct matrix *m, void *ud, const struct mx_resp *r)
 			pump(m);
 			return;
 		} else {
-			job_done(m, j, 0);
+			chat_lines_done(&m->lines, j, 0);
 			pump(m);
 			return;
 		}
@@ -964,21 +914,21 @@ static void on_sent(struct matrix *m, void *ud, const struct mx_resp *r)
 		log_warn("matrix: %s: %s (%s), again in %lld ms", j->kind,
 			 r->errcode ? r->errcode : "no room id",
 			 r->error ? r->error : "-", (long long)wait);
-		hold_room(m, j->room, now + wait);
+		chat_lines_hold(&m->lines, j->room, now + wait);
 		j->not_before = now + wait;
 		pump(m);
 		return;
 	}
 	log_error("matrix: %s in %s: %s (%s)", j->kind, j->room ? j->room : "-",
 		  r->errcode, r->error);
-	job_done(m, j, SCRIBE_EIO);
+	chat_lines_done(&m->lines, j, SCRIBE_EIO);
 	pump(m);
 }
 
 /* PUT an event into j's room with a transaction id made of the
  * database's id, the outbox row and the part of the row: the same row
  * sent again after a crash is the same transaction. */
-static int send_event(struct matrix *m, struct mx_job *j, const char *type,
+static int send_event(struct matrix *m, struct chat_job *j, const char *type,
 		      cJSON *content, int part)
 {
 	char txn[160], *room = esc(j->room), *t, *path;
@@ -995,7 +945,7 @@ static int send_event(struct matrix *m, struct mx_job *j, const char *type,
 	return rc;
 }
 
-static int send_document(struct matrix *m, struct mx_job *j)
+static int send_document(struct matrix *m, struct chat_job *j)
 {
 	char *name, *path;
 	int rc;
@@ -1024,11 +974,13 @@ static int send_document(struct matrix *m, struct mx_job *j)
 		    1);
 	return send_event(
 	    m, j, "m.room.message",
-	    mx_file(j->file_name, j->mxc, "text/markdown", strlen(j->body)), 2);
+	    mx_file(j->file_name, j->got[0], "text/markdown", strlen(j->body)),
+	    2);
 }
 
-static int send_job(struct matrix *m, struct mx_job *j)
+static int send_job(void *owner, struct chat_job *j)
 {
+	struct matrix *m = owner;
 	cJSON *o;
 
 	if (!strcmp(j->kind, "create_room")) {
@@ -1052,36 +1004,14 @@ static void on_pump(uv_timer_t *h)
 	pump(h->data);
 }
 
-/* Starts every request that may go now: the first job of each room, when
- * its time has come; arms the timer for the earliest later one. */
+/* Sends what may go now; wakes again when the next row is due. */
 static void pump(struct matrix *m)
 {
-	struct mx_job *j, *k, *next;
-	int64_t now = wall_ms(), wake = 0;
-	bool first;
+	int64_t now = wall_ms(), wake;
 
 	if (m->stopping || !m->user_id)
 		return;
-	for (j = m->jobs; j; j = next) {
-		next = j->next;
-		first = true;
-		for (k = m->jobs; k != j && first; k = k->next)
-			if ((k->room && j->room && !strcmp(k->room, j->room)) ||
-			    (!k->room && !j->room))
-				first = false;
-		if (!first || j->busy)
-			continue;
-		if (j->not_before > now) {
-			if (!wake || j->not_before < wake)
-				wake = j->not_before;
-			continue;
-		}
-		j->busy = true;
-		if (send_job(m, j)) {
-			j->busy = false;
-			job_done(m, j, SCRIBE_EIO);
-		}
-	}
+	wake = chat_lines_pump(&m->lines, now, send_job);
 	if (wake)
 		uv_timer_start(&m->pump, on_pump, (uint64_t)(wake - now), 0);
 }
@@ -1090,21 +1020,10 @@ static int matrix_deliver(struct chat *c, const struct outbox_row *row,
 			  const char *room)
 {
 	struct matrix *m = c->impl;
-	struct mx_job *j, **tail;
 
 	if (m->stopping)
 		return SCRIBE_EIO;
-	j = xcalloc(1, sizeof(*j));
-	j->row = row->id;
-	j->incident = row->incident_id;
-	j->kind = xstrdup(row->kind);
-	j->room = room ? xstrdup(room) : NULL;
-	j->to_user = row->to_user ? xstrdup(row->to_user) : NULL;
-	j->body = xstrdup(row->body);
-	j->file_name = row->file_name ? xstrdup(row->file_name) : NULL;
-	for (tail = &m->jobs; *tail; tail = &(*tail)->next)
-		;
-	*tail = j;
+	chat_lines_add(&m->lines, m, row, room, false);
 	pump(m);
 	return SCRIBE_EPENDING;
 }
@@ -1162,6 +1081,7 @@ int matrix_init(struct matrix *m, struct app *app, struct net *net,
 		m->hs[--n] = '\0';
 	m->txn_prefix = xstrdup(store_db_id(app->st));
 	m->limit = SYNC_LIMIT;
+	m->lines.app = app;
 	uv_timer_init(net->loop, &m->retry);
 	uv_timer_init(net->loop, &m->pump);
 	m->retry.data = m->pump.data = m;
@@ -1189,14 +1109,10 @@ void matrix_stop(struct matrix *m)
 
 void matrix_release(struct matrix *m)
 {
-	struct mx_job *j, *next;
 	size_t i;
 
 	pending_free(m->pending);
-	for (j = m->jobs; j; j = next) {
-		next = j->next;
-		job_free(j);
-	}
+	chat_lines_release(&m->lines);
 	for (i = 0; i < m->nanswered; i++)
 		free(m->answered[i]);
 	free(m->answered);

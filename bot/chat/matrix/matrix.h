@@ -29,12 +29,12 @@
 #include "util/base.h"
 #include "config.h"
 #include "chat/chat.h"
+#include "chat/lines.h"
 #include "chat/matrix/events.h"
 
 struct app;
 struct net;
 struct http_call;
-struct mx_job;
 struct mx_pending;
 
 struct matrix {
@@ -56,7 +56,7 @@ struct matrix {
 	uv_timer_t retry;           /* sign-in or sync again after a failure */
 	uv_timer_t pump;            /* sends the next due request */
 	int attempts;               /* failures in a row */
-	struct mx_job *jobs;        /* queued outbox rows, oldest first */
+	struct chat_lines lines;    /* queued outbox rows, per room */
 	struct mx_names names;
 	char **answered; /* invites answered (joined or refused) */
 	size_t nanswered, answered_cap;

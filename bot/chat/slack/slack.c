@@ -12,6 +12,7 @@
 #include "util/buf.h"
 #include "util/log.h"
 #include "app.h"
+#include "chat/lines.h"
 #include "chat/slack/format.h"
 #include "chat/slack/limits.h"
 #include "chat/slack/slack.h"
@@ -914,85 +915,14 @@ static void start_backfill(struct slack *s)
 
 /* ---- delivery ------------------------------------------------------------ */
 
-struct slack_job {
-	struct slack_job *next;
-	struct slack *s;
-	int64_t row;
-	int64_t incident;
-	char *kind;
-	char *room;
-	char *to_user;
-	char *body;
-	char *file_name;    /* postmortems: uploaded as this file */
-	int64_t not_before; /* rate limit and retries */
-	bool busy;          /* its request is in flight */
-	int tries;          /* name_taken suffixes, network retries */
-	int step;           /* uploads: 0 URL, 1 bytes, 2 complete */
-	char *upload_url, *file_id;
-};
-
 static void pump(struct slack *s);
-static int send_upload_step(struct slack *s, struct slack_job *j);
-
-/* A follow-up (pins.add, chat.update) goes beside its room's line of
- * posts: nothing it does depends on their order. */
-static bool follow_up(const struct slack_job *j)
-{
-	return !strcmp(j->kind, "follow_up");
-}
-
-/* Whether k and j wait in the same line: the posts of one room, in order
- * (channels to create are one room); follow-ups wait for nothing. */
-static bool same_line(const struct slack_job *k, const struct slack_job *j)
-{
-	if (follow_up(k) || follow_up(j))
-		return false;
-	return k->room && j->room ? !strcmp(k->room, j->room)
-				  : !k->room && !j->room;
-}
+static int send_upload_step(struct slack *s, struct chat_job *j);
 
 /* Whether j puts a message in its channel (one a second per channel). */
-static bool posts(const struct slack_job *j)
+static bool posts(const struct chat_job *j)
 {
 	return !strcmp(j->kind, "message") || !strcmp(j->kind, "postmortem") ||
 	       !strcmp(j->kind, "draft");
-}
-
-static void job_free(struct slack_job *j)
-{
-	free(j->file_name);
-	free(j->upload_url);
-	free(j->file_id);
-	free(j->kind);
-	free(j->room);
-	free(j->to_user);
-	free(j->body);
-	free(j);
-}
-
-/* Removes j from the queue and tells the app. */
-static void job_done(struct slack *s, struct slack_job *j, int rc)
-{
-	struct slack_job **p;
-
-	for (p = &s->jobs; *p; p = &(*p)->next)
-		if (*p == j) {
-			*p = j->next;
-			break;
-		}
-	app_delivered(s->app, j->row, rc, 0);
-	job_free(j);
-}
-
-/* Sets the next request of j's room no sooner than ms from now. */
-static void hold_room(struct slack *s, const char *room, int64_t until)
-{
-	struct slack_job *j;
-
-	for (j = s->jobs; j; j = j->next)
-		if (j->room && room && !strcmp(j->room, room) &&
-		    !follow_up(j) && j->not_before < until)
-			j->not_before = until;
 }
 
 static void on_follow_up(struct slack *s, void *ud, long status,
@@ -1066,10 +996,10 @@ static void on_sent(struct slack *s, void *ud, long status, const cJSON *body,
 
 static void on_uploaded(void *ud, const struct http_resp *r)
 {
-	struct slack_job *j = ud;
+	struct chat_job *j = ud;
 
 	/* The upload URL answers plain text; only its status matters. */
-	on_sent(j->s, j, r->status, NULL,
+	on_sent(j->owner, j, r->status, NULL,
 		r->error           ? r->error
 		: r->status == 200 ? NULL
 				   : "upload failed",
@@ -1077,13 +1007,13 @@ static void on_uploaded(void *ud, const struct http_resp *r)
 }
 
 /* Step 1 of an upload: the document's bytes to the URL Slack gave. */
-static int upload_bytes(struct slack *s, struct slack_job *j)
+static int upload_bytes(struct slack *s, struct chat_job *j)
 {
 	const char *headers[] = {"Content-Type: text/markdown; charset=utf-8",
 				 NULL};
 	struct http_req req = {
 	    .method = "POST",
-	    .url = j->upload_url,
+	    .url = j->got[0],
 	    .headers = headers,
 	    .body = j->body,
 	    .body_len = strlen(j->body),
@@ -1094,19 +1024,19 @@ static int upload_bytes(struct slack *s, struct slack_job *j)
 
 /* An upload step succeeded: the next one, or done. Returns true when the
  * job has more steps (it was sent on). */
-static bool upload_next(struct slack *s, struct slack_job *j, const cJSON *body)
+static bool upload_next(struct slack *s, struct chat_job *j, const cJSON *body)
 {
 	const char *v;
 
 	if (j->step == 0) {
 		v = cJSON_GetStringValue(
 		    cJSON_GetObjectItem(body, "upload_url"));
-		free(j->upload_url);
-		j->upload_url = v ? xstrdup(v) : NULL;
+		free(j->got[0]);
+		j->got[0] = v ? xstrdup(v) : NULL;
 		v = cJSON_GetStringValue(cJSON_GetObjectItem(body, "file_id"));
-		free(j->file_id);
-		j->file_id = v ? xstrdup(v) : NULL;
-		if (!j->upload_url || !j->file_id)
+		free(j->got[1]);
+		j->got[1] = v ? xstrdup(v) : NULL;
+		if (!j->got[0] || !j->got[1])
 			return false;
 	}
 	if (j->step >= 2)
@@ -1123,7 +1053,7 @@ static bool upload_next(struct slack *s, struct slack_job *j, const cJSON *body)
 static void on_sent(struct slack *s, void *ud, long status, const cJSON *body,
 		    const char *error, const char *retry_after)
 {
-	struct slack_job *j = ud;
+	struct chat_job *j = ud;
 	int64_t now = wall_ms(), wait;
 
 	j->busy = false;
@@ -1148,9 +1078,10 @@ static void on_sent(struct slack *s, void *ud, long status, const cJSON *body,
 
 		/* Done first: the room's creation flushes the outbox, which
 		 * must not find this job still queued. */
-		job_done(s, j, 0);
+		chat_lines_done(&s->lines, j, 0);
 		if (room && posted)
-			hold_room(s, room, now + POST_INTERVAL_MS);
+			chat_lines_hold(&s->lines, room,
+					now + POST_INTERVAL_MS);
 		if (created) {
 			room_follow_up(s, room, request);
 			app_room_created(s->app, incident, room);
@@ -1178,20 +1109,20 @@ static void on_sent(struct slack *s, void *ud, long status, const cJSON *body,
 		j->tries++;
 		log_warn("slack: %s: %s, again in %lld ms", j->kind, error,
 			 (long long)wait);
-		if (!follow_up(j))
-			hold_room(s, j->room, now + wait);
+		if (!j->loose)
+			chat_lines_hold(&s->lines, j->room, now + wait);
 		j->not_before = now + wait;
 		pump(s);
 		return;
 	}
-	if (follow_up(j)) {
+	if (j->loose) {
 		/* Slack said no for good (a message deleted meanwhile, one
 		 * too old to edit) or it was done already (already_pinned):
 		 * either way, nothing to try again. */
 		if (strcmp(error, "already_pinned"))
 			log_warn("slack: follow-up in %s: %s",
 				 j->room ? j->room : "-", error);
-		job_done(s, j, 0);
+		chat_lines_done(&s->lines, j, 0);
 		pump(s);
 		return;
 	}
@@ -1204,11 +1135,11 @@ static void on_sent(struct slack *s, void *ud, long status, const cJSON *body,
 	}
 	log_error("slack: %s in %s: %s", j->kind, j->room ? j->room : "-",
 		  error);
-	job_done(s, j, SCRIBE_EIO);
+	chat_lines_done(&s->lines, j, SCRIBE_EIO);
 	pump(s);
 }
 
-static cJSON *message_body(const struct slack_job *j)
+static cJSON *message_body(const struct chat_job *j)
 {
 	cJSON *o = cJSON_CreateObject();
 	char *text = slack_mrkdwn(j->body);
@@ -1226,7 +1157,7 @@ static cJSON *message_body(const struct slack_job *j)
 
 /* The upload's current step: 0 asks for a URL, 1 sends the bytes, 2
  * shares the file in the channel. */
-static int send_upload_step(struct slack *s, struct slack_job *j)
+static int send_upload_step(struct slack *s, struct chat_job *j)
 {
 	cJSON *o = cJSON_CreateObject(), *files, *f;
 
@@ -1242,7 +1173,7 @@ static int send_upload_step(struct slack *s, struct slack_job *j)
 	}
 	files = cJSON_AddArrayToObject(o, "files");
 	f = cJSON_CreateObject();
-	cJSON_AddStringToObject(f, "id", j->file_id);
+	cJSON_AddStringToObject(f, "id", j->got[1]);
 	cJSON_AddStringToObject(f, "title", j->file_name);
 	cJSON_AddItemToArray(files, f);
 	cJSON_AddStringToObject(o, "channel_id", j->room);
@@ -1256,7 +1187,7 @@ static int send_upload_step(struct slack *s, struct slack_job *j)
 
 /* A follow-up row: {"method": ..., "args": {...}} from frames.c, for
  * the methods a follow-up may call. */
-static int send_follow_up(struct slack *s, struct slack_job *j)
+static int send_follow_up(struct slack *s, struct chat_job *j)
 {
 	static const char *const allowed[] = {"pins.add", "chat.update"};
 	cJSON *req = cJSON_Parse(j->body);
@@ -1280,8 +1211,9 @@ static int send_follow_up(struct slack *s, struct slack_job *j)
 	return rc;
 }
 
-static int send_job(struct slack *s, struct slack_job *j)
+static int send_job(void *owner, struct chat_job *j)
 {
+	struct slack *s = owner;
 	cJSON *o, *req;
 	const char *base;
 	char name[96];
@@ -1310,7 +1242,7 @@ static int send_job(struct slack *s, struct slack_job *j)
 		return api(
 		    s, j->to_user ? "chat.postEphemeral" : "chat.postMessage",
 		    s->bot_token, message_body(j), 0, on_sent, j);
-	if (follow_up(j))
+	if (j->loose)
 		return send_follow_up(s, j);
 	log_warn("slack: outbox kind '%s' is not sent to Slack", j->kind);
 	return SCRIBE_EINVAL;
@@ -1321,39 +1253,14 @@ static void on_pump(uv_timer_t *h)
 	pump(h->data);
 }
 
-/* Starts every request that may go now: the first job of each room, when
- * its time has come; arms the timer for the earliest later one. */
+/* Sends what may go now; wakes again when the next row is due. */
 static void pump(struct slack *s)
 {
-	struct slack_job *j, *k, *next;
-	int64_t now = wall_ms(), wake = 0;
-	bool first;
-	int rc;
+	int64_t now = wall_ms(), wake;
 
 	if (s->stopping)
 		return;
-	for (j = s->jobs; j; j = next) {
-		next = j->next;
-		first = true;
-		for (k = s->jobs; k != j; k = k->next)
-			if (same_line(k, j))
-				first = false;
-		if (!first || j->busy)
-			continue;
-		if (j->not_before > now) {
-			if (!wake || j->not_before < wake)
-				wake = j->not_before;
-			continue;
-		}
-		j->busy = true;
-		rc = send_job(s, j);
-		if (rc) {
-			/* Not sent (the net is closing): later. A row that
-			 * can never be sent is done with, not retried. */
-			j->busy = false;
-			job_done(s, j, rc == SCRIBE_EINVAL ? 0 : SCRIBE_EIO);
-		}
-	}
+	wake = chat_lines_pump(&s->lines, now, send_job);
 	if (wake)
 		uv_timer_start(&s->pump, on_pump, (uint64_t)(wake - now), 0);
 }
@@ -1362,22 +1269,13 @@ static int slack_deliver(struct chat *c, const struct outbox_row *row,
 			 const char *room)
 {
 	struct slack *s = c->impl;
-	struct slack_job *j, **tail;
 
 	if (s->stopping)
 		return SCRIBE_EIO;
-	j = xcalloc(1, sizeof(*j));
-	j->s = s;
-	j->row = row->id;
-	j->incident = row->incident_id;
-	j->kind = xstrdup(row->kind);
-	j->room = room ? xstrdup(room) : NULL;
-	j->to_user = row->to_user ? xstrdup(row->to_user) : NULL;
-	j->body = xstrdup(row->body);
-	j->file_name = row->file_name ? xstrdup(row->file_name) : NULL;
-	for (tail = &s->jobs; *tail; tail = &(*tail)->next)
-		;
-	*tail = j;
+	/* A follow-up (pins.add, chat.update) goes beside its room's line of
+	 * posts: nothing it does depends on their order. */
+	chat_lines_add(&s->lines, s, row, room,
+		       !strcmp(row->kind, "follow_up"));
 	pump(s);
 	return SCRIBE_EPENDING;
 }
@@ -1410,6 +1308,7 @@ int slack_init(struct slack *s, struct app *app, struct net *net,
 	s->chat.ops = &slack_ops;
 	s->chat.impl = s;
 	s->app = app;
+	s->lines.app = app;
 	s->net = net;
 	s->cfg = cfg;
 	s->bot_token = token(cfg->bot_token_env, err, errlen);
@@ -1456,7 +1355,6 @@ void slack_stop(struct slack *s)
 
 void slack_release(struct slack *s)
 {
-	struct slack_job *j, *next;
 	struct slack_backfill *b = s->backfill;
 
 	if (b) {
@@ -1470,10 +1368,7 @@ void slack_release(struct slack *s)
 		free(b);
 	}
 
-	for (j = s->jobs; j; j = next) {
-		next = j->next;
-		job_free(j);
-	}
+	chat_lines_release(&s->lines);
 	while (s->limits) {
 		struct slack_limit *l = s->limits;
 

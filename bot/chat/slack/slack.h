@@ -30,13 +30,13 @@
 #include "util/base.h"
 #include "config.h"
 #include "chat/chat.h"
+#include "chat/lines.h"
 #include "chat/slack/frames.h"
 #include "chat/slack/limits.h"
 
 struct app;
 struct net;
 struct ws;
-struct slack_job;
 struct slack_backfill;
 struct api_call;
 
@@ -74,7 +74,7 @@ struct slack {
 	struct slack_limit *limits;      /* per Web API method */
 	struct api_call *waiting;        /* calls waiting for their bucket */
 	int attempts;                    /* reconnects since the last hello */
-	struct slack_job *jobs;          /* queued outbox rows, oldest first */
+	struct chat_lines lines;         /* queued outbox rows, per channel */
 	struct slack_backfill *backfill; /* catching up, after a (re)connect */
 	struct slack_name *names;        /* display names from users.info */
 	size_t nnames, names_cap;
