@@ -641,18 +641,20 @@ static void record_sync(struct matrix *m)
 		for (k = p->fills[i].n; k-- > 0 && !rc;) {
 			const struct mx_raw *raw =
 			    &p->pages[p->fills[i].first + k];
+			const cJSON *first, *e;
 			struct mx_page pg;
 			char why[160];
-			int j;
 
 			if (mx_page_read(raw->body, raw->len, &pg, why,
 					 sizeof(why)))
 				continue; /* it was read once already */
 			mx_names_learn(&m->names, pg.state);
-			for (j = cJSON_GetArraySize(pg.chunk) - 1;
-			     j >= 0 && !rc; j--) {
-				rc = feed(m, cJSON_GetArrayItem(pg.chunk, j),
-					  room->id);
+			/* Last to first: cJSON keeps the last item in the
+			 * first one's prev. */
+			first = pg.chunk->child;
+			for (e = first ? first->prev : NULL; e && !rc;
+			     e = e == first ? NULL : e->prev) {
+				rc = feed(m, e, room->id);
 				m->backfilled++;
 			}
 			mx_page_release(&pg);
