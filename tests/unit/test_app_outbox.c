@@ -4,8 +4,9 @@
  * that does not exist yet wait for app_room_created(); a row taken with
  * SCRIBE_EPENDING is not offered twice; a failed delivery is retried after
  * the delay the transport asks for; rows of one room are offered in order;
- * and everything is marked sent in the end. A real libuv loop and a real
- * SQLite store in a temp folder.
+ * and everything is marked sent in the end; and the transports' side of
+ * it, their lines per room (bot/chat/lines.c). A real libuv loop and a
+ * real SQLite store in a temp folder.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 
 #include "util/base.h"
 #include "app.h"
+#include "chat/lines.h"
 #include "store/store.h"
 
 #define MAX_SEEN 64
@@ -291,10 +293,84 @@ static void test_room_request_names_the_commander(void **state)
 	drain(f);
 }
 
+/* ---- the lines of a transport (bot/chat/lines.c) ---------------------- */
+
+struct sent {
+	int64_t rows[16];
+	size_t n;
+	int answer; /* what send returns */
+};
+
+static int record_send(void *owner, struct chat_job *j)
+{
+	struct sent *s = owner;
+
+	assert_true(s->n < ARRAY_SIZE(s->rows));
+	s->rows[s->n++] = j->row;
+	return s->answer;
+}
+
+static void add(struct chat_lines *l, struct sent *s, int64_t id,
+		const char *room, bool loose)
+{
+	struct outbox_row row = {.id = id, .kind = "message", .body = "x"};
+
+	chat_lines_add(l, s, &row, room, loose);
+}
+
+static struct chat_job *job(struct chat_lines *l, int64_t row)
+{
+	struct chat_job *j;
+
+	for (j = l->jobs; j; j = j->next)
+		if (j->row == row)
+			return j;
+	return NULL;
+}
+
+/* One request in flight per room, in order; loose rows wait for nothing;
+ * a hold delays a room's line; a row that cannot be sent is done. */
+static void test_lines_keep_rooms_in_order(void **state)
+{
+	struct fixture *f = *state;
+	struct chat_lines l = {.app = &f->app};
+	struct sent s = {0};
+
+	add(&l, &s, 1, "C1", false);
+	add(&l, &s, 2, "C1", false);
+	add(&l, &s, 3, "C2", false);
+	add(&l, &s, 4, "C1", true);
+	assert_int_equal(chat_lines_pump(&l, 1000, record_send), 0);
+	assert_int_equal(s.n, 3); /* 1 and 3 lead their lines; 4 is loose */
+	assert_int_equal(s.rows[0], 1);
+	assert_int_equal(s.rows[1], 3);
+	assert_int_equal(s.rows[2], 4);
+	/* Nothing more while they are in flight. */
+	assert_int_equal(chat_lines_pump(&l, 1000, record_send), 0);
+	assert_int_equal(s.n, 3);
+	/* 1 is answered; C1 is held (a 429): 2 waits for the hold. */
+	chat_lines_done(&l, job(&l, 1), 0);
+	chat_lines_hold(&l, "C1", 5000);
+	assert_int_equal(chat_lines_pump(&l, 1000, record_send), 5000);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(chat_lines_pump(&l, 5000, record_send), 0);
+	assert_int_equal(s.n, 4);
+	assert_int_equal(s.rows[3], 2);
+	/* A row that can never be sent is done with. */
+	s.answer = SCRIBE_EINVAL;
+	add(&l, &s, 5, "C3", false);
+	chat_lines_pump(&l, 5000, record_send);
+	assert_null(job(&l, 5));
+	chat_lines_release(&l);
+	assert_null(l.jobs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_rooms_wait_for_their_channel,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lines_keep_rooms_in_order,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cursor_commits_with_its_events,
 					    setup, teardown),
