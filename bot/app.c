@@ -784,14 +784,6 @@ static void inflight_remove(struct app *a, int64_t id)
 }
 
 /* Retries wait 1 s, 2 s, 4 s, ... up to 5 minutes. */
-static int64_t backoff_ms(int attempts)
-{
-	int64_t ms = 1000;
-
-	while (attempts-- > 0 && ms < 300000)
-		ms *= 2;
-	return ms < 300000 ? ms : 300000;
-}
 
 /* Writes outcomes: inside the open batch when there is one (it commits
  * with it), else in a transaction of their own. */
@@ -801,7 +793,9 @@ static int outcome(struct app *a, int64_t id, int rc, int attempts,
 		   int64_t retry_ms, int64_t now)
 {
 	bool own = !store_in_transaction(a->st);
-	int64_t due = now + (retry_ms > 0 ? retry_ms : backoff_ms(attempts));
+	int64_t due =
+	    now + (retry_ms > 0 ? retry_ms
+				: backoff_ms(attempts, 1000, 300000, false));
 	int err;
 
 	if (own && (err = store_begin(a->st)))

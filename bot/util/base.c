@@ -95,6 +95,17 @@ void grow_array(void **arr, size_t *cap, size_t n, size_t sz)
 	*cap = c;
 }
 
+int64_t backoff_ms(int attempts, int64_t min_ms, int64_t max_ms, bool jitter)
+{
+	int64_t ms = min_ms > 0 ? min_ms : 1;
+
+	while (attempts-- > 0 && ms < max_ms)
+		ms *= 2;
+	if (ms > max_ms)
+		ms = max_ms;
+	return jitter ? ms * 3 / 4 + rand() % (ms / 2 + 1) : ms;
+}
+
 int64_t wall_ms(void)
 {
 	struct timespec ts;

@@ -51,6 +51,11 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * given the time). */
 int64_t wall_ms(void);
 
+/* How long to wait before retry number attempts (0, 1, ...): min_ms
+ * doubling each time, at most max_ms; with jitter, spread over +-25% so
+ * that many clients do not retry in step. */
+int64_t backoff_ms(int attempts, int64_t min_ms, int64_t max_ms, bool jitter);
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Grow *arr (of *cap elements of size sz) so that it holds at least n. */

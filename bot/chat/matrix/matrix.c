@@ -103,7 +103,6 @@ struct call_opts {
 	long timeout_ms;
 	size_t max_body;
 	bool raw;
-	struct http_call **handle;
 };
 
 /* One request to the homeserver: method on hs + path (already escaped),
@@ -144,7 +143,7 @@ static int call(struct matrix *m, const char *method, const char *path,
 	c->cb = cb;
 	c->ud = ud;
 	c->raw = o->raw;
-	rc = http_request(m->net, &req, call_done, c, o->handle);
+	rc = http_request(m->net, &req, call_done, c, NULL);
 	if (rc)
 		free(c);
 	cJSON_free(text);
@@ -180,19 +179,12 @@ static void fatal(struct matrix *m, const char *fmt, ...)
 		m->on_fatal(m->fatal_ud, why);
 }
 
-/* min..max ms, doubling per failure in a row, with +-25% jitter. */
+/* The next wait after a failure in a row: the configured min..max,
+ * doubling, with jitter. */
 static uint64_t backoff(struct matrix *m)
 {
-	uint64_t ms = (uint64_t)m->cfg->reconnect_min_ms;
-	int i;
-
-	for (i = 0; i < m->attempts && ms < (uint64_t)m->cfg->reconnect_max_ms;
-	     i++)
-		ms *= 2;
-	if (ms > (uint64_t)m->cfg->reconnect_max_ms)
-		ms = (uint64_t)m->cfg->reconnect_max_ms;
-	m->attempts++;
-	return ms * 3 / 4 + (uint64_t)rand() % (ms / 2 + 1);
+	return (uint64_t)backoff_ms(m->attempts++, m->cfg->reconnect_min_ms,
+				    m->cfg->reconnect_max_ms, true);
 }
 
 /* ---- signing in -----------------------------------------------------------
@@ -418,13 +410,12 @@ static void on_sync(struct matrix *m, void *ud, const struct mx_resp *r);
 
 static void sync_now(struct matrix *m)
 {
-	struct call_opts o = {
-	    .raw = true, .max_body = SYNC_MAX_BODY, .handle = &m->sync_call};
+	struct call_opts o = {.raw = true, .max_body = SYNC_MAX_BODY};
 	char *filter = sync_filter(m->limit), *f = esc(filter), *path;
 	int wait = m->initial ? 0 : m->cfg->sync_timeout_ms;
 	char *since = m->since ? esc(m->since) : NULL;
 
-	if (m->stopping || m->sync_call || m->pending)
+	if (m->stopping || m->syncing || m->pending)
 		goto out;
 	o.timeout_ms = wait + 30000;
 	path = xasprintf(API "/sync?filter=%s&timeout=%d&set_presence=offline"
@@ -432,6 +423,8 @@ static void sync_now(struct matrix *m)
 			 f, wait, since ? "&since=" : "", since ? since : "");
 	if (call(m, "GET", path, NULL, NULL, 0, &o, on_sync, NULL))
 		retry_later(m, NULL, "sync");
+	else
+		m->syncing = true;
 	free(path);
 out:
 	free(since);
@@ -617,13 +610,43 @@ static void answer_invite(struct matrix *m, const struct mx_invite *inv)
 	free(room);
 }
 
+/* What /messages recovered for room i of the sync, oldest first: the
+ * pages are newest first, each page's events too. */
+static int record_pages(struct matrix *m, const struct mx_pending *p, size_t i)
+{
+	const char *room = p->sync.rooms[i].id;
+	const cJSON *first, *e;
+	struct mx_page pg;
+	char why[160];
+	size_t k;
+	int rc = 0;
+
+	for (k = p->fills[i].n; k-- > 0 && !rc;) {
+		const struct mx_raw *raw = &p->pages[p->fills[i].first + k];
+
+		if (mx_page_read(raw->body, raw->len, &pg, why, sizeof(why)))
+			continue; /* it was read once already */
+		mx_names_learn(&m->names, pg.state);
+		/* Last to first: cJSON keeps the last item in the first
+		 * one's prev. */
+		first = pg.chunk->child;
+		for (e = first ? first->prev : NULL; e && !rc;
+		     e = e == first ? NULL : e->prev) {
+			rc = feed(m, e, room);
+			m->backfilled++;
+		}
+		mx_page_release(&pg);
+	}
+	return rc;
+}
+
 /* Records a completed sync response and commits its next_batch with it. */
 static void record_sync(struct matrix *m)
 {
 	struct mx_pending *p = m->pending;
 	struct mx_sync *s = &p->sync;
 	const cJSON *e;
-	size_t i, k;
+	size_t i;
 	int rc = 0;
 
 	m->pending = NULL;
@@ -636,29 +659,7 @@ static void record_sync(struct matrix *m)
 		mx_names_learn(&m->names, room->timeline);
 		if (m->initial)
 			continue; /* history from before Scribe's first start */
-		/* What /messages recovered, oldest first: pages are newest
-		 * first, each page's chunk too. */
-		for (k = p->fills[i].n; k-- > 0 && !rc;) {
-			const struct mx_raw *raw =
-			    &p->pages[p->fills[i].first + k];
-			const cJSON *first, *e;
-			struct mx_page pg;
-			char why[160];
-
-			if (mx_page_read(raw->body, raw->len, &pg, why,
-					 sizeof(why)))
-				continue; /* it was read once already */
-			mx_names_learn(&m->names, pg.state);
-			/* Last to first: cJSON keeps the last item in the
-			 * first one's prev. */
-			first = pg.chunk->child;
-			for (e = first ? first->prev : NULL; e && !rc;
-			     e = e == first ? NULL : e->prev) {
-				rc = feed(m, e, room->id);
-				m->backfilled++;
-			}
-			mx_page_release(&pg);
-		}
+		rc = record_pages(m, p, i);
 		if (!rc && p->fills[i].gap)
 			rc = app_gap(m->app, "matrix", room->id, wall_ms(),
 				     p->fills[i].why);
@@ -801,7 +802,7 @@ static void on_sync(struct matrix *m, void *ud, const struct mx_resp *r)
 	struct mx_pending *p;
 	char why[160];
 
-	m->sync_call = NULL;
+	m->syncing = false;
 	if (m->stopping)
 		return;
 	if (refused_token(r)) {
@@ -911,7 +912,7 @@ static void on_sent(struct matrix *m, void *ud, const struct mx_resp *r)
 	if (r->status == 429 || r->status >= 500 || r->status == 0 ||
 	    !r->errcode) {
 		wait = r->retry_ms ? r->retry_ms
-				   : 1000LL << (j->tries < 8 ? j->tries : 8);
+				   : backoff_ms(j->tries, 1000, 256000, false);
 		j->tries++;
 		log_warn("matrix: %s: %s (%s), again in %lld ms", j->kind,
 			 r->errcode ? r->errcode : "no room id",

@@ -34,7 +34,6 @@
 
 struct app;
 struct net;
-struct http_call;
 struct mx_pending;
 
 struct matrix {
@@ -51,7 +50,7 @@ struct matrix {
 	char *next_batch; /* of the sync being committed */
 	int limit;        /* timeline events per room in a sync */
 	bool initial;     /* the first sync ever: history is not replayed */
-	struct http_call *sync_call;
+	bool syncing;     /* a /sync is on its way */
 	struct mx_pending *pending; /* a sync response being completed */
 	uv_timer_t retry;           /* sign-in or sync again after a failure */
 	uv_timer_t pump;            /* sends the next due request */

@@ -345,18 +345,12 @@ static void on_reconnect(uv_timer_t *h)
 /* Reconnects after min..max ms, doubling per attempt, with +-25% jitter. */
 static void schedule_reconnect(struct slack *s)
 {
-	uint64_t ms = (uint64_t)s->cfg->reconnect_min_ms;
-	int i;
+	uint64_t ms;
 
 	if (s->stopping)
 		return;
-	for (i = 0; i < s->attempts && ms < (uint64_t)s->cfg->reconnect_max_ms;
-	     i++)
-		ms *= 2;
-	if (ms > (uint64_t)s->cfg->reconnect_max_ms)
-		ms = (uint64_t)s->cfg->reconnect_max_ms;
-	ms = ms * 3 / 4 + (uint64_t)rand() % (ms / 2 + 1);
-	s->attempts++;
+	ms = (uint64_t)backoff_ms(s->attempts++, s->cfg->reconnect_min_ms,
+				  s->cfg->reconnect_max_ms, true);
 	log_info("slack: reconnecting in %llu ms", (unsigned long long)ms);
 	uv_timer_start(&s->reconnect, on_reconnect, ms, 0);
 }
@@ -1105,7 +1099,7 @@ static void on_sent(struct slack *s, void *ud, long status, const cJSON *body,
 		 * and keep the room's order. */
 		wait = retry_after ? strtol(retry_after, NULL, 10) * 1000 : 0;
 		if (wait <= 0)
-			wait = 1000LL << (j->tries < 8 ? j->tries : 8);
+			wait = backoff_ms(j->tries, 1000, 256000, false);
 		j->tries++;
 		log_warn("slack: %s: %s, again in %lld ms", j->kind, error,
 			 (long long)wait);
