@@ -4,30 +4,10 @@
 #include <cjson/cJSON.h>
 
 #include "util/base.h"
+#include "chat/json.h"
 #include "chat/matrix/events.h"
 
 #define MAX_TS 100000000000000.0 /* ms: the year 5138 */
-
-static const char *str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static const cJSON *obj(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsObject(v) ? v : NULL;
-}
-
-static const cJSON *arr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsArray(v) ? v : NULL;
-}
 
 /* ---- /sync and /messages -------------------------------------------------
  */
@@ -51,13 +31,15 @@ static const char *inviter(const cJSON *room, const char *self)
 {
 	const cJSON *e;
 
-	cJSON_ArrayForEach(e, arr(obj(room, "invite_state"), "events"))
+	cJSON_ArrayForEach(e,
+			   json_arr(json_obj(room, "invite_state"), "events"))
 	{
-		const char *type = str(e, "type"), *key = str(e, "state_key");
+		const char *type = json_str(e, "type"),
+			   *key = json_str(e, "state_key");
 
 		if (type && key && self && !strcmp(type, "m.room.member") &&
 		    !strcmp(key, self))
-			return str(e, "sender");
+			return json_str(e, "sender");
 	}
 	return NULL;
 }
@@ -74,16 +56,16 @@ int mx_sync_read(const char *body, size_t len, const char *self,
 	if (!root)
 		return SCRIBE_EINVAL;
 	s->tree = root;
-	s->next_batch = str(root, "next_batch");
+	s->next_batch = json_str(root, "next_batch");
 	if (!s->next_batch || !*s->next_batch) {
 		snprintf(why, whylen, "no next_batch");
 		mx_sync_release(s);
 		return SCRIBE_EINVAL;
 	}
-	rooms = obj(root, "rooms");
-	cJSON_ArrayForEach(r, obj(rooms, "join"))
+	rooms = json_obj(root, "rooms");
+	cJSON_ArrayForEach(r, json_obj(rooms, "join"))
 	{
-		const cJSON *tl = obj(r, "timeline");
+		const cJSON *tl = json_obj(r, "timeline");
 		struct mx_room *m;
 
 		if (!cJSON_IsObject(r) || !r->string || !*r->string)
@@ -91,13 +73,13 @@ int mx_sync_read(const char *body, size_t len, const char *self,
 		ALLOC_GROW(s->rooms, s->nrooms + 1, cap);
 		m = &s->rooms[s->nrooms++];
 		m->id = r->string;
-		m->state = arr(obj(r, "state"), "events");
-		m->timeline = arr(tl, "events");
+		m->state = json_arr(json_obj(r, "state"), "events");
+		m->timeline = json_arr(tl, "events");
 		m->limited = cJSON_IsTrue(
 		    cJSON_GetObjectItemCaseSensitive(tl, "limited"));
-		m->prev_batch = str(tl, "prev_batch");
+		m->prev_batch = json_str(tl, "prev_batch");
 	}
-	cJSON_ArrayForEach(r, obj(rooms, "invite"))
+	cJSON_ArrayForEach(r, json_obj(rooms, "invite"))
 	{
 		if (!cJSON_IsObject(r) || !r->string || !*r->string)
 			continue;
@@ -127,14 +109,14 @@ int mx_page_read(const char *body, size_t len, struct mx_page *p, char *why,
 	if (!root)
 		return SCRIBE_EINVAL;
 	p->tree = root;
-	p->chunk = arr(root, "chunk");
+	p->chunk = json_arr(root, "chunk");
 	if (!p->chunk) {
 		snprintf(why, whylen, "no chunk");
 		mx_page_release(p);
 		return SCRIBE_EINVAL;
 	}
-	p->state = arr(root, "state");
-	p->end = str(root, "end");
+	p->state = json_arr(root, "state");
+	p->end = json_str(root, "end");
 	return 0;
 }
 
@@ -181,8 +163,10 @@ void mx_names_learn(struct mx_names *t, const cJSON *events)
 
 	cJSON_ArrayForEach(e, events)
 	{
-		const char *type = str(e, "type"), *key = str(e, "state_key");
-		const char *name = str(obj(e, "content"), "displayname");
+		const char *type = json_str(e, "type"),
+			   *key = json_str(e, "state_key");
+		const char *name =
+		    json_str(json_obj(e, "content"), "displayname");
 
 		/* A display name is shown, never pinged: keep it short. */
 		if (type && key && name && *name && *key == '@' &&
@@ -268,12 +252,13 @@ static const char *strip_reply_fallback(const char *body)
 static void file_message(struct mx_event *out, const cJSON *c,
 			 const char *msgtype, const char *body)
 {
-	const char *name = str(c, "filename");
-	const char *type = str(obj(c, "info"), "mimetype");
-	const char *url = str(c, "url");
+	const char *name = json_str(c, "filename");
+	const char *type = json_str(json_obj(c, "info"), "mimetype");
+	const char *url = json_str(c, "url");
 
 	if (!url)
-		url = str(obj(c, "file"), "url"); /* an encrypted file */
+		url = json_str(json_obj(c, "file"),
+			       "url"); /* an encrypted file */
 	out->ev.kind = CHAT_FILE;
 	out->ev.file_name = name ? name : body;
 	out->ev.file_type = type ? type : msgtype + 2; /* "file", "image" */
@@ -284,15 +269,16 @@ static void file_message(struct mx_event *out, const cJSON *c,
 
 static void room_message(struct mx_event *out, const cJSON *c)
 {
-	const cJSON *rel = obj(c, "m.relates_to");
-	const char *rel_type = str(rel, "rel_type");
-	const char *msgtype = str(c, "msgtype"), *body = str(c, "body");
+	const cJSON *rel = json_obj(c, "m.relates_to");
+	const char *rel_type = json_str(rel, "rel_type");
+	const char *msgtype = json_str(c, "msgtype"),
+		   *body = json_str(c, "body");
 
 	if (rel_type && !strcmp(rel_type, "m.replace")) {
-		const cJSON *nc = obj(c, "m.new_content");
-		const char *ref = str(rel, "event_id");
+		const cJSON *nc = json_obj(c, "m.new_content");
+		const char *ref = json_str(rel, "event_id");
 
-		body = str(nc, "body");
+		body = json_str(nc, "body");
 		if (!ref || !body) {
 			set_reason(out, MX_INVALID,
 				   "an edit needs m.relates_to.event_id and "
@@ -311,7 +297,7 @@ static void room_message(struct mx_event *out, const cJSON *c)
 		return;
 	}
 	if (rel_type && !strcmp(rel_type, "m.thread"))
-		out->ev.thread = str(rel, "event_id");
+		out->ev.thread = json_str(rel, "event_id");
 	out->ev.kind = CHAT_MESSAGE;
 	if (!strcmp(msgtype, "m.file") || !strcmp(msgtype, "m.image") ||
 	    !strcmp(msgtype, "m.video") || !strcmp(msgtype, "m.audio")) {
@@ -319,7 +305,7 @@ static void room_message(struct mx_event *out, const cJSON *c)
 	} else if (!strcmp(msgtype, "m.emote")) {
 		out->ev.text = own(out, xasprintf("* %s", body));
 	} else {
-		out->ev.text = obj(rel, "m.in_reply_to")
+		out->ev.text = json_obj(rel, "m.in_reply_to")
 				   ? strip_reply_fallback(body)
 				   : body;
 	}
@@ -327,9 +313,10 @@ static void room_message(struct mx_event *out, const cJSON *c)
 
 static void reaction(struct mx_event *out, const cJSON *c)
 {
-	const cJSON *rel = obj(c, "m.relates_to");
-	const char *type = str(rel, "rel_type"), *ref = str(rel, "event_id");
-	const char *key = str(rel, "key");
+	const cJSON *rel = json_obj(c, "m.relates_to");
+	const char *type = json_str(rel, "rel_type"),
+		   *ref = json_str(rel, "event_id");
+	const char *key = json_str(rel, "key");
 	char *plain;
 
 	if (!type || strcmp(type, "m.annotation") || !ref || !key || !*key ||
@@ -356,10 +343,10 @@ static void reaction(struct mx_event *out, const cJSON *c)
 static void membership(struct mx_event *out, const cJSON *e, const char *type,
 		       const char *sender, const struct mx_names *names)
 {
-	const char *key = str(e, "state_key");
-	const char *now = str(obj(e, "content"), "membership");
-	const char *before =
-	    str(obj(obj(e, "unsigned"), "prev_content"), "membership");
+	const char *key = json_str(e, "state_key");
+	const char *now = json_str(json_obj(e, "content"), "membership");
+	const char *before = json_str(
+	    json_obj(json_obj(e, "unsigned"), "prev_content"), "membership");
 	const char *name;
 
 	if (strcmp(type, "m.room.member") || !key || *key != '@' || !now ||
@@ -387,11 +374,11 @@ static void membership(struct mx_event *out, const cJSON *e, const char *type,
 void mx_event_parse(const cJSON *e, const char *room, const char *self,
 		    const struct mx_names *names, struct mx_event *out)
 {
-	const char *type = str(e, "type"), *id = str(e, "event_id");
-	const char *sender = str(e, "sender");
+	const char *type = json_str(e, "type"), *id = json_str(e, "event_id");
+	const char *sender = json_str(e, "sender");
 	const cJSON *ts =
 	    cJSON_GetObjectItemCaseSensitive(e, "origin_server_ts");
-	const cJSON *c = obj(e, "content");
+	const cJSON *c = json_obj(e, "content");
 	const char *name;
 
 	memset(out, 0, sizeof(*out));
@@ -411,7 +398,7 @@ void mx_event_parse(const cJSON *e, const char *room, const char *self,
 	}
 	out->ev.id = id;
 	if (self && !strcmp(sender, self)) {
-		out->step = str(c, MX_STEP_KEY);
+		out->step = json_str(c, MX_STEP_KEY);
 		set_reason(out, MX_IGNORED, "the bot's own event");
 		return;
 	}
@@ -425,7 +412,7 @@ void mx_event_parse(const cJSON *e, const char *room, const char *self,
 	name = names ? mx_names_get(names, sender) : NULL;
 	out->ev.author.name = (char *)(name ? name : sender);
 	if (!strcmp(type, "m.room.message") &&
-	    obj(obj(e, "unsigned"), "redacted_because")) {
+	    json_obj(json_obj(e, "unsigned"), "redacted_because")) {
 		/* Redacted before Scribe saw it: on the timeline without
 		 * its text; the redaction that follows marks who and when. */
 		out->ev.kind = CHAT_MESSAGE;
@@ -435,10 +422,10 @@ void mx_event_parse(const cJSON *e, const char *room, const char *self,
 	} else if (!strcmp(type, "m.reaction")) {
 		reaction(out, c);
 	} else if (!strcmp(type, "m.room.redaction")) {
-		const char *ref = str(c, "redacts");
+		const char *ref = json_str(c, "redacts");
 
 		if (!ref)
-			ref = str(e, "redacts"); /* rooms before v11 */
+			ref = json_str(e, "redacts"); /* rooms before v11 */
 		if (!ref)
 			set_reason(out, MX_INVALID,
 				   "a redaction needs redacts");

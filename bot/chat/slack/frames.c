@@ -9,21 +9,8 @@
 #include <time.h>
 
 #include "util/base.h"
+#include "chat/json.h"
 #include "chat/slack/frames.h"
-
-static const char *str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static const cJSON *obj(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsObject(v) ? v : NULL;
-}
 
 static void set_reason(struct slack_frame *f, enum slack_frame_kind kind,
 		       const char *fmt, ...)
@@ -161,7 +148,7 @@ static const char *after_self_mention(const struct slack_self *self,
 
 static bool from_self(const struct slack_self *self, const cJSON *m)
 {
-	const char *user = str(m, "user"), *bot = str(m, "bot_id");
+	const char *user = json_str(m, "user"), *bot = json_str(m, "bot_id");
 
 	return self &&
 	       ((bot && self->bot_id && !strcmp(bot, self->bot_id)) ||
@@ -173,9 +160,9 @@ static bool from_self(const struct slack_self *self, const cJSON *m)
 static void message(struct slack_frame *f, const cJSON *e,
 		    const struct slack_self *self)
 {
-	const char *channel = str(e, "channel"), *ts = str(e, "ts");
-	const char *text = str(e, "text"), *user = str(e, "user");
-	const char *thread = str(e, "thread_ts"), *cmd;
+	const char *channel = json_str(e, "channel"), *ts = json_str(e, "ts");
+	const char *text = json_str(e, "text"), *user = json_str(e, "user");
+	const char *thread = json_str(e, "thread_ts"), *cmd;
 	const cJSON *files = cJSON_GetObjectItemCaseSensitive(e, "files");
 	const cJSON *file = cJSON_IsArray(files) ? files->child : NULL;
 	char *clean;
@@ -185,7 +172,7 @@ static void message(struct slack_frame *f, const cJSON *e,
 		return;
 	}
 	if (!user)
-		user = str(e, "bot_id"); /* other bots: alerts, webhooks */
+		user = json_str(e, "bot_id"); /* other bots: alerts, webhooks */
 	if (!channel || !ts || !user || slack_ts_ms(ts, &f->ev.ts)) {
 		set_reason(f, SLACK_INVALID,
 			   "a message needs channel, ts and user");
@@ -202,19 +189,20 @@ static void message(struct slack_frame *f, const cJSON *e,
 	f->ev.id = ts;
 	f->ev.author.id = (char *)user;
 	f->ev.author.name =
-	    (char *)(str(e, "username") ? str(e, "username") : user);
+	    (char *)(json_str(e, "username") ? json_str(e, "username") : user);
 	f->ev.thread = thread && strcmp(thread, ts) ? thread : NULL;
 	f->ev.text = clean;
 	cmd = after_self_mention(self, clean);
 	if (cmd) {
 		f->ev.kind = CHAT_COMMAND;
 		f->ev.text = cmd;
-	} else if (cJSON_IsObject(file) && str(file, "name")) {
+	} else if (cJSON_IsObject(file) && json_str(file, "name")) {
 		f->ev.kind = CHAT_FILE;
-		f->ev.file_name = str(file, "name");
-		f->ev.file_type = str(file, "mimetype") ? str(file, "mimetype")
-							: str(file, "filetype");
-		f->ev.file_url = str(file, "permalink");
+		f->ev.file_name = json_str(file, "name");
+		f->ev.file_type = json_str(file, "mimetype")
+				      ? json_str(file, "mimetype")
+				      : json_str(file, "filetype");
+		f->ev.file_url = json_str(file, "permalink");
 	}
 	f->ev.len = strlen(f->ev.text);
 }
@@ -224,8 +212,8 @@ static void message(struct slack_frame *f, const cJSON *e,
 static void member(struct slack_frame *f, const cJSON *e,
 		   const struct slack_self *self, bool joined)
 {
-	const char *channel = str(e, "channel"), *ts = str(e, "ts");
-	const char *text = str(e, "text"), *user = str(e, "user");
+	const char *channel = json_str(e, "channel"), *ts = json_str(e, "ts");
+	const char *text = json_str(e, "text"), *user = json_str(e, "user");
 
 	if (from_self(self, e)) {
 		set_reason(f, SLACK_IGNORED, "the bot's own join or leave");
@@ -255,20 +243,21 @@ static void member(struct slack_frame *f, const cJSON *e,
 static void edited(struct slack_frame *f, const cJSON *e,
 		   const struct slack_self *self)
 {
-	const cJSON *m = obj(e, "message");
-	const char *channel = str(e, "channel");
-	const char *id = str(e, "event_ts") ? str(e, "event_ts") : str(e, "ts");
-	const char *ref = m ? str(m, "ts") : NULL, *user;
-	const cJSON *ed = m ? obj(m, "edited") : NULL;
+	const cJSON *m = json_obj(e, "message");
+	const char *channel = json_str(e, "channel");
+	const char *id = json_str(e, "event_ts") ? json_str(e, "event_ts")
+						 : json_str(e, "ts");
+	const char *ref = m ? json_str(m, "ts") : NULL, *user;
+	const cJSON *ed = m ? json_obj(m, "edited") : NULL;
 
 	if (m && from_self(self, m)) {
 		set_reason(f, SLACK_IGNORED,
 			   "an edit of the bot's own message");
 		return;
 	}
-	user = ed && str(ed, "user") ? str(ed, "user")
-	       : m                   ? str(m, "user")
-				     : NULL;
+	user = ed && json_str(ed, "user") ? json_str(ed, "user")
+	       : m                        ? json_str(m, "user")
+					  : NULL;
 	if (!channel || !id || !ref || !user || slack_ts_ms(id, &f->ev.ts)) {
 		set_reason(f, SLACK_INVALID,
 			   "message_changed needs channel, "
@@ -281,7 +270,8 @@ static void edited(struct slack_frame *f, const cJSON *e,
 	f->ev.id = own(f, xasprintf("edit-%s", id));
 	f->ev.ref = ref;
 	f->ev.author.id = f->ev.author.name = (char *)user;
-	f->ev.text = own(f, unescape(str(m, "text") ? str(m, "text") : ""));
+	f->ev.text =
+	    own(f, unescape(json_str(m, "text") ? json_str(m, "text") : ""));
 	f->ev.len = f->ev.text ? strlen(f->ev.text) : 0;
 	if (!f->ev.id || !f->ev.text)
 		set_reason(f, SLACK_INVALID, "too many strings");
@@ -289,11 +279,13 @@ static void edited(struct slack_frame *f, const cJSON *e,
 
 static void deleted(struct slack_frame *f, const cJSON *e)
 {
-	const char *channel = str(e, "channel"), *ref = str(e, "deleted_ts");
-	const char *id = str(e, "event_ts") ? str(e, "event_ts") : str(e, "ts");
-	const cJSON *prev = obj(e, "previous_message");
+	const char *channel = json_str(e, "channel"),
+		   *ref = json_str(e, "deleted_ts");
+	const char *id = json_str(e, "event_ts") ? json_str(e, "event_ts")
+						 : json_str(e, "ts");
+	const cJSON *prev = json_obj(e, "previous_message");
 	const char *user =
-	    prev && str(prev, "user") ? str(prev, "user") : "someone";
+	    prev && json_str(prev, "user") ? json_str(prev, "user") : "someone";
 
 	if (!channel || !ref || !id || slack_ts_ms(id, &f->ev.ts)) {
 		set_reason(f, SLACK_INVALID,
@@ -313,19 +305,20 @@ static void deleted(struct slack_frame *f, const cJSON *e)
 static void reaction(struct slack_frame *f, const cJSON *e,
 		     const char *event_id)
 {
-	const cJSON *item = obj(e, "item");
-	const char *user = str(e, "user"), *emoji = str(e, "reaction");
-	const char *ts = str(e, "event_ts");
+	const cJSON *item = json_obj(e, "item");
+	const char *user = json_str(e, "user"),
+		   *emoji = json_str(e, "reaction");
+	const char *ts = json_str(e, "event_ts");
 
-	if (!item || !str(item, "type") ||
-	    strcmp(str(item, "type"), "message")) {
+	if (!item || !json_str(item, "type") ||
+	    strcmp(json_str(item, "type"), "message")) {
 		set_reason(f, SLACK_IGNORED,
 			   "a reaction to something else "
 			   "than a message");
 		return;
 	}
-	if (!user || !emoji || !event_id || !str(item, "channel") ||
-	    !str(item, "ts") || !ts || slack_ts_ms(ts, &f->ev.ts)) {
+	if (!user || !emoji || !event_id || !json_str(item, "channel") ||
+	    !json_str(item, "ts") || !ts || slack_ts_ms(ts, &f->ev.ts)) {
 		set_reason(f, SLACK_INVALID,
 			   "reaction_added needs user, "
 			   "reaction, item and event_ts");
@@ -333,8 +326,8 @@ static void reaction(struct slack_frame *f, const cJSON *e,
 	}
 	f->kind = SLACK_EVENT;
 	f->ev.kind = CHAT_REACTION;
-	f->ev.room = str(item, "channel");
-	f->ev.ref = str(item, "ts");
+	f->ev.room = json_str(item, "channel");
+	f->ev.ref = json_str(item, "ts");
 	f->ev.id = event_id;
 	f->ev.emoji = emoji;
 	f->ev.author.id = f->ev.author.name = (char *)user;
@@ -353,12 +346,13 @@ static void reaction(struct slack_frame *f, const cJSON *e,
 static void events_api(struct slack_frame *f, const cJSON *p,
 		       const struct slack_self *self)
 {
-	const cJSON *e = obj(p, "event");
-	const char *type = e ? str(e, "type") : NULL, *sub;
+	const cJSON *e = json_obj(p, "event");
+	const char *type = e ? json_str(e, "type") : NULL, *sub;
 
-	if (!str(p, "type") || strcmp(str(p, "type"), "event_callback")) {
+	if (!json_str(p, "type") ||
+	    strcmp(json_str(p, "type"), "event_callback")) {
 		set_reason(f, SLACK_IGNORED, "payload of type '%.40s'",
-			   str(p, "type") ? str(p, "type") : "?");
+			   json_str(p, "type") ? json_str(p, "type") : "?");
 		return;
 	}
 	if (!type) {
@@ -370,14 +364,14 @@ static void events_api(struct slack_frame *f, const cJSON *p,
 		return;
 	}
 	if (!strcmp(type, "reaction_added")) {
-		reaction(f, e, str(p, "event_id"));
+		reaction(f, e, json_str(p, "event_id"));
 		return;
 	}
 	if (strcmp(type, "message")) {
 		set_reason(f, SLACK_IGNORED, "event '%.40s'", type);
 		return;
 	}
-	sub = str(e, "subtype");
+	sub = json_str(e, "subtype");
 	if (!sub || !strcmp(sub, "thread_broadcast") ||
 	    !strcmp(sub, "me_message") || !strcmp(sub, "file_share") ||
 	    !strcmp(sub, "bot_message")) {
@@ -404,9 +398,10 @@ static void events_api(struct slack_frame *f, const cJSON *p,
 /* /incident and /inc: the words after the command. */
 static void slash_command(struct slack_frame *f, const cJSON *p, int64_t now)
 {
-	const char *cmd = str(p, "command"), *text = str(p, "text");
-	const char *channel = str(p, "channel_id"), *user = str(p, "user_id");
-	const char *trigger = str(p, "trigger_id");
+	const char *cmd = json_str(p, "command"), *text = json_str(p, "text");
+	const char *channel = json_str(p, "channel_id"),
+		   *user = json_str(p, "user_id");
+	const char *trigger = json_str(p, "trigger_id");
 
 	if (!cmd || (strcmp(cmd, "/incident") && strcmp(cmd, "/inc"))) {
 		set_reason(f, SLACK_IGNORED, "slash command '%.40s'",
@@ -423,7 +418,8 @@ static void slash_command(struct slack_frame *f, const cJSON *p, int64_t now)
 	f->ev.room = channel;
 	f->ev.author.id = (char *)user;
 	f->ev.author.name =
-	    (char *)(str(p, "user_name") ? str(p, "user_name") : user);
+	    (char *)(json_str(p, "user_name") ? json_str(p, "user_name")
+					      : user);
 	f->ev.id =
 	    own(f, xasprintf("slash-%s", trigger ? trigger : f->envelope_id));
 	f->ev.ts = now;
@@ -448,10 +444,11 @@ static bool plain_id(const char *id)
 static char *step_update(const cJSON *p, const char *user, bool done,
 			 int64_t now)
 {
-	const cJSON *container = obj(p, "container"), *msg = obj(p, "message");
+	const cJSON *container = json_obj(p, "container"),
+		    *msg = json_obj(p, "message");
 	const cJSON *blocks = cJSON_GetObjectItemCaseSensitive(msg, "blocks");
-	const char *ts = str(container, "message_ts");
-	const char *channel = str(container, "channel_id"), *text;
+	const char *ts = json_str(container, "message_ts");
+	const char *channel = json_str(container, "channel_id"), *text;
 	const cJSON *b;
 	cJSON *args, *out, *ctx, *el, *said;
 	char when[32], line[256];
@@ -459,7 +456,7 @@ static char *step_update(const cJSON *p, const char *user, bool done,
 	struct tm tm;
 
 	if (!channel)
-		channel = str(obj(p, "channel"), "id");
+		channel = json_str(json_obj(p, "channel"), "id");
 	if (!ts || !channel || !msg || !plain_id(user))
 		return NULL;
 	localtime_r(&sec, &tm);
@@ -471,7 +468,7 @@ static char *step_update(const cJSON *p, const char *user, bool done,
 	args = cJSON_CreateObject();
 	cJSON_AddStringToObject(args, "channel", channel);
 	cJSON_AddStringToObject(args, "ts", ts);
-	text = str(msg, "text");
+	text = json_str(msg, "text");
 	if (text) {
 		char *t = xasprintf("%s\n%s", text, line);
 
@@ -484,7 +481,7 @@ static char *step_update(const cJSON *p, const char *user, bool done,
 		out = cJSON_AddArrayToObject(args, "blocks");
 		cJSON_ArrayForEach(b, blocks)
 		{
-			const char *type = str(b, "type");
+			const char *type = json_str(b, "type");
 
 			if (!type || strcmp(type, "actions"))
 				cJSON_AddItemToArray(out,
@@ -510,10 +507,11 @@ static void block_actions(struct slack_frame *f, const cJSON *p, int64_t now)
 {
 	const cJSON *actions = cJSON_GetObjectItemCaseSensitive(p, "actions");
 	const cJSON *a = cJSON_IsArray(actions) ? actions->child : NULL;
-	const cJSON *user = obj(p, "user"), *channel = obj(p, "channel");
-	const char *action = a ? str(a, "action_id") : NULL;
-	const char *value = a ? str(a, "value") : NULL;
-	const char *trigger = str(p, "trigger_id"), *verb;
+	const cJSON *user = json_obj(p, "user"),
+		    *channel = json_obj(p, "channel");
+	const char *action = a ? json_str(a, "action_id") : NULL;
+	const char *value = a ? json_str(a, "value") : NULL;
+	const char *trigger = json_str(p, "trigger_id"), *verb;
 	char *update;
 
 	if (!action ||
@@ -522,8 +520,9 @@ static void block_actions(struct slack_frame *f, const cJSON *p, int64_t now)
 			   action ? action : "?");
 		return;
 	}
-	if (!user || !str(user, "id") || !channel || !str(channel, "id") ||
-	    !value || value[0] != 'S' || strlen(value) > 8) {
+	if (!user || !json_str(user, "id") || !channel ||
+	    !json_str(channel, "id") || !value || value[0] != 'S' ||
+	    strlen(value) > 8) {
 		set_reason(f, SLACK_INVALID,
 			   "a step button needs user, channel and S<n>");
 		return;
@@ -531,11 +530,11 @@ static void block_actions(struct slack_frame *f, const cJSON *p, int64_t now)
 	verb = strcmp(action, "step_done") ? "skip" : "done";
 	f->kind = SLACK_EVENT;
 	f->ev.kind = CHAT_COMMAND;
-	f->ev.room = str(channel, "id");
-	f->ev.author.id = (char *)str(user, "id");
+	f->ev.room = json_str(channel, "id");
+	f->ev.author.id = (char *)json_str(user, "id");
 	f->ev.author.name =
-	    (char *)(str(user, "username") ? str(user, "username")
-					   : str(user, "id"));
+	    (char *)(json_str(user, "username") ? json_str(user, "username")
+						: json_str(user, "id"));
 	f->ev.id =
 	    own(f, xasprintf("action-%s", trigger ? trigger : f->envelope_id));
 	f->ev.ts = now;
@@ -570,8 +569,8 @@ void slack_frame_parse(const char *data, size_t len,
 		set_reason(f, SLACK_INVALID, "not a JSON object");
 		return;
 	}
-	type = str(root, "type");
-	eid = str(root, "envelope_id");
+	type = json_str(root, "type");
+	eid = json_str(root, "envelope_id");
 	if (eid && strlen(eid) < sizeof(f->envelope_id))
 		snprintf(f->envelope_id, sizeof(f->envelope_id), "%s", eid);
 	if (type && strlen(type) < sizeof(f->type))
@@ -581,7 +580,7 @@ void slack_frame_parse(const char *data, size_t len,
 		return;
 	}
 	if (type && !strcmp(type, "disconnect")) {
-		const char *why = str(root, "reason");
+		const char *why = json_str(root, "reason");
 
 		set_reason(f, SLACK_DISCONNECT, "%.60s",
 			   why && *why ? why : "unknown");
@@ -596,7 +595,7 @@ void slack_frame_parse(const char *data, size_t len,
 		    cJSON_GetObjectItem(root, "retry_attempt")->valueint;
 	f->accepts_response_payload =
 	    cJSON_IsTrue(cJSON_GetObjectItem(root, "accepts_response_payload"));
-	p = obj(root, "payload");
+	p = json_obj(root, "payload");
 	if (!type || !p) {
 		set_reason(f, SLACK_INVALID,
 			   "an envelope needs type and payload");
@@ -606,8 +605,8 @@ void slack_frame_parse(const char *data, size_t len,
 		events_api(f, p, self);
 	else if (!strcmp(type, "slash_commands"))
 		slash_command(f, p, now);
-	else if (!strcmp(type, "interactive") && str(p, "type") &&
-		 !strcmp(str(p, "type"), "block_actions"))
+	else if (!strcmp(type, "interactive") && json_str(p, "type") &&
+		 !strcmp(json_str(p, "type"), "block_actions"))
 		block_actions(f, p, now);
 	else
 		set_reason(f, SLACK_IGNORED, "envelope '%.40s'", type);
