@@ -13,14 +13,18 @@ PACKAGES := cmake make pkg-config gcc clang libclang-rt-14-dev \
 	libuv1-dev libsqlite3-dev sqlite3 libyaml-dev libcjson-dev \
 	libmd4c-dev libmd4c-html0-dev \
 	libwebsockets-dev libwebsockets-evlib-uv libcurl4-openssl-dev libssl-dev \
-	libcmocka-dev time python3 curl jq postgresql mariadb-server
+	libcmocka-dev time python3 curl jq
+
+# Real servers and tools that only the tests labelled `heavy` use; `make test`
+# installs them, `make run` never does.
+TEST_PACKAGES := postgresql mariadb-server
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build run test bench format clean
+.PHONY: deps test-deps build run test bench format clean
 
-deps:
-	@missing=$$(for p in $(PACKAGES); do \
+# $(call install,PACKAGES): install those of PACKAGES that are missing.
+install = @missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -29,6 +33,12 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
+deps:
+	$(call install,$(PACKAGES))
+
+test-deps: deps
+	$(call install,$(TEST_PACKAGES))
+
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS) --target scribe
@@ -36,7 +46,7 @@ build: deps
 run: build
 	./$(BUILD)/scribe run $(ARGS)
 
-test: deps
+test: test-deps
 	cmake -S . -B $(DEV) -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build $(DEV) -j$(JOBS)
 	cd $(DEV) && ctest -j$(JOBS) --output-on-failure
@@ -44,7 +54,7 @@ test: deps
 	cmake --build $(ASAN) -j$(JOBS)
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		ctest -j$(JOBS) --output-on-failure
+		ctest -j$(JOBS) --output-on-failure -LE heavy
 
 bench: build
 	cmake --build $(BUILD) -j$(JOBS) --target scribe bench_render bench_playbooks fake_slack fake_matrix

@@ -1,3 +1,4 @@
+# ctest: LABELS heavy
 # The MariaDB snippets of the db-deadlock and db-outage-triage playbooks
 # find the outage's shapes on a real MariaDB (Debian's mariadb-server,
 # 10.11; MySQL 8 is not available here and its snippets stay unverified).

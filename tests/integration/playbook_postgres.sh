@@ -1,3 +1,4 @@
+# ctest: LABELS heavy
 # The PostgreSQL snippets of the db-deadlock and db-outage-triage playbooks
 # find the outage this project was born from, on a real PostgreSQL 15.
 #
