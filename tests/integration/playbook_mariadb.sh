@@ -359,6 +359,8 @@ wait_for "the queued query to finish" "select count(*) = 0 from information_sche
 status=0
 wait "$app4" || status=$?
 expect "the queued query ran" "$status" 0
+# the client prints the server's error when it reads it: wait for it
+wait_until grep -q 'Query execution was interrupted' migration-2.out
 expect_grep "the ALTER was interrupted" migration-2.out 'Query execution was interrupted'
 say report "commit;"
 wait_for "the report to finish" "select count(*) = 0 from information_schema.innodb_trx"
@@ -393,6 +395,8 @@ hangup dl-c
 hangup dl-d
 wait_for "the sessions to end" "select count(*) = 0 from information_schema.processlist where user in ('dlc', 'dld')"
 cat dl-c.out dl-d.out > dl-cd.out
+# the client prints the server's error when it reads it: wait for it
+wait_until grep -q 'Deadlock found when trying to get lock' dl-cd.out
 expect_grep "the application saw the deadlock error" dl-cd.out 'Deadlock found when trying to get lock'
 expect_grep "and the server logged it" "$MYROOT/server.log" 'deadlock'
 

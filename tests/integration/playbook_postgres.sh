@@ -310,6 +310,8 @@ for i in 0 1 2; do
 	wait "${app_pids[$i]}" || status=$?
 	expect "app-$((i + 1)) ran once unblocked" "$status" 0
 done
+# the client prints the server's error when it reads it: wait for it
+wait_until grep -q 'canceling statement due to user request' dl-b.out
 expect_grep "B was cancelled" dl-b.out 'canceling statement due to user request'
 expect "the migration was rolled back with its session" \
 	"$(v "select count(*) from information_schema.columns where table_name = 'orders' and column_name = 'discount_code'")" 0
@@ -348,6 +350,8 @@ expect "S4 sees the detected deadlock in the counter" "$(rows db-deadlock-S4-1 d
 run db-outage-triage-S3-2
 expect "triage S3 sees it too" "$(rows db-outage-triage-S3-2 datname=outage deadlocks=1)" 1
 cat dl-c.out dl-d.out > dl-cd.out
+# the client prints the server's error when it reads it: wait for it
+wait_until grep -q 'ERROR:  deadlock detected' dl-cd.out
 expect_grep "the application saw the deadlock error" dl-cd.out 'ERROR:  deadlock detected'
 expect_grep "and the server logged it" "$PGROOT/server.log" 'ERROR:  deadlock detected'
 
@@ -392,6 +396,8 @@ wait_for "the queued query to finish" "select not exists (select 1 from pg_stat_
 status=0
 wait "$app4" || status=$?
 expect "the queued query ran" "$status" 0
+# the client prints the server's error when it reads it: wait for it
+wait_until grep -q 'canceling statement due to user request' migration-2.out
 expect_grep "the migration was cancelled" migration-2.out 'canceling statement due to user request'
 say report "commit;"
 wait_for "the report to finish" "select exists (select 1 from pg_stat_activity
