@@ -15,9 +15,21 @@ PACKAGES := cmake make pkg-config gcc clang libclang-rt-14-dev \
 	libwebsockets-dev libwebsockets-evlib-uv libcurl4-openssl-dev libssl-dev \
 	libcmocka-dev time python3 curl jq
 
+# Synapse 1.67 (tests/integration/synapse_setup.sh) runs from the vendored
+# archive on Debian's Python packages: these.
+SYNAPSE_PACKAGES := python3-twisted python3-nacl python3-signedjson \
+	python3-canonicaljson python3-unpaddedbase64 python3-jsonschema \
+	python3-frozendict python3-bcrypt python3-pil python3-service-identity \
+	python3-msgpack python3-phonenumbers python3-prometheus-client \
+	python3-attr python3-netaddr python3-jinja2 python3-bleach \
+	python3-typing-extensions python3-pymacaroons python3-treq python3-ijson \
+	python3-yaml python3-sortedcontainers python3-pydantic python3-packaging \
+	python3-pyasn1 python3-pyasn1-modules python3-openssl python3-cryptography \
+	python3-idna python3-matrix-common
+
 # Real servers and tools that only the tests labelled `heavy` use; `make test`
 # installs them, `make run` never does.
-TEST_PACKAGES := postgresql mariadb-server
+TEST_PACKAGES := postgresql mariadb-server openssl $(SYNAPSE_PACKAGES)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

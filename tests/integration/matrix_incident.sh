@@ -5,7 +5,8 @@
 # talk in it (a thread, an edit, a redaction, a file, an emote, a reply,
 # 📌, an encrypted message) lands on the timeline; a ✅ on a step message
 # completes it; malformed and unknown events are skipped; a limited sync
-# is filled from /messages; a kill -9 mid-sync loses and repeats nothing;
+# is filled from /messages, a failed page read again, one that keeps
+# failing marked as a gap; a kill -9 mid-sync loses and repeats nothing;
 # a send that failed after the homeserver took it is one event (same
 # transaction id), across a crash too; a 429 storm keeps every reply in
 # order; close uploads the postmortem; SIGTERM ends cleanly.
@@ -167,6 +168,27 @@ wait_until burst
 expect "the sync was limited and filled from /messages" "$(get 'calls?endpoint=messages' | jq '[.items[] | select(.status == 200)] | length > 0')" "true"
 expect "each burst event once, none lost" "$(q "select count(distinct text) from timeline where text like 'burst %'")" "1200"
 expect "no gap was marked" "$(q "select count(*) from timeline where kind = 'gap'")" "0"
+
+# A /messages page that fails (500, 502) is read again with backoff: the
+# history that was still on the server is all stored, no gap.
+ctl fail '{"endpoint":"messages","count":2,"status":502}' > /dev/null
+ctl send "{\"room\":\"$room\",\"sender\":\"@bob:fake.test\",\"body\":\"second\",\"count\":600}" > /dev/null
+second() { [ "$(q "select count(*) from timeline where text like 'second %'")" = 600 ]; }
+wait_until second
+expect "the failed pages were asked again" "$(get 'calls?endpoint=messages' | jq '[.items[] | select(.status == 502)] | length')" "2"
+expect "and nothing became a gap" "$(q "select count(*) from timeline where kind = 'gap'")" "0"
+expect_grep "the retry is logged" bot.err '/messages in .*: M_UNKNOWN .*again in'
+# A page that keeps failing becomes a gap after a bounded time (four of
+# the longest reconnect waits, 800 ms here), and the sync goes on.
+ctl fail '{"endpoint":"messages","count":100000,"status":500}' > /dev/null
+ctl send "{\"room\":\"$room\",\"sender\":\"@bob:fake.test\",\"body\":\"third\",\"count\":600}" > /dev/null
+gapped() { [ "$(q "select count(*) from timeline where kind = 'gap'")" = 1 ]; }
+wait_until gapped
+ctl fail '{"endpoint":"messages","count":0}' > /dev/null
+say "$room" @bob:fake.test "after the gap" > /dev/null
+wait_until arrived "after the gap"
+expect "the gap says what happened" "$(q "select text from timeline where kind = 'gap'")" "history missed while Scribe was behind could not be read (/messages: M_UNKNOWN): messages may be missing here"
+expect "the newest events of that sync are kept" "$(q "select count(*) from timeline where text like 'third %'")" "250"
 
 # kill -9 while the sync is parked; people talk; a restart picks up from
 # the stored next_batch: nothing lost, nothing twice.

@@ -16,6 +16,7 @@
 #include "chat/lines.h"
 #include "chat/matrix/format.h"
 #include "chat/matrix/matrix.h"
+#include "chat/reread.h"
 #include "net/http.h"
 #include "net/net.h"
 #include "store/store.h"
@@ -716,12 +717,23 @@ static void on_messages(struct matrix *m, void *ud, const struct mx_resp *r)
 	if (m->stopping || !p)
 		return;
 	if (r->errcode) {
+		int64_t wait = chat_reread_failed(&m->reread, r->status,
+						  r->retry_ms, wall_ms());
+
+		if (wait >= 0) {
+			log_warn("matrix: /messages in %s: %s (%s); again in "
+				 "%lld ms",
+				 p->sync.rooms[p->room].id, r->errcode,
+				 r->error, (long long)wait);
+			return;
+		}
 		fill_gap(m,
 			 "history missed while Scribe was behind could not be "
 			 "read (/messages: %s): messages may be missing here",
 			 r->errcode);
 		return;
 	}
+	chat_reread_ok(&m->reread);
 	if (mx_page_read(r->raw, r->len, &pg, why, sizeof(why))) {
 		fill_gap(m,
 			 "history missed while Scribe was behind could not be "
@@ -795,6 +807,15 @@ static void fill_room(struct matrix *m)
 	free(to);
 	free(from);
 	free(room);
+}
+
+/* A /messages page that failed is asked for again (chat_reread). */
+static void on_reread(void *ud)
+{
+	struct matrix *m = ud;
+
+	if (!m->stopping && m->pending)
+		fill_room(m);
 }
 
 static void on_sync(struct matrix *m, void *ud, const struct mx_resp *r)
@@ -1088,6 +1109,11 @@ int matrix_init(struct matrix *m, struct app *app, struct net *net,
 	uv_timer_init(net->loop, &m->retry);
 	uv_timer_init(net->loop, &m->pump);
 	m->retry.data = m->pump.data = m;
+	/* A failed /messages page is read again for up to four of the
+	 * longest reconnect waits (2 min by default) before it is a gap. */
+	chat_reread_init(&m->reread, net->loop, cfg->reconnect_min_ms,
+			 cfg->reconnect_max_ms,
+			 4 * (int64_t)cfg->reconnect_max_ms, on_reread, m);
 	return 0;
 }
 
@@ -1108,6 +1134,7 @@ void matrix_stop(struct matrix *m)
 	uv_timer_stop(&m->pump);
 	uv_close((uv_handle_t *)&m->retry, NULL);
 	uv_close((uv_handle_t *)&m->pump, NULL);
+	chat_reread_close(&m->reread);
 }
 
 void matrix_release(struct matrix *m)

@@ -10,8 +10,10 @@
  * the same transaction (app_cursor); the next /sync starts only after
  * that commit, so a crash resumes exactly where the store ends - no gap,
  * no duplicate. A `limited` timeline is filled from /messages (back to
- * the previous since) before anything of that response is recorded; what
- * cannot be read is marked as a gap on the timeline.
+ * the previous since) before anything of that response is recorded; a
+ * page that fails is read again (chat_reread: 429, 5xx and network errors,
+ * with backoff, for a bounded time), and only what cannot be read is
+ * marked as a gap on the timeline.
  *
  * Rooms: `declare` creates a private room (name, topic, invites, the
  * commander as moderator); invites from allowed users or servers are
@@ -30,6 +32,7 @@
 #include "config.h"
 #include "chat/chat.h"
 #include "chat/lines.h"
+#include "chat/reread.h"
 #include "chat/matrix/events.h"
 
 struct app;
@@ -55,6 +58,7 @@ struct matrix {
 	uv_timer_t retry;           /* sign-in or sync again after a failure */
 	uv_timer_t pump;            /* sends the next due request */
 	int attempts;               /* failures in a row */
+	struct chat_reread reread;  /* a failed /messages page: again */
 	struct chat_lines lines;    /* queued outbox rows, per room */
 	struct mx_names names;
 	char **answered; /* invites answered (joined or refused) */
