@@ -1,7 +1,8 @@
 /*
  * cmdctx.h - what a command handler sees, and the helpers it speaks with.
  *
- * Internal to bot/core: commands.c (the table and most commands) and
+ * Internal to bot/core: commands.c (the table, parsing, the reading
+ * commands), cmdctx.c (these helpers), cmd_lifecycle.c, cmd_record.c and
  * runs.c (the playbook engine) share it. A handler reads c->w (the words
  * after the command) and c->env, changes c->inc, and speaks only through
  * these helpers, which append to c->fx.
@@ -63,6 +64,47 @@ const char *ctx_rest(struct ctx *c, size_t i);
 /* "14:05 UTC". */
 const char *ctx_fmt_hm(int64_t ms, char buf[2 * WHEN_BUFSZ]);
 int ctx_parse_user(struct ctx *c, const char *word, struct user *u);
+
+/* Parses "at <time>" at argument i (one word, or two for "YYYY-MM-DD
+ * HH:MM"); *used is the words taken (0 without "at": *at is env->now).
+ * Returns 0 or a refusal. */
+int ctx_parse_at(struct ctx *c, size_t i, int64_t *at, size_t *used);
+/* The line's last word (a copy: free it) and where it starts in
+ * ctx_rest(c, 0): it may lie past the WORDS_MAX words split. */
+char *ctx_last_word(struct ctx *c, size_t *at);
+/* len, less the white space that s[0..len) ends with. */
+size_t ctx_trim_len(const char *s, size_t len);
+/* H<n> of the incident, or NULL after a refusal. */
+struct hypothesis *ctx_parse_hyp(struct ctx *c, const char *word);
+/* The configured spelling of role, or NULL. */
+const char *ctx_role_configured(const struct config *cfg, const char *role);
+void ctx_assign_role(struct ctx *c, const char *role, const struct user *u);
+/* "sev<N>" (or a bare digit) with N configured: N; else -1. */
+int ctx_parse_sev(const struct config *cfg, const char *word);
+int ctx_refuse_sev(struct ctx *c, const char *word);
+
+/* The command families: cmd_lifecycle.c, cmd_record.c. */
+int cmd_declare(struct ctx *c);
+int cmd_sev(struct ctx *c);
+int cmd_status(struct ctx *c);
+int cmd_resolve(struct ctx *c);
+int cmd_mark(struct ctx *c);
+int cmd_close(struct ctx *c);
+int cmd_reopen(struct ctx *c);
+int cmd_lead(struct ctx *c);
+int cmd_role(struct ctx *c);
+int cmd_roles(struct ctx *c);
+int cmd_note(struct ctx *c);
+int cmd_event(struct ctx *c);
+int cmd_hypothesis(struct ctx *c);
+int cmd_confirm(struct ctx *c);
+int cmd_rule_out(struct ctx *c);
+int cmd_field(struct ctx *c);
+int cmd_learned(struct ctx *c);
+int cmd_action(struct ctx *c);
+int cmd_fix(struct ctx *c);
+int cmd_actions(struct ctx *c);
+int cmd_done(struct ctx *c);
 
 /* The playbook engine (runs.c). */
 int cmd_playbook(struct ctx *c);
