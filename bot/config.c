@@ -462,7 +462,7 @@ static int check_role(struct loader *l, int line, const char *key,
 	return 0;
 }
 
-static bool zone_exists(const char *name)
+bool config_zone_exists(const char *name)
 {
 	char path[PATH_MAX], magic[4];
 	struct stat st;
@@ -693,7 +693,7 @@ static int f_timezone(struct loader *l, const struct field *f, int line,
 
 	if (rc)
 		return rc;
-	if (!zone_exists(s))
+	if (!config_zone_exists(s))
 		return fail(l, line, key,
 			    "unknown time zone '%s' (want an IANA name such "
 			    "as 'Europe/Paris', or 'UTC')",

@@ -82,6 +82,9 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen);
 /* Frees everything c owns. */
 void config_release(struct config *c);
 
+/* True when name is a time zone of the system's zoneinfo ("UTC" too). */
+bool config_zone_exists(const char *name);
+
 /* True when sev<level> is configured. */
 bool config_has_severity(const struct config *c, int level);
 

@@ -26,6 +26,7 @@ enum stmt_id {
 	Q_INC_UPDATE,
 	Q_INC_SET_ROOM,
 	Q_INC_OPEN,
+	Q_INC_LIST,
 	Q_ROLES_LOAD,
 	Q_ROLE_SAVE,
 	Q_HYPS_LOAD,
@@ -100,8 +101,11 @@ static const char *const sql[Q_COUNT] = {
 	"id = ?1",
     [Q_INC_SET_ROOM] = "UPDATE incidents SET room = ? WHERE id = ?",
     [Q_INC_OPEN] = "SELECT id, title, severity, status, channel, room, "
-		   "platform FROM incidents WHERE closed_ms IS NULL "
-		   "ORDER BY id",
+		   "platform, declared_ms, resolved_ms, closed_ms FROM "
+		   "incidents WHERE closed_ms IS NULL ORDER BY id",
+    [Q_INC_LIST] = "SELECT id, title, severity, status, channel, room, "
+		   "platform, declared_ms, resolved_ms, closed_ms FROM "
+		   "incidents WHERE declared_ms >= ? ORDER BY id",
     [Q_ROLES_LOAD] = "SELECT role, user_id, user_name, at_ms FROM roles "
 		     "WHERE incident_id = ? ORDER BY at_ms, role",
     [Q_ROLE_SAVE] = "INSERT OR REPLACE INTO roles VALUES (?, ?, ?, ?, ?)",
@@ -1036,9 +1040,10 @@ int store_incident_set_room(struct store *st, int64_t id, const char *room)
 	return run(st, s, "incident room");
 }
 
-int store_incidents_open(struct store *st, struct incident **list, size_t *n)
+/* The rows of Q_INC_OPEN or Q_INC_LIST, without their children. */
+static int incident_rows(struct store *st, sqlite3_stmt *s,
+			 struct incident **list, size_t *n)
 {
-	sqlite3_stmt *s = stmt(st, Q_INC_OPEN);
 	size_t cap = 0;
 	int rc;
 
@@ -1062,15 +1067,33 @@ int store_incidents_open(struct store *st, struct incident **list, size_t *n)
 		inc->channel = col_dup(s, 4);
 		inc->room = col_dup(s, 5);
 		inc->platform = col_dup(s, 6);
+		inc->marks[MARK_DECLARED] = sqlite3_column_int64(s, 7);
+		inc->marks[MARK_RESOLVED] = sqlite3_column_int64(s, 8);
+		inc->marks[MARK_CLOSED] = sqlite3_column_int64(s, 9);
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
 		store_incidents_free(*list, *n);
 		*list = NULL;
 		*n = 0;
-		return fail(st, "open incidents");
+		return fail(st, "incidents");
 	}
 	return 0;
+}
+
+int store_incidents_open(struct store *st, struct incident **list, size_t *n)
+{
+	return incident_rows(st, stmt(st, Q_INC_OPEN), list, n);
+}
+
+int store_incidents_list(struct store *st, int64_t since_ms,
+			 struct incident **list, size_t *n)
+{
+	sqlite3_stmt *s = stmt(st, Q_INC_LIST);
+
+	if (s)
+		sqlite3_bind_int64(s, 1, since_ms);
+	return incident_rows(st, s, list, n);
 }
 
 void store_incidents_free(struct incident *list, size_t n)

@@ -68,8 +68,13 @@ int store_incident_load(struct store *st, int64_t id, struct incident *inc);
  * Updating an incident that does not exist is SCRIBE_ENOTFOUND. */
 int store_incident_save(struct store *st, struct incident *inc, bool insert);
 int store_incident_set_room(struct store *st, int64_t id, const char *room);
-/* The incidents not closed, oldest first, without their children. */
+/* The incidents not closed, oldest first, without their children (with
+ * their declared, resolved and closed marks). */
 int store_incidents_open(struct store *st, struct incident **list, size_t *n);
+/* Every incident declared at or after since_ms (0: all), oldest first,
+ * with their declared, resolved and closed marks, without children. */
+int store_incidents_list(struct store *st, int64_t since_ms,
+			 struct incident **list, size_t *n);
 void store_incidents_free(struct incident *list, size_t n);
 
 /* ---- timeline ----------------------------------------------------------- */
