@@ -80,7 +80,11 @@ int app_init(struct app *a, const struct config *cfg, struct store *st,
 		a->retry.data = a;
 		/* Retries must not keep the loop alive on their own. */
 		uv_unref((uv_handle_t *)&a->retry);
+		uv_timer_init(loop, &a->remind);
+		a->remind.data = a;
+		uv_unref((uv_handle_t *)&a->remind);
 	}
+	a->remind_next = -1;
 	return 0;
 }
 
@@ -98,6 +102,7 @@ void app_release(struct app *a)
 		uv_close((uv_handle_t *)&a->flusher, NULL);
 		uv_close((uv_handle_t *)&a->linger, NULL);
 		uv_close((uv_handle_t *)&a->retry, NULL);
+		uv_close((uv_handle_t *)&a->remind, NULL);
 	}
 	free(a->inflight);
 	free(a->acks);
@@ -227,7 +232,8 @@ static int queue_posts(struct app *a, const struct chat_event *ev,
 		rc = store_outbox_add(a->st, inc ? inc->id : 0,
 				      own ? inc->platform : ev->platform,
 				      own ? inc->room : p->room, p->to_user,
-				      "message", p->text, ev->ts);
+				      p->link && inc ? "announce" : "message",
+				      p->text, ev->ts);
 		if (rc)
 			return rc;
 	}
@@ -420,6 +426,8 @@ static int run_command(struct app *a, const struct chat_event *ev,
 		rc = record_effects(a, ev, &fx, command_entry, res);
 		if (!rc)
 			rc = queue_follow_up(a, ev, fx.inc ? fx.inc->id : id);
+		if (fx.inc)
+			a->remind_next = -1; /* its reminders may have moved */
 	}
 out:
 	effects_release(&fx);
@@ -649,7 +657,12 @@ int app_event(struct app *a, const struct chat_event *ev,
 	rc = batch_open(a);
 	if (rc)
 		return rc;
-	rc = handle(a, ev, res);
+	/* Without a loop (a replay), time is the transcript's: what was due
+	 * before this event is reminded first. */
+	if (!a->loop)
+		rc = app_remind(a, ev->ts);
+	if (!rc)
+		rc = handle(a, ev, res);
 	if (rc == SCRIBE_EDUP) {
 		a->duplicates++;
 		if (res)
@@ -692,6 +705,28 @@ static char *row_room(struct app *a, const struct outbox_row *row)
 		incident_release(&inc);
 	}
 	return room;
+}
+
+/* An announcement's text with the link of its incident's room appended,
+ * or NULL while that room does not exist yet. */
+static char *announce_text(struct app *a, struct chat *t,
+			   const struct outbox_row *row)
+{
+	char *room = NULL, *alias = NULL, *link, *text = NULL;
+
+	if (store_incident_room(a->st, row->incident_id, &room, &alias) ||
+	    !room) {
+		free(room);
+		free(alias);
+		return NULL;
+	}
+	link = t->ops->room_link ? t->ops->room_link(t, room, alias)
+				 : xstrdup(room);
+	text = xasprintf("%s%s", row->body, link);
+	free(link);
+	free(room);
+	free(alias);
+	return text;
 }
 
 /* Renders a postmortem row ("postmortem": revision N, written to its
@@ -876,12 +911,27 @@ static int deliver(struct app *a, struct chat *t, int64_t now)
 			free(room);
 			continue;
 		}
-		offered++;
-		if (!strcmp(row->kind, "postmortem") ||
-		    !strcmp(row->kind, "draft"))
+		if (!strcmp(row->kind, "announce")) {
+			struct outbox_row msg = *row;
+
+			/* It links to the incident's room: it waits for it. */
+			msg.body = announce_text(a, t, row);
+			if (!msg.body) {
+				free(room);
+				continue;
+			}
+			msg.kind = "message";
+			offered++;
+			rc = t->ops->deliver(t, &msg, room);
+			free(msg.body);
+		} else if (!strcmp(row->kind, "postmortem") ||
+			   !strcmp(row->kind, "draft")) {
+			offered++;
 			rc = deliver_postmortem(a, t, row, room, now);
-		else
+		} else {
+			offered++;
 			rc = t->ops->deliver(t, row, room);
+		}
 		free(room);
 		if (rc == SCRIBE_EPENDING) {
 			ALLOC_GROW(a->inflight, a->ninflight + 1,
@@ -1007,14 +1057,15 @@ int app_post(struct app *a, const char *platform, const char *room,
 				     text, wall_ms());
 }
 
-int app_room_created(struct app *a, int64_t incident_id, const char *room)
+int app_room_created(struct app *a, int64_t incident_id, const char *room,
+		     const char *alias)
 {
 	bool own = !store_in_transaction(a->st);
 	int rc;
 
 	if (own && (rc = store_begin(a->st)))
 		return rc;
-	rc = store_incident_set_room(a->st, incident_id, room);
+	rc = store_incident_set_room(a->st, incident_id, room, alias);
 	if (own) {
 		if (!rc)
 			rc = store_commit(a->st);
@@ -1027,11 +1078,108 @@ int app_room_created(struct app *a, int64_t incident_id, const char *room)
 	return rc;
 }
 
+/* Reminds one incident, at `at`, in the current batch. */
+static int remind_one(struct app *a, int64_t id, int64_t at)
+{
+	struct user scribe = {.id = "scribe", .name = "Scribe"};
+	struct core_env env = {.cfg = a->cfg, .now = at, .speaker = scribe};
+	struct chat_event ev = {.ts = at};
+	struct effects fx = {0};
+	struct incident inc;
+	int rc = store_incident_load(a->st, id, &inc);
+
+	if (rc)
+		return rc;
+	env.inc = &inc;
+	env.platform = ev.platform = inc.platform;
+	env.room = ev.room = inc.room ? inc.room : "";
+	core_remind(&env, &fx);
+	rc = record_effects(a, &ev, &fx, 0, NULL);
+	effects_release(&fx);
+	incident_release(&inc);
+	return rc;
+}
+
+/* A reminder storm after a long pause in a transcript stops here. */
+#define REMIND_MAX 1000
+
+int app_remind(struct app *a, int64_t now)
+{
+	struct incident *list;
+	size_t n, i, sent = 0;
+	int64_t due, next = 0;
+	int rc;
+
+	if (!a->remind_next || (a->remind_next > 0 && a->remind_next > now))
+		return 0;
+	rc = store_reminders_open(a->st, &list, &n);
+	for (i = 0; i < n && !rc; i++) {
+		struct incident *inc = &list[i];
+
+		while ((due = core_remind_due(a->cfg, inc)) && due <= now &&
+		       sent < REMIND_MAX && !rc) {
+			/* On a loop, one reminder now for what was missed;
+			 * a transcript shows each at its time. */
+			int64_t at = a->loop ? now : due;
+
+			rc = batch_open(a);
+			if (!rc)
+				rc = remind_one(a, inc->id, at);
+			inc->remind.reminded = at;
+			sent++;
+		}
+		if (due && (!next || due < next))
+			next = due;
+	}
+	store_incidents_free(list, n);
+	a->remind_next = rc ? -1 : next;
+	return rc;
+}
+
+static void on_remind(uv_timer_t *h)
+{
+	app_flush(h->data);
+}
+
+/* On a loop: reminders due now join the batch, and the timer is set for
+ * the next one. */
+static int remind_tick(struct app *a)
+{
+	int64_t now = wall_ms();
+	int rc = 0;
+
+	if (a->remind_next < 0 || (a->remind_next && a->remind_next <= now)) {
+		rc = app_remind(a, now);
+		if (a->remind_next > 0)
+			uv_timer_start(&a->remind, on_remind,
+				       (uint64_t)(a->remind_next > now
+						      ? a->remind_next - now
+						      : 0),
+				       0);
+		else
+			uv_timer_stop(&a->remind);
+	}
+	return rc;
+}
+
 int app_flush(struct app *a)
 {
 	int64_t now;
 	size_t i;
 	int rc = 0;
+
+	if (a->loop && (rc = remind_tick(a))) {
+		/* Half a reminder is not committed: the batch goes. */
+		log_error("reminders: %s", store_errmsg(a->st));
+		if (store_in_transaction(a->st))
+			store_rollback(a->st);
+		forget_room(a);
+		for (i = 0; i < a->nacks; i++)
+			a->acks[i].ack(a->acks[i].ud, rc);
+		a->nacks = 0;
+		a->batch = 0;
+		return rc;
+	}
 
 	if (a->flusher_on) {
 		uv_check_stop(&a->flusher);

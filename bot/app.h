@@ -50,6 +50,8 @@ struct app {
 	int64_t cache_incident;
 	char *cache_suggested; /* its suggested playbooks; NULL: not read */
 	uint64_t events, duplicates, refused;
+	uv_timer_t remind;   /* wakes app_remind() at the next due time */
+	int64_t remind_next; /* the next due time; 0: none; -1: unknown */
 };
 
 /* What became of one event, for the console and replay. */
@@ -106,8 +108,17 @@ int app_cursor(struct app *a, const char *key, const char *value,
 int app_post(struct app *a, const char *platform, const char *room,
 	     const char *text);
 
-/* A transport created the channel of an incident: its rows waiting for a
- * room can go now. */
-int app_room_created(struct app *a, int64_t incident_id, const char *room);
+/* A transport created the channel of an incident, with its id and its
+ * alias or name (may be NULL): its rows waiting for a room, announcements
+ * too (they link to it), can go now. */
+int app_room_created(struct app *a, int64_t incident_id, const char *room,
+		     const char *alias);
+
+/* Update reminders that are due at now (UTC ms) are queued, each in the
+ * incident's channel, in the current batch. In a replay (no loop) the
+ * transcript's clock passes every due time in turn and each reminder
+ * carries its own; on a loop a timer calls it, and a reminder missed
+ * while Scribe was down is sent once, now. */
+int app_remind(struct app *a, int64_t now);
 
 #endif

@@ -16,6 +16,7 @@
 #include "util/base.h"
 #include "config.h"
 #include "util/nearest.h"
+#include "core/when.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,11 +39,12 @@ static const char *const default_roles[] = {"commander", "comms", "scribe"};
 static const struct {
 	int level;
 	const char *description;
+	int64_t update_every;
 } default_severities[] = {
-    {1, "critical: customer-facing outage or data loss"},
-    {2, "major: a customer-facing service is badly degraded"},
-    {3, "moderate: partial degradation, limited customer impact"},
-    {4, "minor: little or no customer impact"},
+    {1, "critical: customer-facing outage or data loss", 30 * 60000},
+    {2, "major: a customer-facing service is badly degraded", 60 * 60000},
+    {3, "moderate: partial degradation, limited customer impact", 0},
+    {4, "minor: little or no customer impact", 0},
 };
 
 /* ------------------------------------------------------------------ */
@@ -103,6 +105,8 @@ void config_defaults(struct config *c)
 		c->severities[i].level = default_severities[i].level;
 		c->severities[i].description =
 		    xstrdup(default_severities[i].description);
+		c->severities[i].update_every =
+		    default_severities[i].update_every;
 	}
 	c->default_severity = 3;
 	slack_defaults(&c->slack);
@@ -149,6 +153,7 @@ void config_release(struct config *c)
 	free(s->app_token_env);
 	free(s->signing_secret_env);
 	free_list(s->responders, s->nresponders);
+	free_list(s->announce, s->nannounce);
 
 	free(m->homeserver);
 	free(m->user_id);
@@ -157,8 +162,34 @@ void config_release(struct config *c)
 	free(m->device_name);
 	free_list(m->allowed_inviters, m->nallowed_inviters);
 	free_list(m->responders, m->nresponders);
+	free_list(m->announce, m->nannounce);
 
 	memset(c, 0, sizeof(*c));
+}
+
+int64_t config_update_every(const struct config *c, int level)
+{
+	size_t i;
+
+	for (i = 0; i < c->nseverities; i++)
+		if (c->severities[i].level == level)
+			return c->severities[i].update_every;
+	return 0;
+}
+
+char *const *config_announce(const struct config *c, const char *platform,
+			     size_t *n)
+{
+	*n = 0;
+	if (!strcmp(platform, "slack")) {
+		*n = c->slack.nannounce;
+		return c->slack.announce;
+	}
+	if (!strcmp(platform, "matrix")) {
+		*n = c->matrix.nannounce;
+		return c->matrix.announce;
+	}
+	return NULL;
 }
 
 bool config_has_severity(const struct config *c, int level)
@@ -450,6 +481,40 @@ static int check_inviter(struct loader *l, int line, const char *key,
 		    s);
 }
 
+/* A Slack channel for announcements: "#name" or an id ("C0123ABC"). */
+static int check_slack_channel(struct loader *l, int line, const char *key,
+			       const char *s)
+{
+	const char *p = s[0] == '#' ? s + 1 : s;
+
+	for (; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+		      *p == '.'))
+			break;
+	if (!*p && s[s[0] == '#'])
+		return 0;
+	return fail(l, line, key,
+		    "'%s' is not a Slack channel like '#incidents' or an id "
+		    "like 'C0123ABCD'",
+		    s);
+}
+
+/* A Matrix room for announcements: "!id:server" or "#alias:server". */
+static int check_mx_room(struct loader *l, int line, const char *key,
+			 const char *s)
+{
+	const char *colon = strchr(s, ':');
+
+	if ((s[0] == '!' || s[0] == '#') && colon && colon > s + 1 &&
+	    colon[1] && !strpbrk(s, " \t/"))
+		return 0;
+	return fail(l, line, key,
+		    "'%s' is not a Matrix room id ('!id:server') or alias "
+		    "('#name:server')",
+		    s);
+}
+
 static int check_role(struct loader *l, int line, const char *key,
 		      const char *s)
 {
@@ -664,6 +729,19 @@ static int f_inviters(struct loader *l, const struct field *f, int line,
 	return f_list_checked(l, f, line, v, key, obj, check_inviter, false);
 }
 
+static int f_slack_channels(struct loader *l, const struct field *f, int line,
+			    yaml_node_t *v, const char *key, void *obj)
+{
+	return f_list_checked(l, f, line, v, key, obj, check_slack_channel,
+			      false);
+}
+
+static int f_mx_rooms(struct loader *l, const struct field *f, int line,
+		      yaml_node_t *v, const char *key, void *obj)
+{
+	return f_list_checked(l, f, line, v, key, obj, check_mx_room, false);
+}
+
 /* Roles, matched without regard to case by the commands: "commander" is
  * always there, first if it was not listed. */
 static int f_roles(struct loader *l, const struct field *f, int line,
@@ -772,9 +850,39 @@ static int f_level(struct loader *l, const struct field *f, int line,
 	return 0;
 }
 
+/* A duration written "30s", "15m", "2h", "1d"; null or "none": 0. */
+static int f_every(struct loader *l, const struct field *f, int line,
+		   yaml_node_t *v, const char *key, void *obj)
+{
+	const char *s;
+	int64_t ms;
+	int rc;
+
+	if (is_null(v)) {
+		AT(obj, f->off, int64_t) = 0;
+		return 0;
+	}
+	rc = get_string(l, line, v, key, &s);
+	if (rc)
+		return rc;
+	if (!strcmp(s, "none")) {
+		AT(obj, f->off, int64_t) = 0;
+		return 0;
+	}
+	if (when_parse_duration(s, &ms))
+		return fail(l, line, key,
+			    "'%s' is not a duration (like 30m, 2h or 1d), or "
+			    "none",
+			    s);
+	AT(obj, f->off, int64_t) = ms;
+	return 0;
+}
+
 static const struct field severity_fields[] = {
     {"level", f_level, offsetof(struct config_severity, level), 0},
     {"description", f_text, offsetof(struct config_severity, description), 0},
+    {"update_every", f_every, offsetof(struct config_severity, update_every),
+     0},
 };
 
 static int cmp_severity(const void *a, const void *b)
@@ -879,6 +987,7 @@ static const struct field slack_fields[] = {
     {"private_channels", f_bool, SLACK(private_channels), 0},
     {"archive_on_close", f_bool, SLACK(archive_on_close), 0},
     {"responders", f_list, SLACK(responders), SLACK(nresponders)},
+    {"announce", f_slack_channels, SLACK(announce), SLACK(nannounce)},
     {"ping_interval_ms", f_timer, SLACK(ping_interval_ms), 0},
     {"reconnect_min_ms", f_timer, SLACK(reconnect_min_ms), 0},
     {"reconnect_max_ms", f_timer, SLACK(reconnect_max_ms), 0},
@@ -912,6 +1021,7 @@ static const struct field matrix_fields[] = {
     {"allowed_inviters", f_inviters, MATRIX(allowed_inviters),
      MATRIX(nallowed_inviters)},
     {"responders", f_mxid_list, MATRIX(responders), MATRIX(nresponders)},
+    {"announce", f_mx_rooms, MATRIX(announce), MATRIX(nannounce)},
     {"sync_timeout_ms", f_timer, MATRIX(sync_timeout_ms), 0},
     {"reconnect_min_ms", f_timer, MATRIX(reconnect_min_ms), 0},
     {"reconnect_max_ms", f_timer, MATRIX(reconnect_max_ms), 0},

@@ -14,8 +14,9 @@
 #include "util/base.h"
 
 struct config_severity {
-	int level;         /* N of "sev<N>" */
-	char *description; /* owned */
+	int level;            /* N of "sev<N>" */
+	char *description;    /* owned */
+	int64_t update_every; /* ms between status updates; 0: no reminders */
 };
 
 struct config_slack {
@@ -29,6 +30,8 @@ struct config_slack {
 	bool archive_on_close;    /* false */
 	char **responders;        /* user ids invited to every incident */
 	size_t nresponders;
+	char **announce; /* channels for declares, updates and closes */
+	size_t nannounce;
 	int ping_interval_ms; /* 10000 */
 	int reconnect_min_ms; /* 500 */
 	int reconnect_max_ms; /* 30000 */
@@ -45,6 +48,8 @@ struct config_matrix {
 	size_t nallowed_inviters;
 	char **responders;
 	size_t nresponders;
+	char **announce; /* room ids or aliases for announcements */
+	size_t nannounce;
 	int sync_timeout_ms;  /* 30000 */
 	int reconnect_min_ms; /* 500 */
 	int reconnect_max_ms; /* 30000 */
@@ -87,5 +92,11 @@ bool config_zone_exists(const char *name);
 
 /* True when sev<level> is configured. */
 bool config_has_severity(const struct config *c, int level);
+/* sev<level>'s update_every (ms), 0 when it has none or is unknown. */
+int64_t config_update_every(const struct config *c, int level);
+/* The announcement channels of a platform ("slack", "matrix"): none for
+ * the others. */
+char *const *config_announce(const struct config *c, const char *platform,
+			     size_t *n);
 
 #endif

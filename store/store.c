@@ -66,6 +66,10 @@ enum stmt_id {
 	Q_PM_TRANSCRIPT,
 	Q_CUR_GET,
 	Q_CUR_SET,
+	Q_INC_ROOM,
+	Q_REMIND_LOAD,
+	Q_REMIND_SAVE,
+	Q_REMIND_OPEN,
 	Q_COUNT
 };
 
@@ -99,7 +103,8 @@ static const char *const sql[Q_COUNT] = {
 	"impact = ?21, rootcause = ?22, resolution = ?23, conclusion = "
 	"?24, revision = ?25, current_run = ?26, suggested = ?27 WHERE "
 	"id = ?1",
-    [Q_INC_SET_ROOM] = "UPDATE incidents SET room = ? WHERE id = ?",
+    [Q_INC_SET_ROOM] = "UPDATE incidents SET room = ?, room_alias = ? "
+		       "WHERE id = ?",
     [Q_INC_OPEN] = "SELECT id, title, severity, status, channel, room, "
 		   "platform, declared_ms, resolved_ms, closed_ms FROM "
 		   "incidents WHERE closed_ms IS NULL ORDER BY id",
@@ -204,6 +209,17 @@ static const char *const sql[Q_COUNT] = {
 		   "platform = ? AND sent_ms IS NULL",
     [Q_CUR_GET] = "SELECT value FROM cursors WHERE transport = ?",
     [Q_CUR_SET] = "INSERT OR REPLACE INTO cursors VALUES (?, ?, ?)",
+    [Q_INC_ROOM] = "SELECT room, room_alias FROM incidents WHERE id = ?",
+    [Q_REMIND_LOAD] = "SELECT every_ms, snooze_until_ms, last_update_ms, "
+		      "reminded_ms FROM reminders WHERE incident_id = ?",
+    [Q_REMIND_SAVE] = "INSERT OR REPLACE INTO reminders VALUES (?, ?, ?, "
+		      "?, ?)",
+    [Q_REMIND_OPEN] =
+	"SELECT i.id, i.platform, i.severity, i.status, i.declared_ms, "
+	"i.resolved_ms, coalesce(r.every_ms, 0), "
+	"coalesce(r.snooze_until_ms, 0), coalesce(r.last_update_ms, 0), "
+	"coalesce(r.reminded_ms, 0) FROM incidents i LEFT JOIN reminders r "
+	"ON r.incident_id = i.id WHERE i.closed_ms IS NULL ORDER BY i.id",
 };
 
 struct store {
@@ -863,6 +879,51 @@ static int load_children(struct store *st, struct incident *inc)
 	return load_runs(st, inc);
 }
 
+static void col_remind(sqlite3_stmt *s, int i, struct remind *r)
+{
+	r->every = sqlite3_column_int64(s, i);
+	r->snooze_until = sqlite3_column_int64(s, i + 1);
+	r->last_update = sqlite3_column_int64(s, i + 2);
+	r->reminded = sqlite3_column_int64(s, i + 3);
+}
+
+static int load_remind(struct store *st, struct incident *inc)
+{
+	sqlite3_stmt *s = stmt(st, Q_REMIND_LOAD);
+	int rc;
+
+	if (!s)
+		return SCRIBE_ESTORE;
+	sqlite3_bind_int64(s, 1, inc->id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		col_remind(s, 0, &inc->remind);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
+						     : fail(st, "reminders");
+}
+
+static int save_remind(struct store *st, struct incident *inc)
+{
+	struct remind *r = &inc->remind;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!r->dirty)
+		return 0;
+	if (!(s = stmt(st, Q_REMIND_SAVE)))
+		return SCRIBE_ESTORE;
+	sqlite3_bind_int64(s, 1, inc->id);
+	sqlite3_bind_int64(s, 2, r->every);
+	sqlite3_bind_int64(s, 3, r->snooze_until);
+	sqlite3_bind_int64(s, 4, r->last_update);
+	sqlite3_bind_int64(s, 5, r->reminded);
+	rc = run(st, s, "reminders");
+	if (!rc)
+		r->dirty = false;
+	return rc;
+}
+
 int store_incident_load(struct store *st, int64_t id, struct incident *inc)
 {
 	sqlite3_stmt *s = stmt(st, Q_INC_LOAD);
@@ -899,6 +960,8 @@ int store_incident_load(struct store *st, int64_t id, struct incident *inc)
 	inc->suggested = col_dup(s, 26);
 	sqlite3_reset(s);
 	rc = load_children(st, inc);
+	if (!rc)
+		rc = load_remind(st, inc);
 	if (rc)
 		incident_release(inc);
 	return rc;
@@ -1026,18 +1089,76 @@ int store_incident_save(struct store *st, struct incident *inc, bool insert)
 			return SCRIBE_ENOTFOUND;
 		inc->dirty = false;
 	}
-	return save_children(st, inc);
+	rc = save_children(st, inc);
+	return rc ? rc : save_remind(st, inc);
 }
 
-int store_incident_set_room(struct store *st, int64_t id, const char *room)
+int store_incident_set_room(struct store *st, int64_t id, const char *room,
+			    const char *alias)
 {
 	sqlite3_stmt *s = stmt(st, Q_INC_SET_ROOM);
 
 	if (!s)
 		return SCRIBE_ESTORE;
 	bind_text(s, 1, room);
-	sqlite3_bind_int64(s, 2, id);
+	bind_text(s, 2, alias);
+	sqlite3_bind_int64(s, 3, id);
 	return run(st, s, "incident room");
+}
+
+int store_incident_room(struct store *st, int64_t id, char **room, char **alias)
+{
+	sqlite3_stmt *s = stmt(st, Q_INC_ROOM);
+	int rc;
+
+	*room = *alias = NULL;
+	if (!s)
+		return SCRIBE_ESTORE;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*room = col_dup(s, 0);
+		*alias = col_dup(s, 1);
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? SCRIBE_ENOTFOUND : fail(st, "incident room");
+}
+
+int store_reminders_open(struct store *st, struct incident **list, size_t *n)
+{
+	sqlite3_stmt *s = stmt(st, Q_REMIND_OPEN);
+	size_t cap = 0;
+	int rc, k;
+
+	*list = NULL;
+	*n = 0;
+	if (!s)
+		return SCRIBE_ESTORE;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct incident *inc;
+
+		ALLOC_GROW(*list, *n + 1, cap);
+		inc = &(*list)[(*n)++];
+		memset(inc, 0, sizeof(*inc));
+		inc->id = sqlite3_column_int64(s, 0);
+		inc->platform = col_dup(s, 1);
+		inc->severity = sqlite3_column_int(s, 2);
+		k = status_parse((const char *)sqlite3_column_text(s, 3));
+		inc->status = k < 0 ? STATUS_INVESTIGATING : (enum status)k;
+		inc->marks[MARK_DECLARED] = sqlite3_column_int64(s, 4);
+		inc->marks[MARK_RESOLVED] = sqlite3_column_int64(s, 5);
+		col_remind(s, 6, &inc->remind);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		store_incidents_free(*list, *n);
+		*list = NULL;
+		*n = 0;
+		return fail(st, "reminders");
+	}
+	return 0;
 }
 
 /* The rows of Q_INC_OPEN or Q_INC_LIST, without their children. */

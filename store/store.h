@@ -67,7 +67,17 @@ int store_incident_load(struct store *st, int64_t id, struct incident *inc);
  * dirty roles, hypotheses, lessons and actions. Clears the dirty flags.
  * Updating an incident that does not exist is SCRIBE_ENOTFOUND. */
 int store_incident_save(struct store *st, struct incident *inc, bool insert);
-int store_incident_set_room(struct store *st, int64_t id, const char *room);
+/* The room of incident id exists: its id, and its alias (may be NULL). */
+int store_incident_set_room(struct store *st, int64_t id, const char *room,
+			    const char *alias);
+/* The room of incident id and its alias (each NULL when unknown; the
+ * caller frees them). */
+int store_incident_room(struct store *st, int64_t id, char **room,
+			char **alias);
+/* The incidents not closed, with what their reminders need: id, platform,
+ * severity, status, the declared and resolved marks and the reminder
+ * state. Free with store_incidents_free(). */
+int store_reminders_open(struct store *st, struct incident **list, size_t *n);
 /* The incidents not closed, oldest first, without their children (with
  * their declared, resolved and closed marks). */
 int store_incidents_open(struct store *st, struct incident **list, size_t *n);

@@ -69,6 +69,11 @@ struct chat_ops {
 	 * keeps the order of rows per room. */
 	int (*deliver)(struct chat *c, const struct outbox_row *row,
 		       const char *room);
+	/* A link to a room, as Markdown this transport's formatter turns
+	 * into a link (Slack "<#C123>", Matrix a matrix.to link), from its
+	 * id and its alias (may be NULL). Returns an allocated string; NULL
+	 * slot: the room id as it is. */
+	char *(*room_link)(struct chat *c, const char *room, const char *alias);
 };
 
 struct chat {

@@ -56,6 +56,7 @@ static const struct chat_ops console_ops = {
     .name = "console",                            /* platform name */
     .room_for_channel = console_room_for_channel, /* "#" + channel */
     .deliver = console_deliver,                   /* print it */
+    .room_link = NULL,                            /* the room: "#inc-3-db" */
 };
 
 void console_init(struct console *c, struct app *app, uv_loop_t *loop,

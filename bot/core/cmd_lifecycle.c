@@ -80,8 +80,12 @@ int cmd_declare(struct ctx *c)
 		  "declared INC-%lld: %s (sev%d)", (long long)inc->id,
 		  inc->title, sev);
 	ctx_assign_role(c, "commander", &c->env->speaker);
-	ctx_reply(c, "🚨 INC-%lld declared: %s (sev%d) → #%s",
-		  (long long)inc->id, inc->title, sev, inc->channel);
+	/* It names the room: it waits for the room to exist. */
+	ctx_post_link(c, c->env->room, "🚨 INC-%lld declared: %s (sev%d) → ",
+		      (long long)inc->id, inc->title, sev);
+	updates_announce(c, "🚨 INC-%lld declared: %s (sev%d), commander %s → ",
+			 (long long)inc->id, inc->title, sev,
+			 c->env->speaker.name);
 	{
 		char *topic = core_topic(inc);
 
@@ -138,6 +142,17 @@ static void set_status(struct ctx *c, enum status st)
 		resolve_at(c, c->env->now);
 }
 
+/* Resolved, in the announcement channels. */
+static void announce_resolved(struct ctx *c)
+{
+	char d[WHEN_BUFSZ];
+
+	when_duration(c->env->now - incident_started(c->inc), d);
+	updates_announce(c, "✅ INC-%lld resolved: %s (sev%d), after %s → ",
+			 (long long)c->inc->id, c->inc->title, c->inc->severity,
+			 d);
+}
+
 int cmd_status(struct ctx *c)
 {
 	int st = status_parse(c->w.w[0]);
@@ -150,6 +165,8 @@ int cmd_status(struct ctx *c)
 	set_status(c, (enum status)st);
 	ctx_announce(c, "INC-%lld status: %s", (long long)c->inc->id,
 		     status_name(st));
+	if (st == STATUS_RESOLVED)
+		announce_resolved(c);
 	return 0;
 }
 
@@ -161,6 +178,7 @@ int cmd_resolve(struct ctx *c)
 	set_status(c, STATUS_RESOLVED);
 	ctx_announce(c, "✅ INC-%lld resolved. `close` writes the postmortem.",
 		     (long long)c->inc->id);
+	announce_resolved(c);
 	return 0;
 }
 
@@ -216,6 +234,8 @@ int cmd_close(struct ctx *c)
 				 "used as the resolution time."
 			       : "",
 		     inc->revision);
+	updates_announce(c, "📕 INC-%lld closed: %s. The postmortem is in → ",
+			 (long long)inc->id, inc->title);
 	return 0;
 }
 

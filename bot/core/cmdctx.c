@@ -80,8 +80,8 @@ void ctx_entry(struct ctx *c, enum entry_kind kind, int64_t at, const char *fmt,
 
 /* Queues a post. Everything the bot says is defused here, in one place,
  * so no user text it echoes can ping a crowd. */
-static void vpost(struct ctx *c, const char *room, const char *to_user,
-		  const char *fmt, va_list ap)
+static struct fx_post *vpost(struct ctx *c, const char *room,
+			     const char *to_user, const char *fmt, va_list ap)
 {
 	struct fx_post *p;
 	struct buf b;
@@ -92,9 +92,20 @@ static void vpost(struct ctx *c, const char *room, const char *to_user,
 	free(raw);
 	ALLOC_GROW(c->fx->posts, c->fx->nposts + 1, c->fx->posts_cap);
 	p = &c->fx->posts[c->fx->nposts++];
+	memset(p, 0, sizeof(*p));
 	p->room = room ? xstrdup(room) : NULL;
 	p->to_user = to_user ? xstrdup(to_user) : NULL;
 	p->text = buf_detach(&b, NULL);
+	return p;
+}
+
+void ctx_post_link(struct ctx *c, const char *room, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vpost(c, room, NULL, fmt, ap)->link = true;
+	va_end(ap);
 }
 
 /* Replies where the command was typed. */

@@ -52,6 +52,10 @@ void ctx_post_incident(struct ctx *c, const char *fmt, ...)
 /* In the incident's channel, and where the command was typed if elsewhere. */
 void ctx_announce(struct ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* An announcement to room, held until the incident's room exists; the
+ * room's link is appended to the text (see fx_post.link). */
+void ctx_post_link(struct ctx *c, const char *room, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* A reply only the speaker sees. */
 void ctx_reply_private(struct ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -105,6 +109,14 @@ int cmd_action(struct ctx *c);
 int cmd_fix(struct ctx *c);
 int cmd_actions(struct ctx *c);
 int cmd_done(struct ctx *c);
+
+/* Status updates and reminders (updates.c). */
+int cmd_update(struct ctx *c);
+int cmd_remind(struct ctx *c);
+/* In each announcement channel of the incident's platform, with the
+ * link of the incident's room appended. */
+void updates_announce(struct ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* The playbook engine (runs.c). */
 int cmd_playbook(struct ctx *c);

@@ -151,6 +151,11 @@ static const struct core_cmd commands[] = {
     {"step", cmd_step, 1, I, CMD_OPEN,
      "step done|skip [S<n>] [evidence or why]",
      "complete or skip a playbook step"},
+    {"update", cmd_update, 1, I, CMD_OPEN, "update <text>",
+     "a status update, here and in the announcement channels"},
+    {"remind", cmd_remind, 1, I, CMD_OPEN,
+     "remind off|<duration>|snooze <duration>",
+     "the reminders to post status updates"},
     {"timeline", cmd_timeline, 0, I | NEED_TIMELINE, 0, "timeline [<count>]",
      "the last entries of the timeline"},
     {"postmortem", cmd_postmortem, 0, I, 0, "postmortem",
@@ -289,10 +294,10 @@ int core_run(const struct core_req *req, const struct core_env *env,
 }
 
 static const char *const kind_names[ENTRY_KIND_COUNT] = {
-    "message",  "command",  "file",       "edit",     "delete",
-    "reaction", "declared", "mark",       "status",   "severity",
-    "role",     "note",     "hypothesis", "field",    "lesson",
-    "action",   "playbook", "closed",     "reopened", "gap",
+    "message",    "command", "file",   "edit",     "delete",   "reaction",
+    "declared",   "mark",    "status", "severity", "role",     "note",
+    "hypothesis", "field",   "lesson", "action",   "playbook", "closed",
+    "reopened",   "gap",     "update",
 };
 
 const char *entry_kind_name(enum entry_kind k)

@@ -37,6 +37,7 @@ enum entry_kind {
 	ENTRY_CLOSED,     /* closed (a postmortem revision written) */
 	ENTRY_REOPENED,   /* reopened */
 	ENTRY_GAP,        /* history that could not be recovered */
+	ENTRY_UPDATE,     /* a status update (`update`) */
 	ENTRY_KIND_COUNT
 };
 const char *entry_kind_name(enum entry_kind k);
@@ -66,6 +67,9 @@ struct fx_post {
 	char *room;    /* owned, or NULL */
 	char *text;    /* owned; Markdown, user text already defused */
 	char *to_user; /* owned: only this user sees it (Slack ephemeral) */
+	/* An announcement: held until the incident's room exists, then sent
+	 * with the room's link appended to text (an "announce" row). */
+	bool link;
 };
 
 struct effects {
@@ -144,6 +148,18 @@ bool core_message(const struct core_env *env, const char *text,
  * incident's ",a,b," list): the cheap test before core_message(). */
 bool core_would_suggest(const struct pb_library *lib, const char *suggested,
 			const char *text);
+
+/* When the incident's next status update reminder is due, UTC ms (0:
+ * none): its interval (`remind`, or the severity's update_every) after
+ * the last update (or the declare) or the last reminder, whichever is
+ * later, and not before a snooze ends. inc needs its severity, status,
+ * marks and remind state, not its children. */
+int64_t core_remind_due(const struct config *cfg, const struct incident *inc);
+
+/* Reminds the commander of env->inc (loaded with its roles) in its
+ * channel that no update was posted; env->now is the reminder's time,
+ * recorded in the incident so the interval is not reminded again. */
+void core_remind(const struct core_env *env, struct effects *fx);
 
 /* The incident channel's name and topic, e.g. "inc-3-db-errors". */
 char *core_channel_name(const struct config *cfg, int64_t id, const char *slug);

@@ -115,6 +115,15 @@ struct pb_run {
 	bool dirty;
 };
 
+/* Status updates and their reminders (PRODUCT.md: `update`, `remind`). */
+struct remind {
+	int64_t every;        /* 0: the severity's update_every; -1: off */
+	int64_t snooze_until; /* no reminder is due before this */
+	int64_t last_update;  /* the last status update, 0: none yet */
+	int64_t reminded;     /* when the last reminder was due */
+	bool dirty;
+};
+
 struct incident {
 	int64_t id; /* INC-<id> */
 	char *title;
@@ -144,6 +153,7 @@ struct incident {
 	int current_run; /* the run `step` acts on: most recently started or
 			    shown and not finished; 0 when none */
 	char *suggested; /* playbook ids already suggested, ",a,b," */
+	struct remind remind;
 
 	bool dirty; /* the incident row itself changed */
 };

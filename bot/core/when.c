@@ -40,6 +40,7 @@
  *   1 day or more      "N d M h", or "N d" when M is 0 (minutes dropped)
  * A negative duration is not a duration; it is shown as "0 s".
  */
+#include <ctype.h>
 #include <time.h>
 
 #include "when.h"
@@ -615,6 +616,42 @@ void when_duration(int64_t ms, char *out)
 		snprintf(out, WHEN_BUFSZ, "%lld d %lld h", d, h);
 	else
 		snprintf(out, WHEN_BUFSZ, "%lld d", d);
+}
+
+int when_parse_duration(const char *s, int64_t *ms)
+{
+	static const struct {
+		char unit;
+		int64_t ms;
+	} units[] = {
+	    {'s', 1000}, {'m', 60000}, {'h', 3600000}, {'d', 86400000}};
+	int64_t total = 0, n;
+	size_t i;
+
+	if (!s || !*s)
+		return SCRIBE_EINVAL;
+	while (*s) {
+		if (!isdigit((unsigned char)*s))
+			return SCRIBE_EINVAL;
+		for (n = 0; isdigit((unsigned char)*s); s++) {
+			n = n * 10 + (*s - '0');
+			if (n > 1000000)
+				return SCRIBE_EINVAL;
+		}
+		for (i = 0; i < ARRAY_SIZE(units); i++)
+			if (units[i].unit == *s)
+				break;
+		if (i == ARRAY_SIZE(units))
+			return SCRIBE_EINVAL;
+		s++;
+		total += n * units[i].ms;
+		if (total > 366 * 86400000LL)
+			return SCRIBE_EINVAL;
+	}
+	if (total <= 0)
+		return SCRIBE_EINVAL;
+	*ms = total;
+	return 0;
 }
 
 int32_t when_day(int64_t ms)

@@ -52,6 +52,11 @@ const char *when_zone_name(void);
  * Rounds down to whole units; under a minute it is seconds ("0 s"). */
 void when_duration(int64_t ms, char *out);
 
+/* A duration as commands and new config keys write it: "30s", "15m",
+ * "2h", "1d", or several of those in a row ("1h30m"). Returns 0 and sets
+ * *ms (more than 0, at most 366 days), or SCRIBE_EINVAL. */
+int when_parse_duration(const char *s, int64_t *ms);
+
 /* The local calendar day of ms, as a number that changes exactly when the
  * date does (for "a date line whenever the day changes"). */
 int32_t when_day(int64_t ms);

@@ -53,7 +53,8 @@ static void answer(uv_timer_t *h)
 	for (i = 0; i < n; i++) {
 		if (!strcmp(kinds[i], "create_room"))
 			assert_int_equal(
-			    app_room_created(t->app, incs[i], "C42"), 0);
+			    app_room_created(t->app, incs[i], "C42", "inc-1-x"),
+			    0);
 		if (t->failed < t->fail_first &&
 		    strcmp(kinds[i], "create_room")) {
 			t->failed++;

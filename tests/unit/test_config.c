@@ -261,6 +261,8 @@ static void test_example_documents_every_key(void **state)
 	    "severities:",
 	    "level:",
 	    "description:",
+	    "update_every:",
+	    "announce:",
 	    "default_severity:",
 	    "slack:",
 	    "api_url:",
@@ -307,7 +309,8 @@ static void test_example_documents_every_key(void **state)
 				continue;
 			/* Severity items are explained above "severities:". */
 			if (!seen[i] && strcmp(keys[i], "level:") &&
-			    strcmp(keys[i], "description:") && *q != '#')
+			    strcmp(keys[i], "description:") &&
+			    strcmp(keys[i], "update_every:") && *q != '#')
 				fail_msg("%s has no comment above it", keys[i]);
 			seen[i] = true;
 		}
@@ -697,6 +700,19 @@ static const struct bad bad_files[] = {
     {"roles:\n  - comms\n  - [x]\n", "3: key 'roles[1]': expected a string"},
     {"severities: {level: 1}\n", "1: key 'severities': expected a list"},
     {"severities:\n  - 1\n", "2: key 'severities[0]': expected a mapping"},
+    {"severities:\n  - level: 1\n    description: x\n    update_every: 30\n",
+     "4: key 'severities[0].update_every': '30' is not a duration (like 30m, "
+     "2h or 1d), or none"},
+    {"severities:\n  - level: 1\n    description: x\n    update_every: [1]\n",
+     "4: key 'severities[0].update_every': expected a string"},
+    {"slack:\n  announce: [\"#in cidents\"]\n",
+     "2: key 'slack.announce[0]': '#in cidents' is not a Slack channel like "
+     "'#incidents' or an id like 'C0123ABCD'"},
+    {"slack:\n  announce: \"#incidents\"\n",
+     "2: key 'slack.announce': expected a list"},
+    {"matrix:\n  homeserver: https://m\n  announce: [\"#incidents\"]\n",
+     "3: key 'matrix.announce[0]': '#incidents' is not a Matrix room id "
+     "('!id:server') or alias ('#name:server')"},
     {"store: here.db\n", "1: key 'store': expected a mapping"},
     {"slack: [a]\n", "1: key 'slack': expected a mapping"},
     {"slack:\n  private_channels: yes\n",
@@ -861,6 +877,51 @@ static const struct bad bad_files[] = {
     {"log_level: info\n\xff\xfe\n", "2: invalid leading UTF-8 octet"},
 };
 
+/* update_every on severities (defaults: sev1 30m, sev2 1h, none after),
+ * and the announcement channels of each platform. */
+static void test_updates_keys(void **state)
+{
+	const char *p = write_file(
+	    "updates.yaml", "severities:\n"
+			    "  - level: 1\n    description: a\n"
+			    "    update_every: 15m\n"
+			    "  - level: 2\n    description: b\n"
+			    "    update_every: none\n"
+			    "  - level: 3\n    description: c\n"
+			    "    update_every: 1h30m\n"
+			    "slack:\n  announce: [\"#incidents\", C0STATUS]\n"
+			    "matrix:\n  homeserver: https://m\n"
+			    "  announce: [\"#incidents:m\", \"!abc:m\"]\n");
+	struct config c;
+	char err[512];
+	char *const *list;
+	size_t n;
+
+	(void)state;
+	config_defaults(&c);
+	assert_true(config_update_every(&c, 1) == 30 * 60000);
+	assert_true(config_update_every(&c, 2) == 60 * 60000);
+	assert_true(config_update_every(&c, 3) == 0);
+	assert_true(config_update_every(&c, 4) == 0);
+	config_release(&c);
+	if (config_load(&c, p, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_true(config_update_every(&c, 1) == 15 * 60000);
+	assert_true(config_update_every(&c, 2) == 0);
+	assert_true(config_update_every(&c, 3) == 90 * 60000);
+	assert_true(config_update_every(&c, 9) == 0);
+	list = config_announce(&c, "slack", &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0], "#incidents");
+	assert_string_equal(list[1], "C0STATUS");
+	list = config_announce(&c, "matrix", &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[1], "!abc:m");
+	config_announce(&c, "console", &n);
+	assert_int_equal(n, 0);
+	config_release(&c);
+}
+
 static void test_errors(void **state)
 {
 	struct config c;
@@ -920,6 +981,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_unreadable, clear_env,
 					    clear_env),
 	    cmocka_unit_test_setup_teardown(test_errors, clear_env, clear_env),
+	    cmocka_unit_test_setup_teardown(test_updates_keys, clear_env,
+					    clear_env),
 	    cmocka_unit_test_setup_teardown(test_short_error_buffer, clear_env,
 					    clear_env),
 	};

@@ -714,6 +714,21 @@ static void check_v1(struct store *st)
 	assert_int_equal(n, 1);
 	assert_int_equal(open[0].id, 7);
 	store_incidents_free(open, n);
+	/* 0004: no reminder state yet, no alias. */
+	assert_int_equal(store_reminders_open(st, &open, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(open[0].id, 7);
+	assert_int_equal(open[0].remind.every, 0);
+	assert_int_equal(open[0].remind.reminded, 0);
+	store_incidents_free(open, n);
+	{
+		char *room, *alias;
+
+		assert_int_equal(store_incident_room(st, 7, &room, &alias), 0);
+		assert_string_equal(room, "C7");
+		assert_null(alias);
+		free(room);
+	}
 	assert_int_equal(store_incident_by_room(st, "matrix", "!r8:hs", &id),
 			 0);
 	assert_int_equal(id, 8);
@@ -770,6 +785,80 @@ static void check_v1(struct store *st)
 		assert_int_equal(
 		    store_message_edit(st, 3, "third", false, 2000), 0);
 	}
+}
+
+/* Reminder state and room aliases (0004). */
+static void test_reminders(void **state)
+{
+	struct incident a, b, got, *list;
+	struct store *st;
+	char path[512], *room, *alias;
+	size_t n;
+
+	(void)state;
+	st = open_new("reminders.db", path, sizeof(path));
+	build_full(&a, 1);
+	build_full(&b, 2);
+	b.marks[MARK_CLOSED] = 0;
+	a.marks[MARK_CLOSED] = 0;
+	free(b.room);
+	b.room = NULL;
+	save_new(st, &a);
+	save_new(st, &b);
+
+	/* Without a row: zeros, for both. */
+	assert_int_equal(store_reminders_open(st, &list, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(list[1].id, 2);
+	assert_int_equal(list[1].severity, b.severity);
+	assert_int_equal(list[1].marks[MARK_DECLARED], b.marks[MARK_DECLARED]);
+	assert_int_equal(list[1].remind.last_update, 0);
+	store_incidents_free(list, n);
+
+	b.remind = (struct remind){.every = -1,
+				   .snooze_until = 5,
+				   .last_update = 6,
+				   .reminded = 7,
+				   .dirty = true};
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_incident_save(st, &b, false), 0);
+	assert_false(b.remind.dirty);
+	assert_int_equal(store_incident_set_room(st, 2, "!r:hs", "#inc-2:hs"),
+			 0);
+	assert_int_equal(store_commit(st), 0);
+
+	assert_int_equal(store_incident_load(st, 2, &got), 0);
+	assert_int_equal(got.remind.every, -1);
+	assert_int_equal(got.remind.snooze_until, 5);
+	assert_int_equal(got.remind.last_update, 6);
+	assert_int_equal(got.remind.reminded, 7);
+	assert_false(got.remind.dirty);
+	incident_release(&got);
+	assert_int_equal(store_reminders_open(st, &list, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(list[0].remind.every, 0);
+	assert_int_equal(list[1].remind.reminded, 7);
+	store_incidents_free(list, n);
+	assert_int_equal(store_incident_room(st, 2, &room, &alias), 0);
+	assert_string_equal(room, "!r:hs");
+	assert_string_equal(alias, "#inc-2:hs");
+	free(room);
+	free(alias);
+	assert_int_equal(store_incident_room(st, 9, &room, &alias),
+			 SCRIBE_ENOTFOUND);
+
+	/* Closed incidents are not reminded. */
+	b.marks[MARK_CLOSED] = 99;
+	b.dirty = true;
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_incident_save(st, &b, false), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_reminders_open(st, &list, &n), 0);
+	assert_int_equal(n, 1);
+	store_incidents_free(list, n);
+	store_close(st);
+	incident_release(&a);
+	incident_release(&b);
 }
 
 static void (*const seeders[])(sqlite3 *db) = {
@@ -1299,14 +1388,15 @@ static void test_incident_rooms_and_open(void **state)
 			 SCRIBE_ENOTFOUND);
 	assert_int_equal(store_incident_by_room(st, "console", "C200", &id),
 			 SCRIBE_ENOTFOUND);
-	assert_int_equal(store_incident_set_room(st, 2, "C200"), 0);
+	assert_int_equal(store_incident_set_room(st, 2, "C200", NULL), 0);
 	assert_int_equal(store_incident_by_room(st, "console", "C200", &id), 0);
 	assert_int_equal(id, 2);
 	/* A closed incident still owns its room. */
 	assert_int_equal(store_incident_by_room(st, "slack", "C300", &id), 0);
 	assert_int_equal(id, 3);
 	/* A room belongs to one incident of a platform. */
-	assert_int_equal(store_incident_set_room(st, 3, "C100"), SCRIBE_ESTORE);
+	assert_int_equal(store_incident_set_room(st, 3, "C100", NULL),
+			 SCRIBE_ESTORE);
 
 	assert_int_equal(store_incidents_open(st, &list, &n), 0);
 	assert_int_equal(n, 2);
@@ -1888,6 +1978,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_open_fresh),
 	    cmocka_unit_test(test_migrate_every_version),
+	    cmocka_unit_test(test_reminders),
 	    cmocka_unit_test(test_newer_refused),
 	    cmocka_unit_test(test_corrupt_random),
 	    cmocka_unit_test(test_corrupt_truncated),

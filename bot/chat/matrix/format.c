@@ -73,6 +73,52 @@ cJSON *mx_notice(const char *markdown, const char *to_user)
 	return o;
 }
 
+/* The localpart of the alias of a room named name, at attempt. */
+static void alias_local(const char *name, int attempt, char out[96])
+{
+	if (attempt > 0)
+		snprintf(out, 96, "%.80s-%d", name, attempt + 1);
+	else
+		snprintf(out, 96, "%.80s", name);
+}
+
+char *mx_room_alias(const char *request, const char *self, int attempt)
+{
+	cJSON *req = cJSON_Parse(request);
+	const char *name =
+	    cJSON_GetStringValue(cJSON_GetObjectItem(req, "name"));
+	const char *server = self ? strchr(self, ':') : NULL;
+	char local[96], *out = NULL;
+
+	if (name && server) {
+		alias_local(name, attempt, local);
+		out = xasprintf("#%s%s", local, server);
+	}
+	cJSON_Delete(req);
+	return out;
+}
+
+char *mx_room_link(const char *room, const char *alias)
+{
+	const char *shown = alias ? alias : room, *p;
+	struct buf b;
+
+	buf_init(&b, BUF_UNBOUNDED);
+	buf_addf(&b, "[%s](https://matrix.to/#/", shown);
+	/* RFC 3986 unreserved characters stay; the rest is encoded. */
+	for (p = shown; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-._~", ch))
+			buf_addch(&b, (char)ch);
+		else
+			buf_addf(&b, "%%%02X", ch);
+	}
+	buf_addch(&b, ')');
+	return buf_detach(&b, NULL);
+}
+
 cJSON *mx_create_room(const char *request, const char *self, int attempt)
 {
 	cJSON *req = cJSON_Parse(request), *o, *pl, *users, *invite;
@@ -97,11 +143,7 @@ cJSON *mx_create_room(const char *request, const char *self, int attempt)
 	if (topic)
 		cJSON_AddStringToObject(o, "topic", topic);
 	if (name) {
-		if (attempt > 0)
-			snprintf(alias, sizeof(alias), "%.80s-%d", name,
-				 attempt + 1);
-		else
-			snprintf(alias, sizeof(alias), "%.80s", name);
+		alias_local(name, attempt, alias);
 		cJSON_AddStringToObject(o, "room_alias_name", alias);
 	}
 	invite = cJSON_AddArrayToObject(o, "invite");

@@ -31,6 +31,14 @@ struct cJSON *mx_notice(const char *markdown, const char *to_user);
 struct cJSON *mx_create_room(const char *request, const char *self,
 			     int attempt);
 
+/* The alias mx_create_room() asks for, in full ("#inc-3-db:server", the
+ * server from self), or NULL when the request names none. */
+char *mx_room_alias(const char *request, const char *self, int attempt);
+
+/* A link to a room as Markdown: its alias (or id) shown, pointing at
+ * matrix.to (the alias, or the id, percent-encoded). */
+char *mx_room_link(const char *room, const char *alias);
+
 /* An m.file message for an uploaded document. */
 struct cJSON *mx_file(const char *name, const char *mxc, const char *mimetype,
 		      size_t size);

@@ -895,12 +895,17 @@ static void on_sent(struct matrix *m, void *ud, const struct mx_resp *r)
 			    cJSON_GetObjectItem(r->body, "room_id"));
 			if (v) {
 				char *room = xstrdup(v);
+				char *alias = mx_room_alias(j->body, m->user_id,
+							    j->tries);
 				int64_t incident = j->incident;
 
-				log_info("matrix: INC-%lld: room %s created",
-					 (long long)incident, room);
+				log_info(
+				    "matrix: INC-%lld: room %s (%s) created",
+				    (long long)incident, room,
+				    alias ? alias : "no alias");
 				chat_lines_done(&m->lines, j, 0);
-				app_room_created(m->app, incident, room);
+				app_room_created(m->app, incident, room, alias);
+				free(alias);
 				free(room);
 				pump(m);
 				return;
@@ -955,7 +960,9 @@ static void on_sent(struct matrix *m, void *ud, const struct mx_resp *r)
 static int send_event(struct matrix *m, struct chat_job *j, const char *type,
 		      cJSON *content, int part)
 {
-	char txn[160], *room = esc(j->room), *t, *path;
+	/* A room named by its alias (an announcement room) is sent to by
+	 * the id its join answered. */
+	char txn[160], *room = esc(j->got[1] ? j->got[1] : j->room), *t, *path;
 	int rc;
 
 	snprintf(txn, sizeof(txn), "%s.%lld.%d", m->txn_prefix,
@@ -1002,10 +1009,49 @@ static int send_document(struct matrix *m, struct chat_job *j)
 	    2);
 }
 
+/* An alias (a configured announcement room) joined: the answer's room id
+ * is where its rows are sent. Joining a room Scribe is in changes
+ * nothing; one it may not join is an error like a refused send. */
+static void on_alias_joined(struct matrix *m, void *ud, const struct mx_resp *r)
+{
+	struct chat_job *j = ud;
+	const char *id =
+	    cJSON_GetStringValue(cJSON_GetObjectItem(r->body, "room_id"));
+
+	if (m->stopping)
+		return;
+	if (r->errcode) {
+		on_sent(m, ud, r);
+		return;
+	}
+	j->busy = false;
+	if (!id) {
+		log_warn("matrix: joining %s: no room id in the answer",
+			 j->room);
+		chat_lines_done(&m->lines, j, SCRIBE_EIO);
+		pump(m);
+		return;
+	}
+	j->got[1] = xstrdup(id);
+	pump(m);
+}
+
 static int send_job(void *owner, struct chat_job *j)
 {
 	struct matrix *m = owner;
 	cJSON *o;
+
+	if (j->room && j->room[0] == '#' && !j->got[1]) {
+		char *alias = esc(j->room), *path;
+		int rc;
+
+		path = xasprintf(API "/join/%s", alias);
+		rc = call(m, "POST", path, cJSON_CreateObject(), NULL, 0, NULL,
+			  on_alias_joined, j);
+		free(path);
+		free(alias);
+		return rc;
+	}
 
 	if (!strcmp(j->kind, "create_room")) {
 		o = mx_create_room(j->body, m->user_id, j->tries);
@@ -1052,10 +1098,17 @@ static int matrix_deliver(struct chat *c, const struct outbox_row *row,
 	return SCRIBE_EPENDING;
 }
 
+static char *matrix_room_link(struct chat *c, const char *room,
+			      const char *alias)
+{
+	return mx_room_link(room, alias);
+}
+
 static const struct chat_ops matrix_ops = {
-    .name = "matrix",          /* platform name */
-    .room_for_channel = NULL,  /* rooms are created through the API */
-    .deliver = matrix_deliver, /* queued per room, answered later */
+    .name = "matrix",              /* platform name */
+    .room_for_channel = NULL,      /* rooms are created through the API */
+    .deliver = matrix_deliver,     /* queued per room, answered later */
+    .room_link = matrix_room_link, /* a matrix.to link */
 };
 
 /* ---- lifecycle ------------------------------------------------------------

@@ -1068,6 +1068,9 @@ static void on_sent(struct slack *s, void *ud, long status, const cJSON *body,
 			     : j->room ? xstrdup(j->room)
 				       : NULL;
 		char *request = created ? xstrdup(j->body) : NULL;
+		const char *cname =
+		    cJSON_GetStringValue(cJSON_GetObjectItem(ch, "name"));
+		char *name = created && cname ? xstrdup(cname) : NULL;
 		bool closed = !strcmp(j->kind, "postmortem") && j->room;
 
 		/* Done first: the room's creation flushes the outbox, which
@@ -1078,7 +1081,7 @@ static void on_sent(struct slack *s, void *ud, long status, const cJSON *body,
 					now + POST_INTERVAL_MS);
 		if (created) {
 			room_follow_up(s, room, request);
-			app_room_created(s->app, incident, room);
+			app_room_created(s->app, incident, room, name);
 		}
 		if (closed && s->cfg->archive_on_close) {
 			/* The postmortem is in: the channel can rest. */
@@ -1089,6 +1092,7 @@ static void on_sent(struct slack *s, void *ud, long status, const cJSON *body,
 			    on_follow_up, "conversations.archive");
 		}
 		free(request);
+		free(name);
 		free(room);
 		pump(s);
 		return;
@@ -1274,10 +1278,20 @@ static int slack_deliver(struct chat *c, const struct outbox_row *row,
 	return SCRIBE_EPENDING;
 }
 
+/* Slack's deep link into a channel (app_redirect), shown as its name:
+ * the formatter turns it into <url|#name>. */
+static char *slack_room_link(struct chat *c, const char *room,
+			     const char *alias)
+{
+	return xasprintf("[#%s](https://slack.com/app_redirect?channel=%s)",
+			 alias ? alias : room, room);
+}
+
 static const struct chat_ops slack_ops = {
-    .name = "slack",          /* platform name */
-    .room_for_channel = NULL, /* channels are created through the API */
-    .deliver = slack_deliver, /* queued per channel, answered later */
+    .name = "slack",              /* platform name */
+    .room_for_channel = NULL,     /* channels are created through the API */
+    .deliver = slack_deliver,     /* queued per channel, answered later */
+    .room_link = slack_room_link, /* app_redirect, shown as #name */
 };
 
 /* ---- lifecycle ------------------------------------------------------------
