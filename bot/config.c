@@ -92,6 +92,7 @@ void config_defaults(struct config *c)
 	c->store_path = xstrdup("scribe.db");
 	c->postmortem_dir = xstrdup("postmortems");
 	c->playbooks_dir = xstrdup("playbooks");
+	c->shipped_playbooks = true;
 	c->channel_prefix = xstrdup("inc");
 	c->message_max = 40000;
 	c->log_level = xstrdup("info");
@@ -955,6 +956,12 @@ static int f_store(struct loader *l, const struct field *f, int line,
 {
 	int lines[ARRAY_SIZE(store_fields)] = {0};
 
+	/* `store: scribe.db` is the first thing people write. */
+	if (v->type == YAML_SCALAR_NODE && *scalar(v))
+		return fail(l, line, key,
+			    "expected a mapping: write it as "
+			    "'store: {path: %s}'",
+			    scalar(v));
 	return walk_mapping(l, line, v, key, store_fields,
 			    ARRAY_SIZE(store_fields), obj, lines);
 }
@@ -1057,6 +1064,7 @@ static const struct field top_fields[] = {
     {"store", f_store, 0, 0},
     {"postmortem_dir", f_text, CONFIG(postmortem_dir), 0},
     {"playbooks_dir", f_text, CONFIG(playbooks_dir), 0},
+    {"shipped_playbooks", f_bool, CONFIG(shipped_playbooks), 0},
     {"channel_prefix", f_channel_prefix, CONFIG(channel_prefix), 0},
     {"message_max", f_message_max, CONFIG(message_max), 0},
     {"log_level", f_log_level, CONFIG(log_level), 0},
@@ -1117,25 +1125,33 @@ fail:
 	return SCRIBE_EIO;
 }
 
+/* "FILE:LINE:COLUMN: problem": where the YAML stops making sense. */
 static int syntax_error(struct loader *l, const yaml_parser_t *p,
 			const char *buf, size_t len)
 {
 	const char *problem = p->problem ? p->problem : "invalid YAML";
 	size_t line = p->problem_mark.line + 1, i;
+	size_t column = p->problem_mark.column + 1;
 
 	if (p->error == YAML_MEMORY_ERROR)
 		return fail(l, 1, NULL, "out of memory reading YAML");
 	if (p->error == YAML_READER_ERROR) {
 		/* The reader reports a byte offset, not a mark. */
 		line = 1;
-		for (i = 0; i < p->problem_offset && i < len; i++)
-			if (buf[i] == '\n')
-				line++;
+		column = 1;
+		for (i = 0; i < p->problem_offset && i < len; i++) {
+			column = buf[i] == '\n' ? 1 : column + 1;
+			line += buf[i] == '\n';
+		}
 	}
 	if (p->context)
-		return fail(l, (int)line, NULL, "%s (%s on line %zu)", problem,
-			    p->context, p->context_mark.line + 1);
-	return fail(l, (int)line, NULL, "%s", problem);
+		snprintf(l->err, l->errlen, "%s:%zu:%zu: %s (%s on line %zu)",
+			 l->file, line, column, problem, p->context,
+			 p->context_mark.line + 1);
+	else
+		snprintf(l->err, l->errlen, "%s:%zu:%zu: %s", l->file, line,
+			 column, problem);
+	return SCRIBE_EINVAL;
 }
 
 /* The folder of path, made absolute against the working directory. */

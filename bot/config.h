@@ -61,7 +61,9 @@ struct config {
 	char *timezone;       /* IANA name, "UTC" by default */
 	char *store_path;     /* "scribe.db", resolved against dir */
 	char *postmortem_dir; /* "postmortems", resolved against dir */
-	char *playbooks_dir;  /* "playbooks", resolved against dir */
+	char *playbooks_dir;  /* the team's playbooks, added to the shipped
+				 ones: "playbooks", resolved against dir */
+	bool shipped_playbooks; /* load the shipped library too: true */
 	char *channel_prefix; /* "inc" */
 	size_t message_max;   /* bytes kept of one message: 40000 */
 	char *log_level;      /* "info" */

@@ -58,17 +58,37 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int playbooks_load_dir(const char *dir, struct pb_library *lib,
-		       struct buf *errors)
+/* Appends the first line of problems (one file's) to errors, with how
+ * many more there were: a broken file is one line at start-up. */
+static void first_problem(struct buf *errors, const char *problems,
+			  const char *path)
+{
+	const char *nl = strchr(problems, '\n'), *p;
+	size_t more = 0;
+
+	if (!nl)
+		nl = problems + strlen(problems);
+	for (p = nl; *p; p++)
+		more += *p == '\n' && p[1];
+	buf_add(errors, problems, (size_t)(nl - problems));
+	if (more)
+		buf_addf(errors, " (and %zu more: scribe playbook lint %s)",
+			 more, path);
+	buf_addch(errors, '\n');
+}
+
+int playbooks_add_dir(const char *dir, struct pb_library *lib,
+		      struct buf *errors, struct buf *notes, size_t *added)
 {
 	struct playbook pb;
 	struct dirent *de;
+	struct buf problems;
 	char **names = NULL, *path;
-	size_t n = 0, cap = 0, i;
+	size_t n = 0, cap = 0, i, before = lib->n;
 	int failed = 0;
 	DIR *d;
 
-	pb_library_init(lib);
+	*added = 0;
 	d = opendir(dir);
 	if (!d) {
 		if (errno != ENOENT) {
@@ -87,21 +107,49 @@ int playbooks_load_dir(const char *dir, struct pb_library *lib,
 	/* In name order, so that which of two equal ids wins is stable. */
 	if (n)
 		qsort(names, n, sizeof(*names), cmp_names);
+	buf_init(&problems, BUF_UNBOUNDED);
 	for (i = 0; i < n; i++) {
+		const struct playbook *had;
+
 		path = xasprintf("%s/%s", dir, names[i]);
-		if (playbooks_read_file(path, &pb, errors)) {
+		buf_reset(&problems);
+		if (playbooks_read_file(path, &pb, &problems)) {
+			first_problem(errors, problems.s, path);
 			failed++;
+		} else if ((had = pb_library_find(lib, pb.id)) &&
+			   (size_t)(had - lib->books) < before) {
+			buf_addf(notes,
+				 "%s (id '%s') wins over %s: same id\n",
+				 had->file, pb.id, path);
+			playbook_release(&pb);
 		} else if (pb_library_add(lib, &pb)) {
 			buf_addf(errors,
 				 "%s: a playbook with this id is "
 				 "already loaded: skipped\n",
 				 path);
 			failed++;
+		} else {
+			(*added)++;
 		}
 		free(path);
 		free(names[i]);
 	}
+	buf_release(&problems);
 	free(names);
+	return failed;
+}
+
+int playbooks_load_dir(const char *dir, struct pb_library *lib,
+		       struct buf *errors)
+{
+	struct buf notes;
+	size_t added;
+	int failed;
+
+	pb_library_init(lib);
+	buf_init(&notes, BUF_UNBOUNDED);
+	failed = playbooks_add_dir(dir, lib, errors, &notes, &added);
+	buf_release(&notes);
 	pb_library_finish(lib);
 	return failed;
 }

@@ -91,6 +91,10 @@ int cli_usage_error(const struct cli_command *cmd);
  * the config and sets the log level; 0, or -1 after printing why. */
 int cli_setup(const struct opts *o, struct config *cfg);
 
+/* The start-up lines of a long-running command: the config file read
+ * and the database's path. */
+void cli_log_start(const struct config *cfg);
+
 /* How a command opens the store. */
 enum cli_store_mode {
 	CLI_STORE_CREATE,   /* created and migrated if needed (run, replay) */
@@ -112,6 +116,13 @@ int cli_show(const struct opts *o);
 int cli_postmortem(const struct opts *o);
 int cli_db(const struct opts *o);
 int cli_playbook(const struct opts *o);
+
+/* The folder of Scribe's shipped data (playbooks/ in it): SCRIBE_DATA_DIR
+ * when set; the source tree for a binary in its build tree; else
+ * <the binary's folder>/../share/scribe, then the data directory of the
+ * install prefix. 0 and the folder in out, or -1 (out holds the last
+ * place tried); looked lists the places tried, for the logs. */
+int cli_data_dir(char *out, size_t len, char *looked, size_t looked_len);
 
 /* Loads the playbook library the config names into lib (initialised
  * here), logging each folder, what was skipped and the count. */

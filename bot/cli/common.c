@@ -3,6 +3,7 @@
  * playbooks; see cli.h.
  */
 #include <errno.h>
+#include <limits.h>
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -43,6 +44,18 @@ int cli_setup(const struct opts *o, struct config *cfg)
 		if (!strcmp(cfg->log_level, levels[i].name))
 			log_set_level(levels[i].lvl);
 	return 0;
+}
+
+void cli_log_start(const struct config *cfg)
+{
+	char db[PATH_MAX];
+
+	if (cfg->path)
+		log_info("config: %s", cfg->path);
+	else
+		log_info("config: none (the defaults; -c FILE reads one)");
+	log_info("database: %s",
+		 realpath(cfg->store_path, db) ? db : cfg->store_path);
 }
 
 /* The folder of path ("." when it has none), in buf. */
@@ -137,22 +150,127 @@ int cli_open_store(const struct config *cfg, enum cli_store_mode mode,
 	return 0;
 }
 
-void cli_load_playbooks(const struct config *cfg, struct pb_library *lib)
+/* True when path is a folder. */
+static bool is_dir(const char *path)
 {
-	struct buf errors;
+	struct stat sb;
+
+	return !stat(path, &sb) && S_ISDIR(sb.st_mode);
+}
+
+/* True when the running binary lies under the build tree it was built
+ * in: then the source tree's playbooks are the ones it ships. */
+static bool in_build_tree(const char *exe)
+{
+	char build[PATH_MAX];
+	size_t n;
+
+	if (!realpath(SCRIBE_BUILD_DIR, build))
+		return false;
+	n = strlen(build);
+	return !strncmp(exe, build, n) && exe[n] == '/';
+}
+
+int cli_data_dir(char *out, size_t len, char *looked, size_t looked_len)
+{
+	char exe[PATH_MAX], *slash;
+	const char *env = getenv("SCRIBE_DATA_DIR");
+	ssize_t n;
+
+	*looked = '\0';
+	if (env && *env) {
+		snprintf(out, len, "%s", env);
+		snprintf(looked, looked_len, "SCRIBE_DATA_DIR=%s", env);
+		return is_dir(out) ? 0 : -1;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if (in_build_tree(exe)) {
+			snprintf(out, len, "%s", SCRIBE_SOURCE_DIR);
+			return 0;
+		}
+		slash = strrchr(exe, '/');
+		*slash = '\0';
+		snprintf(out, len, "%s/../share/scribe", exe);
+		snprintf(looked, looked_len, "%s", out);
+		if (is_dir(out))
+			return 0;
+	}
+	snprintf(out, len, "%s", SCRIBE_DATADIR);
+	snprintf(looked + strlen(looked), looked_len - strlen(looked), "%s%s",
+		 *looked ? ", " : "", SCRIBE_DATADIR);
+	return is_dir(out) ? 0 : -1;
+}
+
+/* Logs a buffer of problem lines at level lvl, each after prefix. */
+static void log_lines(enum log_level lvl, const char *prefix, struct buf *b)
+{
 	char *line, *nl;
 
-	buf_init(&errors, BUF_UNBOUNDED);
-	playbooks_load_dir(cfg->playbooks_dir, lib, &errors);
-	for (line = errors.s; *line; line = nl + 1) {
+	for (line = b->s; *line; line = nl + 1) {
 		nl = strchr(line, '\n');
 		if (!nl)
 			break;
 		*nl = '\0';
-		log_warn("playbook skipped: %s", line);
+		log_msg(lvl, "%s%s", prefix, line);
 	}
+}
+
+/* The same folder (a team folder that is the shipped one, as in the
+ * source tree with the default playbooks_dir). */
+static bool same_dir(const char *a, const char *b)
+{
+	struct stat x, y;
+
+	return !stat(a, &x) && !stat(b, &y) && x.st_dev == y.st_dev &&
+	       x.st_ino == y.st_ino;
+}
+
+void cli_load_playbooks(const struct config *cfg, struct pb_library *lib)
+{
+	char data[PATH_MAX], looked[2 * PATH_MAX + 64];
+	char shipped[PATH_MAX + 16] = "", where[3 * PATH_MAX + 128] = "";
+	struct buf errors, notes;
+	size_t team = 0, ours = 0;
+	bool found = false;
+
+	pb_library_init(lib);
+	buf_init(&errors, BUF_UNBOUNDED);
+	buf_init(&notes, BUF_UNBOUNDED);
+	if (cfg->shipped_playbooks) {
+		found = !cli_data_dir(data, sizeof(data), looked,
+				      sizeof(looked));
+		snprintf(shipped, sizeof(shipped), "%s/playbooks", data);
+		if (!found)
+			log_warn("the shipped playbooks were not found (looked "
+				 "in %s; SCRIBE_DATA_DIR names their folder)",
+				 looked);
+	}
+	/* The team's folder first: its playbooks win over shipped ones. */
+	if (cfg->playbooks_dir && !(found && same_dir(cfg->playbooks_dir,
+						      shipped))) {
+		playbooks_add_dir(cfg->playbooks_dir, lib, &errors, &notes,
+				  &team);
+		snprintf(where, sizeof(where), "%s", cfg->playbooks_dir);
+		if (team)
+			log_info("%zu playbook%s loaded from %s", team,
+				 team == 1 ? "" : "s", cfg->playbooks_dir);
+	}
+	if (found) {
+		playbooks_add_dir(shipped, lib, &errors, &notes, &ours);
+		snprintf(where + strlen(where), sizeof(where) - strlen(where),
+			 "%s%s", *where ? ", " : "", shipped);
+		log_info("%zu shipped playbook%s loaded from %s", ours,
+			 ours == 1 ? "" : "s", shipped);
+	}
+	log_lines(LOG_WARN, "playbook skipped: ", &errors);
+	log_lines(LOG_INFO, "team playbook ", &notes);
 	buf_release(&errors);
-	if (lib->n)
-		log_info("%zu playbook%s loaded from %s", lib->n,
-			 lib->n == 1 ? "" : "s", cfg->playbooks_dir);
+	buf_release(&notes);
+	pb_library_finish(lib);
+	if (!lib->n)
+		log_warn("no playbooks loaded (looked in %s)",
+			 *where ? where : "no folder: shipped_playbooks is "
+					  "false and playbooks_dir unset");
 }

@@ -75,6 +75,7 @@ static int session_begin(struct session *s, const struct config *cfg,
 		fprintf(stderr, "scribe: cannot start the event loop\n");
 		return -1;
 	}
+	cli_log_start(cfg);
 	app_init(&s->app, cfg, st, &s->loop.uv);
 	cli_load_playbooks(cfg, &s->playbooks);
 	s->app.playbooks = &s->playbooks;

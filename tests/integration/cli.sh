@@ -62,6 +62,21 @@ run replay plain.txt -c mars.yaml
 expect_grep "as the config's zone is" err "unknown time zone 'Mars/Olympus'"
 expect "and nothing is created" "$(ls tz.db 2> /dev/null)" ""
 
+# Config mistakes people make: a YAML syntax error names line and column;
+# `store: scribe.db` gets the form it needs.
+printf 'timezone: UTC\nroles: [a, b\nlog_level: info\n' > syntax.yaml
+run list -c syntax.yaml
+expect_grep "a YAML syntax error names the column" err "^scribe: syntax.yaml:3:10: did not find expected ',' or ']'"
+printf 'store: scribe.db\n' > store.yaml
+run list -c store.yaml
+expect "store: as a string is refused" "$status" "1"
+expect "with the hint" "$(cat err)" "scribe: store.yaml:1: key 'store': expected a mapping: write it as 'store: {path: scribe.db}'"
+
+# An unknown key inside a playbook step suggests the nearest one.
+printf 'id: p\ntitle: P\nsteps:\n  - id: a\n    title: A\n    instrucions: x\n' > step.yaml
+run playbook lint step.yaml
+expect_grep "a step key typo suggests the nearest" out "^step.yaml:6:5: unknown key 'instrucions' in a step \(did you mean 'instructions'\?\)$"
+
 # Global options before the subcommand.
 printf '!inc declare Before the command\n' > declare.txt
 run --db first.db console

@@ -37,9 +37,10 @@ expect "nothing left queued" "$(DB=pipe.db q "select count(*) from outbox where 
 expect "a file gives the same replies" "$(sed 's/[0-9][0-9]:[0-9][0-9] UTC/HH:MM UTC/' file.out)" "$(sed 's/[0-9][0-9]:[0-9][0-9] UTC/HH:MM UTC/' pipe.out)"
 
 # /dev/null: nothing to do, exit 0.
-"$SCRIBE" console --db null.db < /dev/null > null.out 2> null.err
+env -u SCRIBE_DATA_DIR "$SCRIBE" console --db null.db < /dev/null > null.out 2> null.err
 expect "/dev/null prints nothing" "$(cat null.out)" ""
-expect "/dev/null logs nothing" "$(cat null.err)" ""
+expect "/dev/null logs only the start-up lines" "$(grep -v ': info: ' null.err)" ""
+expect_grep "naming the database" null.err "^scribe: info: database: $WORK/null.db$"
 
 # SIGTERM while waiting for input: a clean stop, exit 0, what was typed kept.
 mkfifo in

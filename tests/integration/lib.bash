@@ -7,6 +7,12 @@ export TZ=${TZ:-UTC}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
+# The scripts bring their own playbooks (a playbooks/ folder here, the
+# default playbooks_dir): the shipped library is left out (an empty data
+# folder), so that editing a shipped playbook never changes what a test
+# expects. A script that wants the shipped ones unsets SCRIBE_DATA_DIR.
+mkdir "$WORK/.no-shipped-data"
+export SCRIBE_DATA_DIR=$WORK/.no-shipped-data
 checks=0
 failures=0
 

@@ -713,7 +713,8 @@ static const struct bad bad_files[] = {
     {"matrix:\n  homeserver: https://m\n  announce: [\"#incidents\"]\n",
      "3: key 'matrix.announce[0]': '#incidents' is not a Matrix room id "
      "('!id:server') or alias ('#name:server')"},
-    {"store: here.db\n", "1: key 'store': expected a mapping"},
+    {"store: here.db\n", "1: key 'store': expected a mapping: write it as "
+			 "'store: {path: here.db}'"},
     {"slack: [a]\n", "1: key 'slack': expected a mapping"},
     {"slack:\n  private_channels: yes\n",
      "2: key 'slack.private_channels': expected true or false"},
@@ -861,20 +862,20 @@ static const struct bad bad_files[] = {
     {"[1, 2]: x\n", "1: keys must be strings"},
     {"timezone: UTC\n---\ntimezone: UTC\n",
      "3: only one YAML document is allowed"},
-    /* syntax errors: libyaml's words, its line */
+    /* syntax errors: libyaml's words, its line and column */
     {"timezone: UTC\nroles: [a, b\nlog_level: info\n",
-     "3: did not find expected ',' or ']' (while parsing a flow "
+     "3:10: did not find expected ',' or ']' (while parsing a flow "
      "sequence on line 2)"},
     {"slack:\n  api_url: x\n bad: 1\n",
-     "3: did not find expected key (while parsing a block mapping on "
+     "3:2: did not find expected key (while parsing a block mapping on "
      "line 1)"},
-    {"timezone: \"UTC\n", "2: found unexpected end of stream (while "
+    {"timezone: \"UTC\n", "2:1: found unexpected end of stream (while "
 			  "scanning a quoted scalar on line 1)"},
-    {"a: *nowhere\n", "1: found undefined alias"},
+    {"a: *nowhere\n", "1:4: found undefined alias"},
     {"timezone: \tUTC\n\t- x\n",
-     "2: found a tab character that violates indentation (while "
+     "2:1: found a tab character that violates indentation (while "
      "scanning a plain scalar on line 1)"},
-    {"log_level: info\n\xff\xfe\n", "2: invalid leading UTF-8 octet"},
+    {"log_level: info\n\xff\xfe\n", "2:1: invalid leading UTF-8 octet"},
 };
 
 /* update_every on severities (defaults: sev1 30m, sev2 1h, none after),
