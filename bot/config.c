@@ -35,6 +35,8 @@
 #define MESSAGE_MAX     16777216
 
 static const char *const default_roles[] = {"commander", "comms", "scribe"};
+/* The SQL flavours a playbook's snippets come in, all shown by default. */
+static const char *const sql_flavors[] = {"postgresql", "mysql", "mariadb"};
 
 static const struct {
 	int level;
@@ -110,6 +112,10 @@ void config_defaults(struct config *c)
 		    default_severities[i].update_every;
 	}
 	c->default_severity = 3;
+	c->nsql_flavors = ARRAY_SIZE(sql_flavors);
+	c->sql_flavors = xcalloc(c->nsql_flavors, sizeof(*c->sql_flavors));
+	for (i = 0; i < c->nsql_flavors; i++)
+		c->sql_flavors[i] = xstrdup(sql_flavors[i]);
 	slack_defaults(&c->slack);
 	matrix_defaults(&c->matrix);
 }
@@ -146,6 +152,7 @@ void config_release(struct config *c)
 	free(c->channel_prefix);
 	free(c->log_level);
 	free_list(c->roles, c->nroles);
+	free_list(c->sql_flavors, c->nsql_flavors);
 	free_severities(c->severities, c->nseverities);
 
 	free(s->api_url);
@@ -469,6 +476,25 @@ static int check_mxid(struct loader *l, int line, const char *key,
 }
 
 /* "@name:server", or ":server" for everyone on that server. */
+static int check_flavor(struct loader *l, int line, const char *key,
+			const char *s)
+{
+	const char *best;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(sql_flavors); i++)
+		if (!strcmp(s, sql_flavors[i]))
+			return 0;
+	best = nearest_name(s, sql_flavors, ARRAY_SIZE(sql_flavors));
+	if (best)
+		return fail(l, line, key,
+			    "unknown SQL flavor '%s' (did you mean '%s'?)", s,
+			    best);
+	return fail(l, line, key,
+		    "unknown SQL flavor '%s': use postgresql, mysql or mariadb",
+		    s);
+}
+
 static int check_inviter(struct loader *l, int line, const char *key,
 			 const char *s)
 {
@@ -722,6 +748,17 @@ static int f_mxid_list(struct loader *l, const struct field *f, int line,
 		       yaml_node_t *v, const char *key, void *obj)
 {
 	return f_list_checked(l, f, line, v, key, obj, check_mxid, false);
+}
+
+static int f_sql_flavors(struct loader *l, const struct field *f, int line,
+			 yaml_node_t *v, const char *key, void *obj)
+{
+	int rc = f_list_checked(l, f, line, v, key, obj, check_flavor, false);
+
+	if (!rc && !AT(obj, f->noff, size_t))
+		rc = fail(l, line, key,
+			  "lists no flavor: leave it out to show them all");
+	return rc;
 }
 
 static int f_inviters(struct loader *l, const struct field *f, int line,
@@ -1070,6 +1107,7 @@ static const struct field top_fields[] = {
     {"log_level", f_log_level, CONFIG(log_level), 0},
     {"roles", f_roles, CONFIG(roles), CONFIG(nroles)},
     {"severities", f_severities, 0, 0},
+    {"sql_flavors", f_sql_flavors, CONFIG(sql_flavors), CONFIG(nsql_flavors)},
     {"default_severity", f_level, CONFIG(default_severity), 0},
     {"slack", f_slack, CONFIG(slack), 0},
     {"matrix", f_matrix, CONFIG(matrix), 0},

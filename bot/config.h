@@ -72,6 +72,8 @@ struct config {
 	struct config_severity *severities; /* sev1..sev4 by default */
 	size_t nseverities;
 	int default_severity; /* 3 */
+	char **sql_flavors;   /* the SQL flavours steps show: all by default */
+	size_t nsql_flavors;
 	struct config_slack slack;
 	struct config_matrix matrix;
 };

@@ -62,6 +62,7 @@ int cmd_declare(struct ctx *c)
 	inc = xcalloc(1, sizeof(*inc));
 	inc->id = c->env->next_id;
 	inc->title = text_clean(c->w.rest[0], len, TITLE_MAX, &cut);
+	text_unbidi(inc->title);
 	text_slug(inc->title, slug);
 	inc->slug = xstrdup(slug);
 	inc->severity = sev;
@@ -157,8 +158,18 @@ int cmd_status(struct ctx *c)
 {
 	int st = status_parse(c->w.w[0]);
 
-	if (st < 0)
-		return ctx_refuse(c, "unknown status '%s'", c->w.w[0]);
+	if (st < 0) {
+		const char *names[STATUS_COUNT];
+		char near[80];
+		size_t i;
+
+		for (i = 0; i < STATUS_COUNT; i++)
+			names[i] = status_name((enum status)i);
+		return ctx_refuse(c, "unknown status '%s'%s", c->w.w[0],
+				  ctx_did_you_mean(c->w.w[0], names,
+						   STATUS_COUNT, near,
+						   sizeof(near)));
+	}
 	if ((enum status)st == c->inc->status)
 		return ctx_refuse(c, "INC-%lld is already %s",
 				  (long long)c->inc->id, status_name(st));
@@ -190,8 +201,18 @@ int cmd_mark(struct ctx *c)
 	size_t used;
 	int rc;
 
-	if (m < 0 || m == MARK_DECLARED || m == MARK_CLOSED)
-		return ctx_refuse(c, "unknown mark '%s'", c->w.w[0]);
+	if (m < 0 || m == MARK_DECLARED || m == MARK_CLOSED) {
+		const char *names[MARK_COUNT];
+		char near[80];
+		size_t i, n = 0;
+
+		for (i = 0; i < MARK_COUNT; i++)
+			if (i != MARK_DECLARED && i != MARK_CLOSED)
+				names[n++] = mark_name((enum mark)i);
+		return ctx_refuse(
+		    c, "unknown mark '%s'%s", c->w.w[0],
+		    ctx_did_you_mean(c->w.w[0], names, n, near, sizeof(near)));
+	}
 	rc = ctx_parse_at(c, 1, &at, &used);
 	if (rc)
 		return rc;
@@ -205,8 +226,9 @@ int cmd_mark(struct ctx *c)
 			set_status(c, STATUS_RESOLVED);
 	}
 	ctx_entry(c, ENTRY_MARK, at, "%s", mark_name(m));
+	when_echo(at, c->env->now, when);
 	ctx_announce(c, "INC-%lld %s at %s", (long long)c->inc->id,
-		     mark_name(m), ctx_fmt_hm(at, when));
+		     mark_name(m), when);
 	return 0;
 }
 
@@ -279,9 +301,15 @@ int cmd_role(struct ctx *c)
 	const char *role = ctx_role_configured(c->env->cfg, c->w.w[0]);
 	struct user u = {0};
 
-	if (!role)
-		return ctx_refuse(c, "unknown role '%s' (see `roles`)",
-				  c->w.w[0]);
+	if (!role) {
+		char near[80];
+
+		return ctx_refuse(
+		    c, "unknown role '%s'%s (see `roles`)", c->w.w[0],
+		    ctx_did_you_mean(c->w.w[0],
+				     (const char *const *)c->env->cfg->roles,
+				     c->env->cfg->nroles, near, sizeof(near)));
+	}
 	if (c->w.n > 2)
 		return ctx_refuse(c, "unexpected '%s'", c->w.w[2]);
 	if (ctx_parse_user(c, c->w.w[1], &u))

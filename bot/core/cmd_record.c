@@ -30,17 +30,17 @@ int cmd_event(struct ctx *c)
 	int rc;
 
 	if (strcasecmp(c->w.w[0], "at"))
-		return ctx_refuse(c,
-				  "`event` needs a time first: event at <time> "
-				  "<text>");
+		return ctx_refuse(c, "the time comes first: `event at <time> "
+				     "<text>`");
 	rc = ctx_parse_at(c, 0, &at, &used);
 	if (rc)
 		return rc;
 	if (used >= c->w.n)
 		return ctx_refuse(c, "the event needs a text after its time");
 	ctx_entry(c, ENTRY_NOTE, at, "%s", ctx_rest(c, used));
-	ctx_reply(c, "📝 event at %s on INC-%lld's timeline",
-		  ctx_fmt_hm(at, when), (long long)c->inc->id);
+	when_echo(at, c->env->now, when);
+	ctx_reply(c, "📝 event at %s on INC-%lld's timeline", when,
+		  (long long)c->inc->id);
 	return 0;
 }
 
@@ -128,9 +128,18 @@ int cmd_learned(struct ctx *c)
 	int k = lesson_parse(c->w.w[0]);
 	struct lesson *l;
 
-	if (k < 0)
-		return ctx_refuse(c, "'%s' is not well, wrong or lucky",
-				  c->w.w[0]);
+	if (k < 0) {
+		const char *names[LESSON_COUNT];
+		char near[80];
+		size_t i;
+
+		for (i = 0; i < LESSON_COUNT; i++)
+			names[i] = lesson_name((enum lesson_kind)i);
+		return ctx_refuse(
+		    c, "'%s' is not well, wrong or lucky%s", c->w.w[0],
+		    ctx_did_you_mean(c->w.w[0], names, LESSON_COUNT, near,
+				     sizeof(near)));
+	}
 	if (c->w.n < 2)
 		return ctx_refuse(c, "what was learned?");
 	ALLOC_GROW(inc->lessons, inc->nlessons + 1, inc->lessons_cap);
@@ -207,8 +216,8 @@ int cmd_actions(struct ctx *c)
 	buf_init(&b, BUF_UNBOUNDED);
 	buf_addf(&b, "INC-%lld follow-ups:", (long long)c->inc->id);
 	if (!c->inc->nactions)
-		buf_adds(&b, " none yet (`action <text> [@owner]`, "
-			     "`fix <text>`)");
+		ctx_addf(c, false, &b,
+			 " none yet (`action <text> [@owner]`, `fix <text>`)");
 	for (i = 0; i < c->inc->nactions; i++) {
 		a = &c->inc->actions[i];
 		buf_addf(&b, "\n%s A%d %s%s: %s — %s", a->done ? "☑" : "☐",

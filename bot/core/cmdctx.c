@@ -14,6 +14,7 @@
 #include "core/text.h"
 #include "core/when.h"
 #include "core/cmdctx.h"
+#include "util/nearest.h"
 
 /* ---- effects ---------------------------------------------------------- */
 
@@ -78,18 +79,87 @@ void ctx_entry(struct ctx *c, enum entry_kind kind, int64_t at, const char *fmt,
 	user_copy(&e->who, &c->env->speaker);
 }
 
+/* The prefix of the platform a post is shown on: the incident's own
+ * channel's (own) or the one the command was typed on. */
+static const char *prefix_for(struct ctx *c, bool own)
+{
+	return core_prefix(own && c->inc && c->inc->platform
+			       ? c->inc->platform
+			       : c->env->platform);
+}
+
+/*
+ * fmt with prefix before every code span that starts with a command:
+ * "`help` lists them" becomes "`!inc help` lists them" on the console and
+ * "`/incident help` lists them" on Slack, so every hint works as typed.
+ * Only Scribe's own words (the format) are rewritten, never the user text
+ * in its arguments. The prefix has no '%'. Returns a fresh string.
+ */
+static char *with_prefix(const char *fmt, const char *prefix)
+{
+	struct buf b;
+	bool code = false;
+	const char *p, *end;
+	size_t n;
+
+	buf_init(&b, BUF_UNBOUNDED);
+	for (p = fmt; *p; p++) {
+		if (!strncmp(p, "```", 3)) { /* a fence: copied as it is */
+			end = strstr(p + 3, "```");
+			n = end ? (size_t)(end + 3 - p) : strlen(p);
+			buf_add(&b, p, n);
+			p += n - 1;
+			continue;
+		}
+		buf_addch(&b, *p);
+		if (*p != '`')
+			continue;
+		code = !code;
+		n = strcspn(p + 1, " `\n");
+		if (code && cmd_known(p + 1, n)) {
+			buf_adds(&b, prefix);
+			buf_addch(&b, ' ');
+		}
+	}
+	return buf_detach(&b, NULL);
+}
+
+void ctx_add_hints(struct ctx *c, bool own, struct buf *b, const char *text)
+{
+	char *t = with_prefix(text, prefix_for(c, own));
+
+	buf_adds(b, t);
+	free(t);
+}
+
+void ctx_addf(struct ctx *c, bool own, struct buf *b, const char *fmt, ...)
+{
+	char *f = with_prefix(fmt, prefix_for(c, own)), *s;
+	va_list ap;
+
+	va_start(ap, fmt);
+	s = ctx_vformat(f, ap);
+	va_end(ap);
+	buf_adds(b, s);
+	free(s);
+	free(f);
+}
+
 /* Queues a post. Everything the bot says is defused here, in one place,
- * so no user text it echoes can ping a crowd. */
+ * so no user text it echoes can ping a crowd or turn text around, and
+ * every hint in it carries the platform's prefix. */
 static struct fx_post *vpost(struct ctx *c, const char *room,
 			     const char *to_user, const char *fmt, va_list ap)
 {
 	struct fx_post *p;
 	struct buf b;
-	char *raw = ctx_vformat(fmt, ap);
+	char *f = with_prefix(fmt, prefix_for(c, !room));
+	char *raw = ctx_vformat(f, ap);
 
 	buf_init(&b, BUF_UNBOUNDED);
 	text_defuse(&b, raw);
 	free(raw);
+	free(f);
 	ALLOC_GROW(c->fx->posts, c->fx->nposts + 1, c->fx->posts_cap);
 	p = &c->fx->posts[c->fx->nposts++];
 	memset(p, 0, sizeof(*p));
@@ -169,14 +239,16 @@ int ctx_refuse(struct ctx *c, const char *fmt, ...)
 int ctx_refuse(struct ctx *c, const char *fmt, ...)
 {
 	va_list ap;
-	char *why;
+	char *why, *f;
 
+	f = with_prefix(fmt, prefix_for(c, false));
 	va_start(ap, fmt);
-	why = ctx_vformat(fmt, ap);
+	why = ctx_vformat(f, ap);
 	va_end(ap);
+	free(f);
 	if (c->req->cmd)
-		ctx_reply_private(c, "✗ %s\nusage: %s", why,
-				  c->req->cmd->usage);
+		ctx_reply_private(c, "✗ %s\nusage: `%s %s`", why,
+				  prefix_for(c, false), c->req->cmd->usage);
 	else
 		ctx_reply_private(c, "✗ %s", why);
 	free(why);
@@ -189,6 +261,30 @@ int ctx_refuse(struct ctx *c, const char *fmt, ...)
 const char *ctx_rest(struct ctx *c, size_t i)
 {
 	return i < c->w.n ? c->w.rest[i] : "";
+}
+
+const char *ctx_prefix(struct ctx *c)
+{
+	return prefix_for(c, false);
+}
+
+/* A command's usage as typed on the platform, in a code span: a fresh
+ * string. */
+char *ctx_usage(struct ctx *c, const struct core_cmd *cmd)
+{
+	return xasprintf("`%s %s`", prefix_for(c, false), cmd->usage);
+}
+
+/* The nearest of names to word as " (did you mean 'x'?)", or "". */
+const char *ctx_did_you_mean(const char *word, const char *const *names,
+			     size_t n, char *buf, size_t bufsz)
+{
+	const char *near = nearest_name(word, names, n);
+
+	buf[0] = '\0';
+	if (near && strcasecmp(near, word))
+		snprintf(buf, bufsz, " (did you mean '%s'?)", near);
+	return buf;
 }
 
 /* "14:05 UTC": a time as the channel reads it. fmt_hm returns buf. */
@@ -226,7 +322,7 @@ int ctx_parse_at(struct ctx *c, size_t i, int64_t *at, size_t *used)
 		t = both;
 		n = 2;
 	}
-	if (when_parse(t, c->env->now, at, err, sizeof(err)))
+	if (when_parse_cmd(t, c->env->now, at, err, sizeof(err)))
 		return ctx_refuse(c, "%s", err);
 	*used = 1 + n;
 	return 0;

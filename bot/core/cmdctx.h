@@ -32,11 +32,18 @@ struct core_cmd {
 	const char *name;
 	int (*run)(struct ctx *c);
 	int min_args; /* words after the command (and INC-n) */
+	int max_args; /* -1: any number */
 	unsigned need;
 	unsigned flags;
-	const char *usage;
+	const char *usage; /* without the prefix */
 	const char *help;
+	const char *what; /* what min_args words are: "the text of ..." */
 };
+
+/* Whether s[0..n) names a command (or one of its aliases). */
+bool cmd_known(const char *s, size_t n);
+/* The command named name (case-insensitive; aliases too), or NULL. */
+const struct core_cmd *cmd_find(const char *name);
 
 /* printf into a fresh allocation, from a va_list. */
 char *ctx_vformat(const char *fmt, va_list ap);
@@ -63,6 +70,22 @@ void ctx_reply_private(struct ctx *c, const char *fmt, ...)
  * SCRIBE_EINVAL. */
 int ctx_refuse(struct ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* buf_addf for text that will be posted, with the platform's prefix in
+ * its hints as the posting helpers put it: own says whether the text goes
+ * to the incident's own channel. */
+void ctx_addf(struct ctx *c, bool own, struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The prefix people type where the command was typed ("!inc"). */
+const char *ctx_prefix(struct ctx *c);
+/* Appends text (not a format: a playbook's instructions) with the
+ * prefix in its hints, like ctx_addf. */
+void ctx_add_hints(struct ctx *c, bool own, struct buf *b, const char *text);
+/* "`!inc <usage>`" for cmd as typed where the command was (free it). */
+char *ctx_usage(struct ctx *c, const struct core_cmd *cmd);
+/* " (did you mean 'x'?)" for the nearest of names to word, else "";
+ * returns buf. */
+const char *ctx_did_you_mean(const char *word, const char *const *names,
+			     size_t n, char *buf, size_t bufsz);
 /* The rest of the line from argument i, or "" past the end. */
 const char *ctx_rest(struct ctx *c, size_t i);
 /* "14:05 UTC". */

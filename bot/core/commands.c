@@ -17,11 +17,13 @@
 #include "core/text.h"
 #include "core/when.h"
 #include "core/cmdctx.h"
+#include "util/nearest.h"
 
 #define TIMELINE_DEFAULT 10
 #define TIMELINE_MAX     200
 
 static const struct core_cmd commands[];
+static const char *nearest_cmd(const char *word);
 
 /* ---- reading ------------------------------------------------------------- */
 
@@ -70,24 +72,35 @@ static int cmd_list(struct ctx *c)
 	return 0;
 }
 
-static const struct core_cmd *find_cmd(const char *name);
-
 static int cmd_help(struct ctx *c)
 {
 	const struct core_cmd *cmd;
+	const char *near;
+	char *usage;
 	struct buf b;
 
 	if (c->w.n) {
-		cmd = find_cmd(c->w.w[0]);
+		cmd = cmd_find(c->w.w[0]);
+		near = cmd ? NULL : nearest_cmd(c->w.w[0]);
+		if (!cmd && near)
+			return ctx_refuse(c,
+					  "no command '%s' (did you mean "
+					  "`%s %s`?)",
+					  c->w.w[0], ctx_prefix(c), near);
 		if (!cmd)
 			return ctx_refuse(c, "no command '%s'", c->w.w[0]);
-		ctx_reply(c, "%s — %s", cmd->usage, cmd->help);
+		usage = ctx_usage(c, cmd);
+		ctx_reply(c, "%s — %s", usage, cmd->help);
+		free(usage);
 		return 0;
 	}
 	buf_init(&b, BUF_UNBOUNDED);
-	buf_adds(&b, "Scribe commands (`help <command>` for one):");
-	for (cmd = commands; cmd->name; cmd++)
-		buf_addf(&b, "\n%s — %s", cmd->usage, cmd->help);
+	ctx_addf(c, false, &b, "Scribe commands (`help <command>` for one):");
+	for (cmd = commands; cmd->name; cmd++) {
+		usage = ctx_usage(c, cmd);
+		buf_addf(&b, "\n%s — %s", usage, cmd->help);
+		free(usage);
+	}
 	ctx_reply(c, "%s", b.s);
 	buf_release(&b);
 	return 0;
@@ -103,88 +116,144 @@ static int cmd_postmortem(struct ctx *c)
 
 /* ---- the table --------------------------------------------------------- */
 
+/* Each row: name, handler, the words it needs at least and at most (-1:
+ * any), what it needs loaded, flags, usage (without the prefix), help,
+ * and what its required words are, for "`x` needs ...". */
 #define I NEED_INCIDENT
 static const struct core_cmd commands[] = {
-    {"declare", cmd_declare, 1, 0, 0, "declare <title> [sev<N>]",
-     "open a new incident with its own channel"},
-    {"sev", cmd_sev, 1, I, CMD_OPEN, "sev <N>", "change the severity"},
-    {"status", cmd_status, 1, I, CMD_OPEN,
+    {"declare", cmd_declare, 1, -1, 0, 0, "declare <title> [sev<N>]",
+     "open a new incident with its own channel", "a title"},
+    {"sev", cmd_sev, 1, 1, I, CMD_OPEN, "sev <N>", "change the severity",
+     "the new severity"},
+    {"status", cmd_status, 1, 1, I, CMD_OPEN,
      "status <investigating|identified|monitoring|resolved>",
-     "change the status"},
-    {"lead", cmd_lead, 1, I, 0, "lead <@user>",
-     "make someone the incident commander"},
-    {"role", cmd_role, 2, I, 0, "role <name> <@user>",
-     "assign a role (commander, comms, scribe, ...)"},
-    {"roles", cmd_roles, 0, I, 0, "roles", "who holds which role"},
-    {"mark", cmd_mark, 1, I, CMD_OPEN,
+     "change the status", "the new status"},
+    {"lead", cmd_lead, 1, 1, I, 0, "lead <@user>",
+     "make someone the incident commander", "the new commander"},
+    {"role", cmd_role, 2, 2, I, 0, "role <name> <@user>",
+     "assign a role (commander, comms, scribe, ...)",
+     "the role and who takes it"},
+    {"roles", cmd_roles, 0, 0, I, 0, "roles", "who holds which role", ""},
+    {"mark", cmd_mark, 1, 4, I, CMD_OPEN,
      "mark <started|detected|acknowledged|mitigated|resolved> "
      "[at <time>]",
-     "set a lifecycle time, now or backdated"},
-    {"note", cmd_note, 1, I, 0, "note <text>", "a key entry on the timeline"},
-    {"event", cmd_event, 3, I, 0, "event at <time> <text>",
-     "a backdated key entry"},
-    {"hypothesis", cmd_hypothesis, 1, I, CMD_OPEN, "hypothesis <text>",
-     "record a hypothesis under investigation (H1, H2, ...)"},
-    {"rule-out", cmd_rule_out, 1, I, 0, "rule-out H<n> [why]",
-     "a hypothesis that turned out wrong (a misleading path)"},
-    {"confirm", cmd_confirm, 1, I, 0, "confirm H<n> [why]",
-     "a hypothesis that turned out right"},
-    {"summary", cmd_field, 1, I, 0, "summary <text>",
-     "the postmortem's summary"},
-    {"impact", cmd_field, 1, I, 0, "impact <text>",
-     "who and what was affected"},
-    {"rootcause", cmd_field, 1, I, 0, "rootcause <text>", "the root cause"},
-    {"resolution", cmd_field, 1, I, 0, "resolution <text>", "what fixed it"},
-    {"conclusion", cmd_field, 1, I, 0, "conclusion <text>",
-     "the postmortem's conclusion"},
-    {"learned", cmd_learned, 2, I, 0, "learned <well|wrong|lucky> <text>",
-     "a lesson: what went well, what went wrong, where we got lucky"},
-    {"action", cmd_action, 1, I, 0, "action <text> [<@owner>]",
-     "a follow-up task (A1, A2, ...)"},
-    {"fix", cmd_fix, 1, I, 0, "fix <text>",
-     "a corrective or preventive measure"},
-    {"actions", cmd_actions, 0, I, 0, "actions",
-     "list the follow-up tasks and measures"},
-    {"done", cmd_done, 1, I, 0, "done A<n>", "a follow-up is done"},
-    {"playbook", cmd_playbook, 1, I, CMD_ANYWHERE,
-     "playbook list|start <name>|show [<name>]", "guided triage"},
-    {"step", cmd_step, 1, I, CMD_OPEN,
-     "step done|skip [S<n>] [evidence or why]",
-     "complete or skip a playbook step"},
-    {"update", cmd_update, 1, I, CMD_OPEN, "update <text>",
-     "a status update, here and in the announcement channels"},
-    {"remind", cmd_remind, 1, I, CMD_OPEN,
+     "set a lifecycle time, now or backdated", "the mark to set"},
+    {"note", cmd_note, 1, -1, I, 0, "note <text>",
+     "a key entry on the timeline", "the text of the note"},
+    {"event", cmd_event, 3, -1, I, 0, "event at <time> <text>",
+     "a backdated key entry", "a time and the text of the event"},
+    {"hypothesis", cmd_hypothesis, 1, -1, I, CMD_OPEN, "hypothesis <text>",
+     "record a hypothesis under investigation (H1, H2, ...)",
+     "the text of the hypothesis"},
+    {"rule-out", cmd_rule_out, 1, -1, I, 0, "rule-out H<n> [why]",
+     "a hypothesis that turned out wrong (a misleading path)",
+     "the hypothesis (H<n>)"},
+    {"confirm", cmd_confirm, 1, -1, I, 0, "confirm H<n> [why]",
+     "a hypothesis that turned out right", "the hypothesis (H<n>)"},
+    {"summary", cmd_field, 1, -1, I, 0, "summary <text>",
+     "the postmortem's summary", "the text of the summary"},
+    {"impact", cmd_field, 1, -1, I, 0, "impact <text>",
+     "who and what was affected", "the text of the impact"},
+    {"rootcause", cmd_field, 1, -1, I, 0, "rootcause <text>", "the root cause",
+     "the text of the root cause"},
+    {"resolution", cmd_field, 1, -1, I, 0, "resolution <text>", "what fixed it",
+     "the text of the resolution"},
+    {"conclusion", cmd_field, 1, -1, I, 0, "conclusion <text>",
+     "the postmortem's conclusion", "the text of the conclusion"},
+    {"learned", cmd_learned, 2, -1, I, 0, "learned <well|wrong|lucky> <text>",
+     "a lesson: what went well, what went wrong, where we got lucky",
+     "the kind of lesson and its text"},
+    {"action", cmd_action, 1, -1, I, 0, "action <text> [<@owner>]",
+     "a follow-up task (A1, A2, ...)", "the text of the task"},
+    {"fix", cmd_fix, 1, -1, I, 0, "fix <text>",
+     "a corrective or preventive measure", "the text of the measure"},
+    {"actions", cmd_actions, 0, 0, I, 0, "actions",
+     "list the follow-up tasks and measures", ""},
+    {"done", cmd_done, 1, 1, I, 0, "done A<n>", "a follow-up is done",
+     "the follow-up (A<n>)"},
+    {"playbook", cmd_playbook, 1, 2, I, CMD_ANYWHERE,
+     "playbook list|start <name>|show [<name>]", "guided triage",
+     "what to do: list, start or show"},
+    {"step", cmd_step, 1, -1, I, 0,
+     "step done|skip [S<n>] [evidence or why] · step show [S<n>] [--all]",
+     "complete, skip or show a playbook step", "done, skip or show"},
+    {"update", cmd_update, 1, -1, I, CMD_OPEN, "update <text>",
+     "a status update, here and in the announcement channels",
+     "the text of the update"},
+    {"remind", cmd_remind, 1, 2, I, CMD_OPEN,
      "remind off|<duration>|snooze <duration>",
-     "the reminders to post status updates"},
-    {"timeline", cmd_timeline, 0, I | NEED_TIMELINE, 0, "timeline [<count>]",
-     "the last entries of the timeline"},
-    {"postmortem", cmd_postmortem, 0, I, 0, "postmortem",
-     "a draft of the postmortem, now"},
-    {"resolve", cmd_resolve, 0, I, CMD_OPEN, "resolve",
-     "the incident is resolved"},
-    {"close", cmd_close, 0, I, 0, "close",
-     "close the incident and post its postmortem"},
-    {"reopen", cmd_reopen, 0, I, 0, "reopen",
-     "reopen a resolved or closed incident"},
-    {"list", cmd_list, 0, NEED_OPEN_LIST, 0, "list", "open incidents"},
-    {"help", cmd_help, 0, 0, 0, "help [<command>]", "this list"},
-    {NULL, NULL, 0, 0, 0, NULL, NULL},
+     "the reminders to post status updates",
+     "off, a duration or snooze <duration>"},
+    {"timeline", cmd_timeline, 0, 1, I | NEED_TIMELINE, 0, "timeline [<count>]",
+     "the last entries of the timeline", ""},
+    {"postmortem", cmd_postmortem, 0, 0, I, 0, "postmortem",
+     "a draft of the postmortem, now", ""},
+    {"resolve", cmd_resolve, 0, 0, I, CMD_OPEN, "resolve",
+     "the incident is resolved", ""},
+    {"close", cmd_close, 0, 0, I, 0, "close",
+     "close the incident and post its postmortem", ""},
+    {"reopen", cmd_reopen, 0, 0, I, 0, "reopen",
+     "reopen a resolved or closed incident", ""},
+    {"list", cmd_list, 0, 0, NEED_OPEN_LIST, 0, "list", "open incidents", ""},
+    {"help", cmd_help, 0, 1, 0, 0, "help [<command>]", "this list", ""},
+    {NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 #undef I
 
-static const struct core_cmd *find_cmd(const char *name)
+/* Other spellings people type. */
+static const struct {
+	const char *alias, *name;
+} aliases[] = {
+    {"ruleout", "rule-out"},
+    {"rule_out", "rule-out"},
+};
+
+const struct core_cmd *cmd_find(const char *name)
 {
 	const struct core_cmd *cmd;
+	size_t i;
 
 	for (cmd = commands; cmd->name; cmd++)
 		if (!strcasecmp(cmd->name, name))
 			return cmd;
-	if (!strcasecmp(name, "ruleout") || !strcasecmp(name, "rule_out"))
-		return find_cmd("rule-out");
+	for (i = 0; i < ARRAY_SIZE(aliases); i++)
+		if (!strcasecmp(aliases[i].alias, name))
+			return cmd_find(aliases[i].name);
 	return NULL;
 }
 
+bool cmd_known(const char *s, size_t n)
+{
+	char name[32];
+
+	if (!n || n >= sizeof(name))
+		return false;
+	memcpy(name, s, n);
+	name[n] = '\0';
+	return cmd_find(name) != NULL;
+}
+
+/* The nearest command name to word, or NULL. */
+static const char *nearest_cmd(const char *word)
+{
+	const char *names[ARRAY_SIZE(commands)];
+	char lower[64];
+	size_t n = 0, i;
+
+	for (i = 0; word[i] && i < sizeof(lower) - 1; i++)
+		lower[i] = (char)tolower((unsigned char)word[i]);
+	lower[i] = '\0';
+	for (n = 0; commands[n].name; n++)
+		names[n] = commands[n].name;
+	return nearest_name(lower, names, n);
+}
+
 /* ---- parse and run ----------------------------------------------------- */
+
+const char *core_prefix(const char *platform)
+{
+	return platform && !strcmp(platform, "slack") ? "/incident" : "!inc";
+}
 
 const char *core_command_text(const char *text)
 {
@@ -203,6 +272,24 @@ const char *core_command_text(const char *text)
 	return NULL;
 }
 
+/* A word cut to at most 40 bytes on a character boundary, to quote back
+ * (free it). */
+static char *quoted(const char *word)
+{
+	bool cut;
+	char *w = text_clean(word, strlen(word), 40, &cut), *q;
+
+	q = xasprintf("%s%s", w, cut ? "…" : "");
+	free(w);
+	return q;
+}
+
+/* Whether word is meant as an incident reference: "INC-" and anything. */
+static bool looks_like_ref(const char *word)
+{
+	return !strncasecmp(word, "INC-", 4);
+}
+
 void core_parse(struct core_req *req, const char *line)
 {
 	struct words w;
@@ -214,26 +301,35 @@ void core_parse(struct core_req *req, const char *line)
 	req->line = xstrdup(line);
 	words_split(&w, req->line);
 	if (!w.n) {
-		req->error = xstrdup("a command is missing: `help` lists them");
+		req->error = xstrdup("a command is missing");
 		goto out;
 	}
-	req->cmd = find_cmd(w.w[0]);
+	req->cmd = cmd_find(w.w[0]);
 	if (!req->cmd) {
-		bool cut;
-		/* At most 40 bytes of it, cut on a character boundary. */
-		char *word = text_clean(w.w[0], strlen(w.w[0]), 40, &cut);
+		char *word = quoted(w.w[0]);
 
-		req->error = xasprintf("unknown command '%s%s': `help` lists "
-				       "the commands",
-				       word, cut ? "…" : "");
+		req->error = xasprintf("unknown command '%s'", word);
+		req->near = nearest_cmd(w.w[0]);
 		free(word);
 		goto out;
 	}
 	req->need = req->cmd->need;
 	/* Only a command that acts on an incident takes INC-<n>: a title
-	 * ("declare INC-2 regression") may start with one. */
-	if ((req->need & NEED_INCIDENT) && w.n > 1 &&
-	    (n = text_numbered(w.w[1], "INC-")) > 0) {
+	 * ("declare INC-2 regression") may start with one. A word that looks
+	 * like a reference and is not one is refused, never taken as text:
+	 * `close INC-0` must not close the channel's incident. */
+	if ((req->need & NEED_INCIDENT) && w.n > 1 && looks_like_ref(w.w[1])) {
+		n = text_numbered(w.w[1], "INC-");
+		if (n <= 0) {
+			char *word = quoted(w.w[1]);
+
+			req->error = xasprintf("'%s' is not an incident: use "
+					       "INC-<n>, as in INC-3",
+					       word);
+			req->need = 0;
+			free(word);
+			goto out;
+		}
 		req->inc_ref = n;
 		first = 2;
 	}
@@ -260,6 +356,51 @@ void core_req_release(struct core_req *req)
 	memset(req, 0, sizeof(*req));
 }
 
+/* "`hypothesis` needs the text of the hypothesis: `!inc hypothesis
+ * <text>`": what is missing and how to type it, in one line. */
+static int refuse_missing(struct ctx *c)
+{
+	const struct core_cmd *cmd = c->req->cmd;
+	char *usage = ctx_usage(c, cmd);
+
+	ctx_reply_private(c, "✗ `%s` needs %s: %s", cmd->name, cmd->what,
+			  usage);
+	free(usage);
+	return SCRIBE_EINVAL;
+}
+
+/* Something recorded on a closed incident: its first reply says so, and
+ * where it goes, so nobody waits for it in the posted postmortem. */
+static void note_closed(struct ctx *c)
+{
+	struct fx_post *p = &c->fx->posts[0];
+	char *t = xasprintf("%s\n📕 INC-%lld is closed: this is on its "
+			    "timeline and goes into the next revision of its "
+			    "postmortem.",
+			    p->text, (long long)c->inc->id);
+
+	free(p->text);
+	p->text = t;
+}
+
+/* Checks the words against the table's arity; 0 or a refusal. */
+static int check_arity(struct ctx *c)
+{
+	const struct core_cmd *cmd = c->req->cmd;
+
+	if ((int)c->w.n < cmd->min_args)
+		return refuse_missing(c);
+	if (cmd->max_args >= 0 && (int)c->w.n > cmd->max_args)
+		return cmd->max_args
+			   ? ctx_refuse(c, "unexpected '%s'",
+					c->w.w[cmd->max_args])
+			   : ctx_refuse(c,
+					"`%s` takes nothing after it: "
+					"'%s' is unexpected",
+					cmd->name, c->w.w[0]);
+	return 0;
+}
+
 int core_run(const struct core_req *req, const struct core_env *env,
 	     struct effects *fx)
 {
@@ -267,12 +408,19 @@ int core_run(const struct core_req *req, const struct core_env *env,
 	int rc;
 
 	fx->inc = env->inc;
+	if (!req->cmd && req->near)
+		return ctx_refuse(&c,
+				  "%s: did you mean `%s %s`? `help` lists "
+				  "the commands",
+				  req->error, ctx_prefix(&c), req->near);
 	if (!req->cmd)
+		return ctx_refuse(&c, "%s: `help` lists the commands",
+				  req->error);
+	if (req->error)
 		return ctx_refuse(&c, "%s", req->error);
 	words_split(&c.w, req->args);
-	if ((int)c.w.n < req->cmd->min_args) {
-		rc = ctx_refuse(&c, "`%s` needs more: what is missing?",
-				req->cmd->name);
+	if ((rc = check_arity(&c))) {
+		;
 	} else if ((req->need & NEED_INCIDENT) && !env->inc &&
 		   (req->inc_ref || !(req->cmd->flags & CMD_ANYWHERE))) {
 		rc = req->inc_ref
@@ -280,14 +428,19 @@ int core_run(const struct core_req *req, const struct core_env *env,
 				      (long long)req->inc_ref)
 			 : ctx_refuse(&c,
 				      "this is not an incident channel: "
-				      "name one first, as in `%s INC-3`",
-				      req->cmd->name);
+				      "name one first, as in `%s %s INC-3`",
+				      ctx_prefix(&c), req->cmd->name);
 	} else if ((req->cmd->flags & CMD_OPEN) &&
 		   env->inc->marks[MARK_CLOSED]) {
 		rc = ctx_refuse(&c, "INC-%lld is closed (`reopen` it first)",
 				(long long)env->inc->id);
 	} else {
+		bool closed = env->inc && env->inc->marks[MARK_CLOSED];
+
 		rc = req->cmd->run(&c);
+		if (!rc && closed && fx->nentries && fx->nposts &&
+		    env->inc->marks[MARK_CLOSED])
+			note_closed(&c);
 	}
 	words_release(&c.w);
 	return rc;

@@ -103,12 +103,17 @@ struct core_req {
 	unsigned need;      /* enum cmd_need bits */
 	int timeline_count; /* rows wanted with NEED_TIMELINE */
 	char *error;        /* owned: why it could not be parsed */
+	const char *near;   /* an unknown command's nearest name, or NULL */
 	char *line;         /* owned copy of the command line */
 };
 
 /* If text is a command ("!inc ...", "!incident ..."), returns the words
  * after the prefix (possibly ""); else NULL. */
 const char *core_command_text(const char *text);
+
+/* The command prefix people type on platform: "/incident" on Slack,
+ * "!inc" on Matrix and the console. Every hint Scribe gives carries it. */
+const char *core_prefix(const char *platform);
 
 /* Parses the words of a command (after any prefix). Never fails: an
  * unknown command leaves req->cmd NULL and an error with usage. */

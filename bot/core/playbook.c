@@ -602,6 +602,18 @@ static char *split_words(const char *s, size_t *nwords)
 	return out;
 }
 
+/* A word too short and common to mean a playbook on its own in chatter:
+ * ASCII letters, at most PB_WEAK_MAX of them ("db", "sql", "dns"). */
+static bool weak_word(const char *w)
+{
+	size_t n = strlen(w), i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned)((w[i] | 0x20) - 'a') >= 26)
+			return false;
+	return n <= PB_WEAK_MAX;
+}
+
 void pb_library_finish(struct pb_library *lib)
 {
 	size_t i, k, cap = 0;
@@ -625,6 +637,7 @@ void pb_library_finish(struct pb_library *lib)
 				continue;
 			}
 			key.first = key.words;
+			key.weak = key.nwords == 1 && weak_word(key.words);
 			ALLOC_GROW(lib->keys, lib->nkeys + 1, cap);
 			lib->keys[lib->nkeys++] = key;
 		}
@@ -764,22 +777,25 @@ bool pb_library_any(const struct pb_library *lib, const char *text)
 
 struct tally {
 	const struct pb_library *lib;
-	int *score;
-	const char **first;
+	int *score, *strong;
+	const char **first, **second;
 	unsigned char *seen; /* per key: counted once */
 };
 
 static bool count_hit(void *ud, const struct pb_key *key)
 {
 	struct tally *t = ud;
-	size_t k = (size_t)(key - t->lib->keys);
+	size_t k = (size_t)(key - t->lib->keys), b = key->book;
+	const char *kw = t->lib->books[b].keywords[key->keyword];
 
 	if (!t->seen[k]) {
 		t->seen[k] = 1;
-		t->score[key->book]++;
-		if (!t->first[key->book])
-			t->first[key->book] =
-			    t->lib->books[key->book].keywords[key->keyword];
+		t->score[b]++;
+		t->strong[b] += !key->weak;
+		if (!t->first[b])
+			t->first[b] = kw;
+		else if (!t->second[b])
+			t->second[b] = kw;
 	}
 	return false;
 }
@@ -795,8 +811,9 @@ static int cmp_matches(const void *a, const void *b)
 	return strcmp(x->pb->id, y->pb->id);
 }
 
-size_t pb_library_match(const struct pb_library *lib, const char *text,
-			int severity, struct pb_match *out, size_t max)
+static size_t match(const struct pb_library *lib, const char *text,
+		    int severity, bool chatter, struct pb_match *out,
+		    size_t max)
 {
 	struct tally t = {.lib = lib};
 	struct pb_match *all;
@@ -805,12 +822,18 @@ size_t pb_library_match(const struct pb_library *lib, const char *text,
 	if (!lib->n)
 		return 0;
 	t.score = xcalloc(lib->n, sizeof(*t.score));
+	t.strong = xcalloc(lib->n, sizeof(*t.strong));
 	t.first = xcalloc(lib->n, sizeof(*t.first));
+	t.second = xcalloc(lib->n, sizeof(*t.second));
 	t.seen = xcalloc(lib->nkeys ? lib->nkeys : 1, 1);
 	scan(lib, text, count_hit, &t);
 	all = xcalloc(lib->n, sizeof(*all));
 	for (i = 0; i < lib->n; i++) {
 		int s = t.score[i];
+
+		/* "db password is hunter2": a weak word alone is chatter. */
+		if (chatter && !t.strong[i] && s < 2)
+			continue;
 
 		for (j = 0; severity > 0 && j < lib->books[i].nseverities; j++)
 			if (lib->books[i].severities[j] == severity) {
@@ -822,6 +845,7 @@ size_t pb_library_match(const struct pb_library *lib, const char *text,
 		all[n].pb = &lib->books[i];
 		all[n].score = s;
 		all[n].keyword = t.first[i];
+		all[n].also = t.second[i];
 		n++;
 	}
 	qsort(all, n, sizeof(*all), cmp_matches);
@@ -829,7 +853,21 @@ size_t pb_library_match(const struct pb_library *lib, const char *text,
 		memcpy(out, all, (n < max ? n : max) * sizeof(*out));
 	free(all);
 	free(t.score);
+	free(t.strong);
 	free(t.first);
+	free(t.second);
 	free(t.seen);
 	return n;
+}
+
+size_t pb_library_match(const struct pb_library *lib, const char *text,
+			int severity, struct pb_match *out, size_t max)
+{
+	return match(lib, text, severity, false, out, max);
+}
+
+size_t pb_library_match_chatter(const struct pb_library *lib, const char *text,
+				struct pb_match *out, size_t max)
+{
+	return match(lib, text, 0, true, out, max);
 }

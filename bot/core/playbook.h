@@ -61,7 +61,11 @@ struct pb_key {
 	char *words;       /* the keyword's words, NUL-separated, lowercase */
 	size_t nwords;
 	size_t book, keyword;
+	bool weak; /* one short word: needs a second signal in chatter */
 };
+
+/* Letters in a weak keyword at most. */
+#define PB_WEAK_MAX 3
 
 /* The loaded playbooks, in id order, and their keyword index. */
 struct pb_library {
@@ -84,6 +88,7 @@ struct pb_match {
 	const struct playbook *pb;
 	int score;           /* keywords matched, plus 1 for the severity */
 	const char *keyword; /* the first keyword that matched, or NULL */
+	const char *also;    /* a second one, or NULL */
 };
 
 /*
@@ -94,7 +99,17 @@ struct pb_match {
 size_t pb_library_match(const struct pb_library *lib, const char *text,
 			int severity, struct pb_match *out, size_t max);
 
-/* True when any keyword occurs in text: the cheap test for every message. */
+/*
+ * The same for a message of the channel (chatter), severity aside: a weak
+ * keyword (one word of at most PB_WEAK_MAX letters, like "db") counts only
+ * beside a second keyword of the same playbook, so "db password is
+ * hunter2" suggests nothing while "db connection refused" does.
+ */
+size_t pb_library_match_chatter(const struct pb_library *lib, const char *text,
+				struct pb_match *out, size_t max);
+
+/* True when any keyword occurs in text: the cheap test for every message
+ * (a superset of what the matchers accept). */
 bool pb_library_any(const struct pb_library *lib, const char *text);
 /* The same, counting only the playbooks accept() takes. */
 bool pb_library_any_where(const struct pb_library *lib, const char *text,

@@ -181,6 +181,32 @@ int text_user(const char *word, const struct user *speaker, struct user *out)
 	return 0;
 }
 
+/* The bytes of a bidi control at s (U+202A-U+202E embeddings and
+ * overrides, U+2066-U+2069 isolates), or 0. All are 3 bytes in UTF-8. */
+static size_t bidi_len(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	if (u[0] != 0xe2)
+		return 0;
+	if (u[1] == 0x80 && u[2] >= 0xaa && u[2] <= 0xae)
+		return 3;
+	if (u[1] == 0x81 && u[2] >= 0xa6 && u[2] <= 0xa9)
+		return 3;
+	return 0;
+}
+
+static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
+
+void text_unbidi(char *s)
+{
+	for (; *s; s++)
+		if (bidi_len(s)) {
+			memcpy(s, replacement, 3);
+			s += 2;
+		}
+}
+
 int text_defuse(struct buf *b, const char *s)
 {
 	static const char *const crowds[] = {"channel", "here", "everyone",
@@ -191,6 +217,11 @@ int text_defuse(struct buf *b, const char *s)
 	int rc = 0;
 
 	for (p = s; *p && !rc; p++) {
+		if (bidi_len(p)) {
+			rc = buf_adds(b, replacement);
+			p += 2;
+			continue;
+		}
 		rc = buf_addch(b, *p);
 		if (rc)
 			break;

@@ -448,8 +448,9 @@ static bool stamp_instant(const struct stamp *st, int64_t *out_ms)
 	return true;
 }
 
-int when_parse(const char *s, int64_t now_ms, int64_t *out_ms, char *err,
-	       size_t errlen)
+/* when_parse(), and whether s was a bare HH:MM. */
+static int parse(const char *s, int64_t now_ms, int64_t *out_ms, char *err,
+		 size_t errlen, bool *bare)
 {
 	char why[96], shown[ECHO_MAX + 4], scratch[1];
 	char now[WHEN_BUFSZ], abbr[WHEN_BUFSZ];
@@ -489,8 +490,70 @@ int when_parse(const char *s, int64_t now_ms, int64_t *out_ms, char *err,
 			return SCRIBE_EINVAL;
 		}
 	}
+	*bare = st.kind == STAMP_HM;
 	*out_ms = ms;
 	return 0;
+}
+
+int when_parse(const char *s, int64_t now_ms, int64_t *out_ms, char *err,
+	       size_t errlen)
+{
+	bool bare;
+
+	return parse(s, now_ms, out_ms, err, errlen, &bare);
+}
+
+int when_parse_cmd(const char *s, int64_t now_ms, int64_t *out_ms, char *err,
+		   size_t errlen)
+{
+	char shown[ECHO_MAX + 4], now[WHEN_BUFSZ], day[WHEN_BUFSZ];
+	char ago[WHEN_BUFSZ], scratch[1];
+	bool bare;
+	int64_t ms;
+	int rc;
+
+	if (!err || !errlen) {
+		err = scratch;
+		errlen = sizeof(scratch);
+	}
+	rc = parse(s, now_ms, &ms, err, errlen, &bare);
+	if (rc)
+		return rc;
+	echo(s, shown, sizeof(shown));
+	/* 13:55 typed at 07:04 is yesterday, 17 hours back: more likely a
+	 * slip than meant, so the date is asked for. */
+	if (bare && now_ms - ms > WHEN_HM_BACK_MAX) {
+		when_date(ms, day);
+		when_duration(now_ms - ms, ago);
+		snprintf(err, errlen,
+			 "%s would be %s %s, %s ago: give the date, as in `at "
+			 "%s %s`",
+			 shown, day, shown, ago, day, shown);
+		return SCRIBE_EINVAL;
+	}
+	if (ms < 0 || now_ms - ms > WHEN_BACK_MAX) {
+		when_datetime(now_ms, now);
+		snprintf(err, errlen,
+			 "%s is %s: a time must be after 1970 and at most a "
+			 "year before now (%s)",
+			 shown, ms < 0 ? "before 1970" : "more than a year ago",
+			 now);
+		return SCRIBE_EINVAL;
+	}
+	*out_ms = ms;
+	return 0;
+}
+
+void when_echo(int64_t ms, int64_t now_ms, char *out)
+{
+	char t[WHEN_BUFSZ], z[WHEN_BUFSZ];
+
+	if (when_day(ms) == when_day(now_ms))
+		when_hm(ms, t);
+	else
+		when_datetime(ms, t);
+	when_zone_abbr(ms, z);
+	snprintf(out, WHEN_ECHO_BUFSZ, "%s %s", t, z);
 }
 
 int when_parse_rfc3339(const char *s, int64_t *out_ms)

@@ -29,6 +29,18 @@
 int when_parse(const char *s, int64_t now_ms, int64_t *out_ms, char *err,
 	       size_t errlen);
 
+/*
+ * when_parse() with the bounds of PRODUCT.md's Times rule, for a <time>
+ * typed in a command: a bare "HH:MM" more than WHEN_HM_BACK_MAX back is
+ * refused with a request for the date ("13:55 would be 2026-12-02 13:55,
+ * 17 h 9 min ago: give the date, as in `at 2026-12-02 13:55`"); any time
+ * before 1970 or more than WHEN_BACK_MAX back is refused.
+ */
+int when_parse_cmd(const char *s, int64_t now_ms, int64_t *out_ms, char *err,
+		   size_t errlen);
+#define WHEN_HM_BACK_MAX ((int64_t)12 * 3600 * 1000)
+#define WHEN_BACK_MAX    ((int64_t)365 * 24 * 3600 * 1000)
+
 /* RFC 3339 with a mandatory offset (Z or +hh:mm), optional fraction. */
 int when_parse_rfc3339(const char *s, int64_t *out_ms);
 
@@ -44,6 +56,11 @@ void when_date(int64_t ms, char *out);      /* "2026-11-24" */
 void when_datetime(int64_t ms, char *out);  /* "2026-11-24 14:05" */
 void when_rfc3339(int64_t ms, char *out);   /* "2026-11-24T14:05:09+01:00" */
 void when_zone_abbr(int64_t ms, char *out); /* "CET" at that instant */
+
+/* A time echoed back to the channel: "14:05 UTC" on the day of now_ms,
+ * "2026-11-23 14:05 UTC" on another day. out holds WHEN_ECHO_BUFSZ. */
+#define WHEN_ECHO_BUFSZ (2 * WHEN_BUFSZ)
+void when_echo(int64_t ms, int64_t now_ms, char *out);
 
 /* The zone's name as configured ("Europe/Berlin"; "UTC" when TZ is unset). */
 const char *when_zone_name(void);

@@ -76,11 +76,30 @@ static void test_parse_inc_ref(void **state)
 	assert_string_equal(req.args, "db is  back");
 	core_req_release(&req);
 
-	/* Not a reference: INC-0, INC-x, INC3. */
-	core_parse(&req, "note INC-0 x");
-	assert_int_equal(req.inc_ref, 0);
-	assert_string_equal(req.args, "INC-0 x");
-	core_req_release(&req);
+	/* A word that looks like a reference and is not one is an error,
+	 * never text nor the channel's incident (issue 12). */
+	{
+		static const char *const bad[] = {
+		    "close INC-0",
+		    "close INC-x",
+		    "close INC-99999999999999999999",
+		    "resolve INC-1x",
+		    "note INC- x",
+		    "close inc-00"};
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(bad); i++) {
+			core_parse(&req, bad[i]);
+			assert_non_null(req.cmd);
+			assert_non_null(req.error);
+			assert_non_null(
+			    strstr(req.error, "is not an incident"));
+			assert_int_equal(req.inc_ref, 0);
+			assert_int_equal(req.need, 0);
+			core_req_release(&req);
+		}
+	}
+	/* INC3 does not look like a reference: it is text. */
 	core_parse(&req, "note INC3 x");
 	assert_int_equal(req.inc_ref, 0);
 	assert_string_equal(req.args, "INC3 x");
@@ -149,8 +168,9 @@ static void test_unknown_and_empty(void **state)
 
 	sim_init(&s, NULL, T0 + MIN);
 	refused(&s, "frobnicate the db", "unknown command 'frobnicate'");
-	refused(&s, "frobnicate", "`help` lists the commands");
-	refused(&s, "", "a command is missing: `help` lists them");
+	refused(&s, "frobnicate",
+		"unknown command 'frobnicate': `!inc help` lists the commands");
+	refused(&s, "", "a command is missing: `!inc help` lists the commands");
 	refused(&s, " \t ", "a command is missing");
 	refused(&s, "!inc help", "unknown command '!inc'");
 	sim_init(&s, inc, T0 + MIN);
@@ -295,9 +315,8 @@ static void test_declare_title_refused(void **state)
 
 	(void)state;
 	sim_init(&s, NULL, T0);
-	refused_usage(&s, "declare", "`declare` needs more",
-		      "declare <title> [sev<N>]");
-	refused(&s, "declare   ", "`declare` needs more");
+	refused(&s, "declare", "`declare` needs ");
+	refused(&s, "declare   ", "`declare` needs ");
 	refused_usage(&s, "declare sev2", "an incident needs a title",
 		      "declare <title> [sev<N>]");
 	refused(&s, "declare   sev1  ", "an incident needs a title");
@@ -418,7 +437,7 @@ static void test_declare_by_slack_user(void **state)
 	post_in(&fx, "C0GENERAL", "INC-3 declared");
 	post_in(&fx, NULL, "Commander: Alice Smith.");
 	effects_release(&fx);
-	refused(&s, "declare", "needs more");
+	refused(&s, "declare", "`declare` needs a title");
 }
 
 /* ---- severity and status --------------------------------------------------
@@ -448,7 +467,8 @@ static void test_sev(void **state)
 	run_ok(&s, "sev SEV4");
 	assert_int_equal(inc->severity, 4);
 
-	refused_usage(&s, "sev 4", "INC-3 is already sev4", "usage: sev <N>");
+	refused_usage(&s, "sev 4", "INC-3 is already sev4",
+		      "usage: `!inc sev <N>`");
 	refused(&s, "sev sev4", "INC-3 is already sev4");
 	refused_usage(&s, "sev 5",
 		      "unknown severity '5': use one of sev1, sev2, sev3, sev4",
@@ -458,7 +478,7 @@ static void test_sev(void **state)
 	refused(&s, "sev -1", "unknown severity '-1'");
 	refused(&s, "sev 12", "unknown severity '12'");
 	refused(&s, "sev high", "unknown severity 'high'");
-	refused_usage(&s, "sev", "`sev` needs more", "sev <N>");
+	refused(&s, "sev", "`sev` needs ");
 }
 
 static void test_status_each(void **state)
@@ -507,8 +527,7 @@ static void test_status_each(void **state)
 	refused(&s, "status resolved", "INC-3 is already resolved");
 	refused_usage(&s, "status fixed", "unknown status 'fixed'",
 		      "status <investigating|identified|monitoring|resolved>");
-	refused_usage(&s, "status", "`status` needs more",
-		      "status <investigating|identified|monitoring|resolved>");
+	refused(&s, "status", "`status` needs ");
 }
 
 /* `status resolved` sets the resolved mark only when it is unset. */
@@ -600,7 +619,7 @@ static void test_lead(void **state)
 	refused(&s, "lead <@>", "'<@>' is not a user");
 	refused(&s, "lead <!channel>", "is not a user");
 	refused(&s, "lead @bob @carol", "unexpected '@carol'");
-	refused_usage(&s, "lead", "`lead` needs more", "lead <@user>");
+	refused(&s, "lead", "`lead` needs ");
 }
 
 static void test_role(void **state)
@@ -636,9 +655,8 @@ static void test_role(void **state)
 		      "role <name> <@user>");
 	refused(&s, "role comms bob", "'bob' is not a user");
 	refused(&s, "role comms @bob @carol", "unexpected '@carol'");
-	refused_usage(&s, "role comms", "`role` needs more",
-		      "role <name> <@user>");
-	refused(&s, "role", "`role` needs more");
+	refused(&s, "role comms", "`role` needs ");
+	refused(&s, "role", "`role` needs ");
 }
 
 static void test_roles(void **state)
@@ -782,9 +800,17 @@ static void test_mark_at_forms(void **state)
 	run_ok(&s, "mark mitigated at 2026-11-24t09:05:30.250-05:00");
 	assert_int_equal(inc->marks[MARK_MITIGATED], T0 + 5 * MIN + 30250);
 
-	/* A bare HH:MM never reaches into the future: it is yesterday's. */
-	run_ok(&s, "mark mitigated at 14:30");
+	/* A bare HH:MM never reaches into the future: it would be
+	 * yesterday's, 23 h 40 min back, which is more likely a slip than
+	 * meant: the date is asked for, and echoed once given. */
+	refused(&s, "mark mitigated at 14:30",
+		"14:30 would be 2026-11-23 14:30, 23 h 40 min ago: give the "
+		"date, as in `at 2026-11-23 14:30`");
+	ok(&s, "mark mitigated at 2026-11-23 14:30", &fx);
 	assert_int_equal(inc->marks[MARK_MITIGATED], T0 + 30 * MIN - DAY);
+	assert_one_own_post(&fx, "INC-3 mitigated at 2026-11-23 14:30 UTC");
+	effects_release(&fx);
+	settle(inc);
 
 	/* Exactly now is not the future. */
 	run_ok(&s, "mark mitigated at 14:10");
@@ -795,16 +821,56 @@ static void test_mark_at_forms(void **state)
 static void test_mark_at_yesterday(void **state)
 {
 	struct incident *inc = *state;
+	struct effects fx;
 	struct sim s;
 	int64_t midnight = T0 + 10 * HOUR; /* 2026-11-25 00:00 */
 
 	sim_init(&s, inc, midnight + 5 * MIN);
-	run_ok(&s, "mark mitigated at 23:50");
+	ok(&s, "mark mitigated at 23:50", &fx);
 	assert_int_equal(inc->marks[MARK_MITIGATED], midnight - 10 * MIN);
-	run_ok(&s, "mark acknowledged at 00:05");
+	/* Another day than the command's: the date is echoed. */
+	assert_one_own_post(&fx, "INC-3 mitigated at 2026-11-24 23:50 UTC");
+	effects_release(&fx);
+	settle(inc);
+	ok(&s, "mark acknowledged at 00:05", &fx);
 	assert_int_equal(inc->marks[MARK_ACKNOWLEDGED], midnight + 5 * MIN);
-	run_ok(&s, "mark detected at 00:06");
+	assert_one_own_post(&fx, "INC-3 acknowledged at 00:05 UTC");
+	effects_release(&fx);
+	settle(inc);
+	refused(&s, "mark detected at 00:06",
+		"00:06 would be 2026-11-24 00:06, 23 h 59 min ago: give the "
+		"date, as in `at 2026-11-24 00:06`");
+	run_ok(&s, "mark detected at 2026-11-24 00:06");
 	assert_int_equal(inc->marks[MARK_DETECTED], midnight + 6 * MIN - DAY);
+}
+
+/* 12 hours back is the limit of a bare HH:MM; before 1970 and more than a
+ * year back are refused in every form (issue 12: `mark started at
+ * 0000-01-01 00:00` gave a duration of 740318 d). */
+static void test_mark_at_bounds(void **state)
+{
+	struct incident *inc = *state;
+	struct sim s;
+
+	sim_init(&s, inc, T0 + 12 * HOUR); /* 2026-11-25 02:00 */
+	run_ok(&s, "mark detected at 14:00");
+	assert_int_equal(inc->marks[MARK_DETECTED], T0);
+	refused(&s, "mark started at 13:59",
+		"13:59 would be 2026-11-24 13:59, 12 h 1 min ago");
+	run_ok(&s, "mark started at 2026-11-24 13:59");
+	assert_int_equal(inc->marks[MARK_STARTED], T0 - MIN);
+
+	refused(&s, "mark started at 0000-01-01 00:00",
+		"0000-01-01 00:00 is before 1970");
+	refused(&s, "mark started at 1969-12-31 23:59",
+		"1969-12-31 23:59 is before 1970");
+	refused(&s, "mark started at 1969-12-31T23:59:59Z", "before 1970");
+	refused(&s, "mark started at 2025-11-24 01:59",
+		"2025-11-24 01:59 is more than a year ago");
+	run_ok(&s, "mark started at 2025-11-25 02:00");
+	assert_int_equal(inc->marks[MARK_STARTED], T0 + 12 * HOUR - 365 * DAY);
+	refused(&s, "event at 2020-01-01 00:00 old news",
+		"more than a year ago");
 }
 
 static void test_mark_refused(void **state)
@@ -820,7 +886,7 @@ static void test_mark_refused(void **state)
 	refused_usage(&s, "mark closed", "unknown mark 'closed'", usage);
 	refused(&s, "mark DECLARED at 13:00", "unknown mark 'DECLARED'");
 	refused(&s, "mark fixed", "unknown mark 'fixed'");
-	refused_usage(&s, "mark", "`mark` needs more", usage);
+	refused(&s, "mark", "`mark` needs ");
 	refused_usage(&s, "mark detected at", "'at' needs a time", usage);
 	refused(&s, "mark detected yesterday", "unexpected 'yesterday'");
 	refused(&s, "mark detected at 13:00 sharp", "unexpected 'sharp'");
@@ -862,8 +928,8 @@ static void test_note(void **state)
 	effects_release(&fx);
 	assert_false(inc->dirty);
 
-	refused_usage(&s, "note", "`note` needs more", "note <text>");
-	refused(&s, "note    ", "`note` needs more");
+	refused(&s, "note", "`note` needs ");
+	refused(&s, "note    ", "`note` needs ");
 }
 
 static void test_event(void **state)
@@ -889,20 +955,28 @@ static void test_event(void **state)
 	assert_entry(&fx, 0, ENTRY_NOTE, T0 - 18 * MIN, "deadlocks begin");
 	effects_release(&fx);
 
-	ok(&s, "event at 23:59 last night's deploy", &fx);
+	/* The Times rule holds for `event at` too: a bare HH:MM more than 12
+	 * hours back asks for the date; another day is echoed with it. */
+	refused(&s, "event at 23:59 last night's deploy",
+		"23:59 would be 2026-11-23 23:59, 14 h 11 min ago: give the "
+		"date, as in `at 2026-11-23 23:59`");
+	ok(&s, "event at 2026-11-23 23:59 last night's deploy", &fx);
 	assert_entry(&fx, 0, ENTRY_NOTE, T0 - 14 * HOUR - MIN,
 		     "last night's deploy");
+	assert_one_reply(&fx, inc->room,
+			 "event at 2026-11-23 23:59 UTC on INC-3's timeline");
 	effects_release(&fx);
 	assert_false(inc->dirty);
 
-	static const char usage[] = "usage: event at <time> <text>";
+	static const char usage[] = "usage: `!inc event at <time> <text>`";
 	refused_usage(&s, "event 13:40 pager fired",
-		      "`event` needs a time first", usage);
-	refused_usage(&s, "event pager fired at 13:40",
-		      "`event` needs a time first", usage);
-	refused_usage(&s, "event at 13:40", "`event` needs more", usage);
-	refused(&s, "event at", "`event` needs more");
-	refused(&s, "event", "`event` needs more");
+		      "the time comes first: `!inc event at <time> <text>`",
+		      usage);
+	refused_usage(&s, "event pager fired at 13:40", "the time comes first",
+		      usage);
+	refused(&s, "event at 13:40", "`event` needs ");
+	refused(&s, "event at", "`event` needs ");
+	refused(&s, "event", "`event` needs ");
 	refused_usage(&s, "event at 2026-11-24 13:40",
 		      "the event needs a text after its time", usage);
 	refused(&s, "event at 99:99 pager", "'99:99' is not a time");
@@ -928,7 +1002,7 @@ static void test_hypotheses(void **state)
 	assert_entry(&fx, 0, ENTRY_HYPOTHESIS, T0 + 5 * MIN,
 		     "H1 raised: load spike after the campaign");
 	assert_one_own_post(&fx, "H1: load spike after the campaign");
-	post_in(&fx, NULL, "`confirm H1` or `rule-out H1`");
+	post_in(&fx, NULL, "`!inc confirm H1` or `!inc rule-out H1`");
 	effects_release(&fx);
 	settle(inc);
 
@@ -977,11 +1051,9 @@ static void test_hypotheses(void **state)
 	refused(&s, "confirm X1", "'X1' is not a hypothesis: use H<n>");
 	refused(&s, "confirm H0", "'H0' is not a hypothesis");
 	refused(&s, "rule-out 2", "'2' is not a hypothesis");
-	refused_usage(&s, "confirm", "`confirm` needs more",
-		      "confirm H<n> [why]");
-	refused(&s, "rule-out", "`rule-out` needs more");
-	refused_usage(&s, "hypothesis", "`hypothesis` needs more",
-		      "hypothesis <text>");
+	refused(&s, "confirm", "`confirm` needs ");
+	refused(&s, "rule-out", "`rule-out` needs ");
+	refused(&s, "hypothesis", "`hypothesis` needs ");
 
 	/* H2 is still open. */
 	run_ok(&s, "rule-out H2");
@@ -1032,8 +1104,12 @@ static void test_fields(void **state)
 		settle(inc);
 
 		snprintf(line, sizeof(line), "%s", t[i].cmd);
-		snprintf(want, sizeof(want), "`%s` needs more", t[i].cmd);
-		refused_usage(&s, line, want, line);
+		snprintf(want, sizeof(want),
+			 "`%s` needs the text of the %s: `!inc %s <text>`",
+			 t[i].cmd,
+			 t[i].f == FIELD_ROOTCAUSE ? "root cause" : t[i].cmd,
+			 t[i].cmd);
+		refused(&s, line, want);
 	}
 	for (i = 0; i < ARRAY_SIZE(t); i++)
 		assert_string_equal(inc->fields[t[i].f], "second");
@@ -1078,8 +1154,8 @@ static void test_learned(void **state)
 	static const char usage[] = "learned <well|wrong|lucky> <text>";
 	refused_usage(&s, "learned badly the alert was late",
 		      "'badly' is not well, wrong or lucky", usage);
-	refused_usage(&s, "learned well", "`learned` needs more", usage);
-	refused(&s, "learned", "`learned` needs more");
+	refused(&s, "learned well", "`learned` needs ");
+	refused(&s, "learned", "`learned` needs ");
 	assert_int_equal(inc->nlessons, 3);
 }
 
@@ -1093,8 +1169,8 @@ static void test_actions(void **state)
 	ok(&s, "actions", &fx);
 	assert_int_equal(fx.nentries, 0);
 	assert_one_reply(&fx, inc->room,
-			 "INC-3 follow-ups: none yet (`action <text> "
-			 "[@owner]`, `fix <text>`)");
+			 "INC-3 follow-ups: none yet (`!inc action <text> "
+			 "[@owner]`, `!inc fix <text>`)");
 	effects_release(&fx);
 
 	ok(&s, "action add a deadlock alert  @bob", &fx);
@@ -1159,12 +1235,11 @@ static void test_actions(void **state)
 		"back migration 0042 @bob — no owner\n");
 	effects_release(&fx);
 
-	refused_usage(&s, "action", "`action` needs more",
-		      "action <text> [<@owner>]");
+	refused(&s, "action", "`action` needs ");
 	refused_usage(&s, "action review @", "'@' is not a user",
 		      "action <text> [<@owner>]");
 	refused(&s, "action review <@>", "'<@>' is not a user");
-	refused_usage(&s, "fix", "`fix` needs more", "fix <text>");
+	refused(&s, "fix", "`fix` needs ");
 	assert_int_equal(inc->nactions, 7);
 }
 
@@ -1234,7 +1309,7 @@ static void test_done(void **state)
 	refused(&s, "done 1", "'1' is not a follow-up: use A<n>");
 	refused(&s, "done H1", "'H1' is not a follow-up");
 	refused(&s, "done A0", "'A0' is not a follow-up");
-	refused_usage(&s, "done", "`done` needs more", "done A<n>");
+	refused(&s, "done", "`done` needs ");
 }
 
 /* A library of one small playbook: S1 needs evidence, S2 does not. */
@@ -1277,16 +1352,14 @@ static void test_playbook_none_loaded(void **state)
 		      "playbook list|start <name>|show [<name>]");
 	refused(&s, "playbook start db-deadlock", "no playbooks are loaded");
 	refused(&s, "playbook show db-deadlock", "no playbooks are loaded");
-	refused(&s, "playbook show", "no playbook is running");
+	refused(&s, "playbook show", "no playbook has run in this incident");
 	refused(&s, "playbook frob", "'frob' is not list, start or show");
-	refused_usage(&s, "playbook", "`playbook` needs more",
-		      "playbook list|start <name>|show [<name>]");
+	refused(&s, "playbook", "`playbook` needs ");
 	refused_usage(&s, "step done", "no playbook is running",
 		      "step done|skip [S<n>] [evidence or why]");
 	refused(&s, "step skip S1 why", "no playbook is running");
-	refused(&s, "step frob", "'frob' is not done or skip");
-	refused_usage(&s, "step", "`step` needs more",
-		      "step done|skip [S<n>] [evidence or why]");
+	refused(&s, "step frob", "'frob' is not done, skip or show");
+	refused(&s, "step", "`step` needs ");
 	/* `playbook` works outside an incident channel too. */
 	sim_init(&s, NULL, T0 + 5 * MIN);
 	refused(&s, "playbook list", "no playbooks are loaded");
@@ -1340,7 +1413,9 @@ static void test_playbook_and_step(void **state)
 	assert_entry(&fx, 0, ENTRY_PLAYBOOK, s.now,
 		     "db-deadlock S1 done: What changed? — migration 0042 "
 		     "ran at 13:41 (took 10 min)");
-	post_in(&fx, inc->room, "S1 of db-deadlock done.");
+	post_in(&fx, inc->room,
+		"✅ S1 of db-deadlock done by alice in 10 min — evidence: "
+		"migration 0042 ran at 13:41");
 	post_in(&fx, NULL, "S2 of 2: Who holds the lock?");
 	effects_release(&fx);
 	settle(inc);
@@ -1363,7 +1438,8 @@ static void test_playbook_and_step(void **state)
 	/* Closed: `step` is refused, `playbook list` is not. */
 	run_ok(&s, "playbook start db-deadlock");
 	run_ok(&s, "close");
-	refused(&s, "step done S1 x", "INC-3 is closed (`reopen` it first)");
+	refused(&s, "step done S1 x",
+		"INC-3 is closed (`!inc reopen` it first)");
 	refused(&s, "playbook start db-deadlock", "INC-3 is closed");
 	run_ok(&s, "playbook list");
 
@@ -1375,7 +1451,7 @@ static void test_playbook_and_step(void **state)
 	effects_release(&fx);
 	refused(&s, "playbook start db-deadlock",
 		"this is not an incident channel: name one first, as in "
-		"`playbook INC-3 start db-deadlock`");
+		"`!inc playbook INC-3 start db-deadlock`");
 	refused(&s, "playbook INC-42 list", "there is no INC-42");
 	refused(&s, "step done", "this is not an incident channel");
 	pb_library_release(&lib);
@@ -1395,7 +1471,7 @@ static void test_declare_suggests_playbook(void **state)
 	ok(&s, "declare Deadlock in orders DB sev1", &fx);
 	assert_int_equal(fx.nposts, 3);
 	post_in(&fx, NULL, "Suggested playbook");
-	post_in(&fx, NULL, "`playbook start db-deadlock`");
+	post_in(&fx, NULL, "`!inc playbook start db-deadlock`");
 	assert_entry(&fx, 2, ENTRY_PLAYBOOK, T0,
 		     "suggested db-deadlock (matched “deadlock”)");
 	effects_release(&fx);
@@ -1522,24 +1598,26 @@ static void test_help(void **state)
 	assert_null(fx.inc);
 	assert_int_equal(fx.nentries, 0);
 	assert_int_equal(fx.nposts, 1);
-	post_in(&fx, "#general", "Scribe commands (`help <command>` for one):");
+	post_in(&fx, "#general",
+		"Scribe commands (`!inc help <command>` for one):");
 	for (i = 0; i < ARRAY_SIZE(all_commands); i++) {
-		snprintf(want, sizeof(want), "\n%s", all_commands[i]);
+		snprintf(want, sizeof(want), "\n`!inc %s", all_commands[i]);
 		post_in(&fx, "#general", want);
 	}
 	post_in(&fx, "#general",
-		"\ndeclare <title> [sev<N>] — open a new "
+		"\n`!inc declare <title> [sev<N>]` — open a new "
 		"incident");
-	post_in(&fx, "#general",
-		"\nmark <started|detected|acknowledged|mitigated|resolved> "
-		"[at <time>] — ");
+	post_in(
+	    &fx, "#general",
+	    "\n`!inc mark <started|detected|acknowledged|mitigated|resolved> "
+	    "[at <time>]` — ");
 	effects_release(&fx);
 
 	for (i = 0; i < ARRAY_SIZE(all_commands); i++) {
 		snprintf(want, sizeof(want), "help %s", all_commands[i]);
 		ok(&s, want, &fx);
 		assert_int_equal(fx.nposts, 1);
-		snprintf(want, sizeof(want), "%s", all_commands[i]);
+		snprintf(want, sizeof(want), "`!inc %s", all_commands[i]);
 		if (strncmp(fx.posts[0].text, want, strlen(want)))
 			fail_msg("help %s: '%s'", all_commands[i],
 				 fx.posts[0].text);
@@ -1549,8 +1627,8 @@ static void test_help(void **state)
 	}
 	ok(&s, "help MARK", &fx);
 	assert_one_reply(&fx, "#general",
-			 "mark <started|detected|acknowledged|mitigated|"
-			 "resolved> [at <time>] — set a lifecycle time, now "
+			 "`!inc mark <started|detected|acknowledged|mitigated|"
+			 "resolved> [at <time>]` — set a lifecycle time, now "
 			 "or backdated");
 	effects_release(&fx);
 	ok(&s, "help ruleout", &fx);
@@ -1600,7 +1678,7 @@ static void test_resolve(void **state)
 	assert_entry(&fx, 0, ENTRY_STATUS, s.now,
 		     "status investigating → resolved");
 	assert_entry(&fx, 1, ENTRY_MARK, s.now, "resolved");
-	assert_one_own_post(&fx, "INC-3 resolved. `close` writes the "
+	assert_one_own_post(&fx, "INC-3 resolved. `!inc close` writes the "
 				 "postmortem.");
 	effects_release(&fx);
 	settle(inc);
@@ -1641,8 +1719,9 @@ static void test_close_without_resolved(void **state)
 			    "INC-3 · sev1 · closed · Database errors spiking");
 	free(topic);
 
-	refused_usage(&s, "close", "INC-3 is already closed (`reopen` first)",
-		      "usage: close");
+	refused_usage(&s, "close",
+		      "INC-3 is already closed (`!inc reopen` first)",
+		      "usage: `!inc close`");
 }
 
 static void test_close_with_resolved(void **state)
@@ -1827,7 +1906,7 @@ static void test_closed_incident(void **state)
 	s.now = T0 + 2 * HOUR;
 	for (i = 0; i < ARRAY_SIZE(refused_lines); i++)
 		refused(&s, refused_lines[i],
-			"INC-3 is closed (`reopen` it first)");
+			"INC-3 is closed (`!inc reopen` it first)");
 	for (i = 0; i < ARRAY_SIZE(allowed); i++)
 		run_ok(&s, allowed[i]);
 	assert_int_equal(inc->revision, 1);
@@ -1866,7 +1945,7 @@ static void test_outside_incident(void **state)
 		sp = strchr(lines[i], ' ');
 		snprintf(want, sizeof(want),
 			 "this is not an incident channel: name one first, as "
-			 "in `%.*s INC-3`",
+			 "in `!inc %.*s INC-3`",
 			 sp ? (int)(sp - lines[i]) : (int)strlen(lines[i]),
 			 lines[i]);
 		refused(&s, lines[i], want);
@@ -1976,6 +2055,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_mark_at_forms, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_mark_at_yesterday, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_mark_at_bounds, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_mark_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_note, setup, teardown),

@@ -2,7 +2,7 @@
 /*
  * test_playbook.c - playbooks: the parser (every key, JSON, and every bad
  * input located to its line and column), the library and its folder, the
- * keyword matcher, and the engine (`playbook list|start|show`, `step
+ * keyword matcher, and the engine (`!inc playbook list|start|show`, `step
  * done|skip`, suggestions at declare and on messages) driven through
  * core_parse()/core_run() as app.c drives it.
  */
@@ -1178,11 +1178,11 @@ static const char pb_commander[] = "id: incident-commander\n"
 				   "    title: Assign roles\n"
 				   "    instructions: Name a commander.\n";
 
-static const char step1[] =
-    "▶ db-deadlock · S1 of 3: What changed?\n"
-    "List deploys and migrations.\n"
-    "Evidence required: `step done S1 <what you found>` · `step skip S1 "
-    "<why>`";
+static const char step1[] = "▶ db-deadlock · S1 of 3: What changed?\n"
+			    "List deploys and migrations.\n"
+			    "Evidence required: `!inc step done S1 <what you "
+			    "found>` · `!inc step skip S1 "
+			    "<why>`";
 static const char step2[] =
     "▶ db-deadlock · S2 of 3: Find the blocker\n"
     "Run the blocking-chain query.\n"
@@ -1195,11 +1195,11 @@ static const char step2[] =
     "```sh\n"
     "uptime\n"
     "```\n"
-    "`step done S2 [evidence]` · `step skip S2 <why>`";
+    "`!inc step done S2 [evidence]` · `!inc step skip S2 <why>`";
 static const char step3[] =
     "▶ db-deadlock · S3 of 3: End the blocker or roll back\n"
     "Decide with the commander.\n"
-    "`step done S3 [evidence]` · `step skip S3 <why>`";
+    "`!inc step done S3 [evidence]` · `!inc step skip S3 <why>`";
 
 struct sim {
 	struct incident *inc; /* the room's incident, or NULL */
@@ -1439,7 +1439,7 @@ static void test_suggest_at_declare(void **state)
 		    "• db-deadlock — Database deadlock check (matched "
 		    "“deadlock”)\n"
 		    "• incident-commander — Incident commander (for sev1)\n"
-		    "`playbook start db-deadlock` to begin.");
+		    "`!inc playbook start db-deadlock` to begin.");
 	assert_int_equal(fx.nentries, 4); /* declared, commander, 2 */
 	assert_entry(&fx, 2, T0, &alice,
 		     "suggested db-deadlock (matched “deadlock”)");
@@ -1467,7 +1467,7 @@ static void test_suggest_at_declare(void **state)
 		    "💡 Suggested playbook, best match first:\n"
 		    "• web-errors — Web errors after a deploy (matched "
 		    "“errors”)\n"
-		    "`playbook start web-errors` to begin.");
+		    "`!inc playbook start web-errors` to begin.");
 	effects_release(&fx);
 }
 
@@ -1515,7 +1515,7 @@ static void test_suggest_on_message(void **state)
 		    "💡 Suggested playbook, best match first:\n"
 		    "• db-deadlock — Database deadlock check (matched "
 		    "“lock wait”)\n"
-		    "`playbook start db-deadlock` to begin.");
+		    "`!inc playbook start db-deadlock` to begin.");
 	assert_int_equal(fx.nentries, 1);
 	assert_entry(&fx, 0, T0 + 10 * MIN, &bob,
 		     "suggested db-deadlock (matched “lock wait”)");
@@ -1636,13 +1636,14 @@ static void test_playbook_list(void **state)
 	ok(&s, "playbook list", &fx);
 	assert_int_equal(fx.nposts, 1);
 	assert_int_equal(fx.nentries, 0);
-	assert_post(&fx, 0, f->inc.room,
-		    "Playbooks (3), best match for this incident first:\n"
-		    "★ db-deadlock — Database deadlock check (3 steps)\n"
-		    "★ incident-commander — Incident commander (1 step)\n"
-		    "• web-errors — Web errors after a deploy (2 steps)\n"
-		    "`playbook start <id>` runs one; `playbook show <id>` "
-		    "shows its steps.");
+	assert_post(
+	    &fx, 0, f->inc.room,
+	    "Playbooks (3), best match for this incident first:\n"
+	    "★ db-deadlock — Database deadlock check (3 steps)\n"
+	    "★ incident-commander — Incident commander (1 step)\n"
+	    "• web-errors — Web errors after a deploy (2 steps)\n"
+	    "`!inc playbook start <id>` runs one; `!inc playbook show <id>` "
+	    "shows its steps.");
 	effects_release(&fx);
 	assert_false(f->inc.dirty);
 
@@ -1650,13 +1651,14 @@ static void test_playbook_list(void **state)
 	s.inc = NULL;
 	s.room = "#general";
 	ok(&s, "playbook list", &fx);
-	assert_post(&fx, 0, "#general",
-		    "Playbooks (3):\n"
-		    "• db-deadlock — Database deadlock check (3 steps)\n"
-		    "• incident-commander — Incident commander (1 step)\n"
-		    "• web-errors — Web errors after a deploy (2 steps)\n"
-		    "`playbook start <id>` runs one; `playbook show <id>` "
-		    "shows its steps.");
+	assert_post(
+	    &fx, 0, "#general",
+	    "Playbooks (3):\n"
+	    "• db-deadlock — Database deadlock check (3 steps)\n"
+	    "• incident-commander — Incident commander (1 step)\n"
+	    "• web-errors — Web errors after a deploy (2 steps)\n"
+	    "`!inc playbook start <id>` runs one; `!inc playbook show <id>` "
+	    "shows its steps.");
 	effects_release(&fx);
 	/* A playbook's overview works anywhere too. */
 	ok(&s, "playbook show web-errors", &fx);
@@ -1664,14 +1666,14 @@ static void test_playbook_list(void **state)
 		    "web-errors — Web errors after a deploy\n"
 		    "S1 Recent deploys\n"
 		    "S2 Roll back\n"
-		    "`playbook start web-errors` runs it.");
+		    "`!inc playbook start web-errors` runs it.");
 	effects_release(&fx);
 	refused(&s, "playbook start db-deadlock",
 		"this is not an incident channel: name one first, as in "
-		"`playbook INC-3 start db-deadlock`");
+		"`!inc playbook INC-3 start db-deadlock`");
 	refused(&s, "playbook show",
-		"no playbook is running: `playbook list`, then `playbook "
-		"start <id>`");
+		"no playbook has run in this incident: `!inc playbook list`, "
+		"then `!inc playbook start <id>`");
 
 	/* No playbooks loaded. */
 	s.lib = NULL;
@@ -1697,13 +1699,14 @@ static void test_playbook_start(void **state)
 
 	sim_in(&s, f, T0 + MIN, &alice);
 	refused(&s, "playbook start",
-		"which playbook? `playbook list` shows them");
+		"which playbook? `!inc playbook list` shows them");
 	refused(&s, "playbook start db-deadlok",
 		"no playbook 'db-deadlok' (did you mean 'db-deadlock'?)");
 	refused(&s, "playbook start web-eror",
 		"no playbook 'web-eror' (did you mean 'web-errors'?)");
-	refused(&s, "playbook start postgres-vacuum",
-		"no playbook 'postgres-vacuum': `playbook list` shows them");
+	refused(
+	    &s, "playbook start postgres-vacuum",
+	    "no playbook 'postgres-vacuum': `!inc playbook list` shows them");
 
 	ok(&s, "playbook start db-deadlock", &fx);
 	assert_int_equal(fx.nposts, 1);
@@ -1730,8 +1733,9 @@ static void test_playbook_start(void **state)
 
 	/* Once at a time. */
 	s.speaker = bob;
-	refused(&s, "playbook start db-deadlock",
-		"db-deadlock is already running: `playbook show db-deadlock`");
+	refused(
+	    &s, "playbook start db-deadlock",
+	    "db-deadlock is already running: `!inc playbook show db-deadlock`");
 
 	/* From another room, naming the incident: the step goes to the
 	 * incident's channel. */
@@ -1748,9 +1752,9 @@ static void test_playbook_start(void **state)
 	sim_in(&s, f, T0 + 2 * MIN, &alice);
 	f->inc.marks[MARK_CLOSED] = T0 + 2 * MIN;
 	refused(&s, "playbook start incident-commander",
-		"INC-3 is closed (`reopen` it first)");
+		"INC-3 is closed (`!inc reopen` it first)");
 	refused(&s, "step done S1 found it",
-		"INC-3 is closed (`reopen` it first)");
+		"INC-3 is closed (`!inc reopen` it first)");
 	/* Reading still works. */
 	ok(&s, "playbook list", &fx);
 	effects_release(&fx);
@@ -1765,8 +1769,8 @@ static void test_playbook_show(void **state)
 
 	sim_in(&s, f, T0 + MIN, &alice);
 	refused(&s, "playbook show",
-		"no playbook is running: `playbook list`, then `playbook "
-		"start <id>`");
+		"no playbook has run in this incident: `!inc playbook list`, "
+		"then `!inc playbook start <id>`");
 	/* Not running: the playbook's overview. */
 	ok(&s, "playbook show db-deadlock", &fx);
 	assert_post(&fx, 0, f->inc.room,
@@ -1775,7 +1779,7 @@ static void test_playbook_show(void **state)
 		    "S1 What changed? (evidence required)\n"
 		    "S2 Find the blocker\n"
 		    "S3 End the blocker or roll back\n"
-		    "`playbook start db-deadlock` runs it.");
+		    "`!inc playbook start db-deadlock` runs it.");
 	effects_release(&fx);
 	refused(&s, "playbook show db-deadlok",
 		"no playbook 'db-deadlok' (did you mean 'db-deadlock'?)");
@@ -1812,12 +1816,14 @@ static void test_step_walk(void **state)
 	const struct pb_run *run;
 
 	sim_in(&s, f, T0 + MIN, &alice);
-	refused(&s, "step done",
-		"no playbook is running: `playbook list`, then `playbook "
-		"start <id>`");
-	refused(&s, "step skip S1 why not",
-		"no playbook is running: `playbook list`, then `playbook "
-		"start <id>`");
+	refused(
+	    &s, "step done",
+	    "no playbook is running: `!inc playbook list`, then `!inc playbook "
+	    "start <id>`");
+	refused(
+	    &s, "step skip S1 why not",
+	    "no playbook is running: `!inc playbook list`, then `!inc playbook "
+	    "start <id>`");
 	ok(&s, "playbook start db-deadlock", &fx);
 	effects_release(&fx);
 	settle(&f->inc);
@@ -1826,12 +1832,12 @@ static void test_step_walk(void **state)
 	/* Evidence required: refused without. */
 	s.now = T0 + 5 * MIN;
 	refused(&s, "step done",
-		"S1 needs evidence: `step done S1 <what you found>`");
+		"S1 needs evidence: `!inc step done S1 <what you found>`");
 	refused(&s, "step done S1",
-		"S1 needs evidence: `step done S1 <what you found>`");
-	refused(&s, "step skip", "say why: `step skip S1 <why>`");
-	refused(&s, "step skip S2", "say why: `step skip S2 <why>`");
-	refused(&s, "step frob", "'frob' is not done or skip");
+		"S1 needs evidence: `!inc step done S1 <what you found>`");
+	refused(&s, "step skip", "say why: `!inc step skip S1 <why>`");
+	refused(&s, "step skip S2", "say why: `!inc step skip S2 <why>`");
+	refused(&s, "step frob", "'frob' is not done, skip or show");
 	/* Out of range, S0 included (never taken for evidence). */
 	refused(&s, "step done S4 found it", "db-deadlock has steps S1 to S3");
 	refused(&s, "step done S0 found it", "db-deadlock has steps S1 to S3");
@@ -1845,7 +1851,9 @@ static void test_step_walk(void **state)
 		     "db-deadlock S1 done: What changed? — migration 42 ran "
 		     "at 13:55 (took 4 min)");
 	assert_int_equal(fx.nposts, 2);
-	assert_post(&fx, 0, f->inc.room, "✅ S1 of db-deadlock done.");
+	assert_post(&fx, 0, f->inc.room,
+		    "✅ S1 of db-deadlock done by alice in 4 min — evidence: "
+		    "migration 42 ran at 13:55");
 	assert_post(&fx, 1, NULL, step2);
 	effects_release(&fx);
 	assert_int_equal(run->steps[0].state, STEP_DONE);
@@ -1871,7 +1879,9 @@ static void test_step_walk(void **state)
 	assert_entry(&fx, 0, T0 + 12 * MIN, &bob,
 		     "db-deadlock S3 skipped: End the blocker or roll back — "
 		     "the blocker already ended (took 11 min)");
-	assert_post(&fx, 0, f->inc.room, "⏭ S3 of db-deadlock skipped.");
+	assert_post(&fx, 0, f->inc.room,
+		    "⏭ S3 of db-deadlock skipped by bob in 11 min — why: the "
+		    "blocker already ended");
 	assert_post(&fx, 1, NULL, step2); /* still pending */
 	effects_release(&fx);
 	settle(&f->inc);
@@ -1887,8 +1897,10 @@ static void test_step_walk(void **state)
 	assert_entry(&fx, 0, T0 + 25 * MIN, &alice,
 		     "db-deadlock S2 done: Find the blocker (took 20 min)");
 	assert_entry(&fx, 1, T0 + 25 * MIN, &alice, "db-deadlock finished");
-	assert_int_equal(fx.nposts, 1);
-	assert_post(&fx, 0, NULL,
+	assert_int_equal(fx.nposts, 2);
+	assert_post(&fx, 0, f->inc.room,
+		    "✅ S2 of db-deadlock done by alice in 20 min");
+	assert_post(&fx, 1, NULL,
 		    "🏁 db-deadlock finished: every step is done or skipped.");
 	effects_release(&fx);
 	assert_int_equal(run->finished, T0 + 25 * MIN);
@@ -1896,12 +1908,23 @@ static void test_step_walk(void **state)
 	settle(&f->inc);
 
 	/* Nothing is running now. */
-	refused(&s, "step done",
-		"no playbook is running: `playbook list`, then `playbook "
-		"start <id>`");
-	refused(&s, "playbook show",
-		"no playbook is running: `playbook list`, then `playbook "
-		"start <id>`");
+	refused(
+	    &s, "step done",
+	    "no playbook is running: `!inc playbook list`, then `!inc playbook "
+	    "start <id>`");
+	/* `playbook show` shows the finished run, step by step. */
+	ok(&s, "playbook show", &fx);
+	assert_post(&fx, 0, f->inc.room,
+		    "🏁 db-deadlock finished at 14:25 UTC, 24 min after alice "
+		    "started it:\n"
+		    "✅ S1 What changed? — done by alice at 14:05: migration 42 "
+		    "ran at 13:55\n"
+		    "✅ S2 Find the blocker — done by alice at 14:25\n"
+		    "⏭ S3 End the blocker or roll back — skipped by bob at "
+		    "14:12: the blocker already ended\n"
+		    "`!inc playbook start db-deadlock` runs it again; `!inc "
+		    "playbook list` shows the others.");
+	effects_release(&fx);
 	/* A finished playbook may run again. */
 	ok(&s, "playbook start db-deadlock", &fx);
 	effects_release(&fx);
@@ -1927,11 +1950,14 @@ static void test_step_announce_elsewhere(void **state)
 		     "incident-commander S1 done: Assign roles — alice is "
 		     "commander (took 2 min)");
 	assert_entry(&fx, 1, s.now, &alice, "incident-commander finished");
-	assert_int_equal(fx.nposts, 2);
+	assert_int_equal(fx.nposts, 3);
 	assert_post(&fx, 0, "#general",
+		    "✅ S1 of incident-commander done by alice in 2 min — "
+		    "evidence: alice is commander");
+	assert_post(&fx, 1, "#general",
 		    "🏁 incident-commander finished: every step is done or "
 		    "skipped.");
-	assert_post(&fx, 1, NULL,
+	assert_post(&fx, 2, NULL,
 		    "🏁 incident-commander finished: every step is done or "
 		    "skipped.");
 	effects_release(&fx);
@@ -1952,7 +1978,7 @@ static void test_two_playbooks(void **state)
 	settle(&f->inc);
 	assert_int_equal(f->inc.current_run, 2);
 
-	/* `step` acts on the most recently started. */
+	/* `!inc step` acts on the most recently started. */
 	s.now = T0 + 4 * MIN;
 	ok(&s, "step done v1.2.3 at 13:50", &fx);
 	assert_entry(&fx, 0, s.now, &alice,
@@ -1961,7 +1987,7 @@ static void test_two_playbooks(void **state)
 	effects_release(&fx);
 	settle(&f->inc);
 
-	/* `playbook show <id>` switches to that run. */
+	/* `!inc playbook show <id>` switches to that run. */
 	ok(&s, "playbook show db-deadlock", &fx);
 	assert_post(&fx, 0, NULL, step1);
 	assert_int_equal(fx.nentries, 0);
@@ -1975,11 +2001,15 @@ static void test_two_playbooks(void **state)
 		     "db-deadlock S1 skipped: What changed? — no deploys today "
 		     "(took 5 min)");
 	effects_release(&fx);
-	/* S<n> is of the current run: db-deadlock has 3 steps. */
-	ok(&s, "step done S3", &fx);
+	/* S<n> is of the current run: db-deadlock has 3 steps. Done ahead
+	 * of an open step is refused, with what to do; skipped is not. */
+	refused(&s, "step done S3",
+		"S2 of db-deadlock is still open: skip it with a reason first "
+		"(`!inc step skip S2 <why>`), then `!inc step done S3`");
+	ok(&s, "step skip S3 web-errors rolled it back", &fx);
 	assert_entry(&fx, 0, s.now, &alice,
-		     "db-deadlock S3 done: End the blocker or roll back (took "
-		     "5 min)");
+		     "db-deadlock S3 skipped: End the blocker or roll back — "
+		     "web-errors rolled it back (took 5 min)");
 	effects_release(&fx);
 	refused(&s, "step done S4 x", "db-deadlock has steps S1 to S3");
 
@@ -1998,7 +2028,7 @@ static void test_two_playbooks(void **state)
 	assert_entry(&fx, 1, s.now, &alice, "web-errors finished");
 	effects_release(&fx);
 
-	/* web-errors finished: `step` falls back to the other run. */
+	/* web-errors finished: `!inc step` falls back to the other run. */
 	ok(&s, "step done S2", &fx);
 	assert_entry(&fx, 0, s.now, &alice,
 		     "db-deadlock S2 done: Find the blocker (took 3 min)");
@@ -2012,7 +2042,7 @@ static void test_two_playbooks(void **state)
 		    "web-errors — Web errors after a deploy\n"
 		    "S1 Recent deploys\n"
 		    "S2 Roll back\n"
-		    "`playbook start web-errors` runs it.");
+		    "`!inc playbook start web-errors` runs it.");
 	effects_release(&fx);
 }
 
@@ -2037,9 +2067,10 @@ static void test_step_playbook_gone(void **state)
 	ok(&s, "step done", &fx); /* the evidence rule went with it */
 	assert_entry(&fx, 0, s.now, &alice,
 		     "db-deadlock S1 done: What changed? (took 0 s)");
-	assert_post(&fx, 1, NULL,
-		    "▶ db-deadlock · S2 of 3: Find the blocker\n"
-		    "`step done S2 [evidence]` · `step skip S2 <why>`");
+	assert_post(
+	    &fx, 1, NULL,
+	    "▶ db-deadlock · S2 of 3: Find the blocker\n"
+	    "`!inc step done S2 [evidence]` · `!inc step skip S2 <why>`");
 	effects_release(&fx);
 	pb_library_release(&other);
 }

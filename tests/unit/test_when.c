@@ -535,9 +535,60 @@ static void test_day(void **state)
 	}
 }
 
+/* The Times rule's bounds for a <time> typed in a command. */
+static void test_cmd_bounds(void **state)
+{
+	int64_t now = utc(2026, 12, 3, 7, 4, 0), got = 12345;
+	char err[256], out[WHEN_ECHO_BUFSZ];
+
+	(void)state;
+	/* Issue 11: 13:55 typed at 07:04 silently meant yesterday. */
+	assert_int_equal(when_parse_cmd("13:55", now, &got, err, sizeof(err)),
+			 SCRIBE_EINVAL);
+	assert_int_equal(got, 12345);
+	assert_string_equal(err, "13:55 would be 2026-12-02 13:55, 17 h 9 min "
+				 "ago: give the date, as in `at 2026-12-02 "
+				 "13:55`");
+	assert_int_equal(
+	    when_parse_cmd("2026-12-02 13:55", now, &got, err, sizeof(err)), 0);
+	assert_int_equal(got, utc(2026, 12, 2, 13, 55, 0));
+	/* 12 hours back is the limit, and 23:50 at 00:05 stays yesterday. */
+	assert_int_equal(when_parse_cmd("19:04", now, &got, NULL, 0), 0);
+	assert_int_equal(got, utc(2026, 12, 2, 19, 4, 0));
+	assert_int_equal(when_parse_cmd("19:03", now, &got, NULL, 0),
+			 SCRIBE_EINVAL);
+	assert_int_equal(when_parse_cmd("23:50", utc(2026, 12, 3, 0, 5, 0),
+					&got, err, sizeof(err)),
+			 0);
+	assert_int_equal(got, utc(2026, 12, 2, 23, 50, 0));
+	/* Implausible years (issue 12). */
+	assert_int_equal(
+	    when_parse_cmd("0000-01-01 00:00", now, &got, err, sizeof(err)),
+	    SCRIBE_EINVAL);
+	assert_non_null(strstr(err, "0000-01-01 00:00 is before 1970"));
+	assert_int_equal(
+	    when_parse_cmd("1970-01-01T00:00:00Z", now, &got, err, sizeof(err)),
+	    SCRIBE_EINVAL); /* more than a year ago, not before */
+	assert_non_null(strstr(err, "more than a year ago"));
+	assert_int_equal(
+	    when_parse_cmd("2025-12-03 07:04", now, &got, err, sizeof(err)), 0);
+	assert_int_equal(
+	    when_parse_cmd("2025-12-03 07:03", now, &got, err, sizeof(err)),
+	    SCRIBE_EINVAL);
+	/* when_parse() itself keeps only the grammar's rules. */
+	assert_int_equal(when_parse("1999-01-01 00:00", now, &got, NULL, 0), 0);
+
+	/* The echo: the date when another day. */
+	when_echo(utc(2026, 12, 3, 6, 0, 0), now, out);
+	assert_string_equal(out, "06:00 UTC");
+	when_echo(utc(2026, 12, 2, 23, 50, 0), now, out);
+	assert_string_equal(out, "2026-12-02 23:50 UTC");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_cmd_bounds),
 	    cmocka_unit_test(test_hm_today),
 	    cmocka_unit_test(test_hm_yesterday),
 	    cmocka_unit_test(test_local),
