@@ -298,7 +298,8 @@ static void test_remind_text(void **state)
 	    fx.posts[0].text,
 	    "⏰ 14:30 UTC · INC-7 has had no status update for 30 min "
 	    "(declared at 14:00 UTC). maria (commander): post one with "
-	    "`update <text>`, or `remind snooze 1h` / `remind off`.");
+	    "`/incident update <text>`, or `/incident remind snooze 1h` / "
+	    "`/incident remind off`.");
 	assert_true(inc->remind.reminded == T0 + 30 * MIN);
 	assert_true(inc->remind.dirty);
 	assert_true(core_remind_due(&cfg, inc) == T0 + HOUR);
