@@ -19,6 +19,7 @@
 #include "core/text.h"
 #include "core/playbook.h"
 #include "publish.h"
+#include "store/wal.h"
 
 #define PIN_EMOJI    "\xf0\x9f\x93\x8c" /* 📌 */
 #define OUTBOX_BATCH 256
@@ -39,13 +40,21 @@ static void forget_room(struct app *a);
  * quiet moment costs one extra turn, not a wait. 4 ms, not 1: under a
  * sustained stream the fsync is paid by 4 times as many events (Slack
  * ingest +15%), and an event that comes alone is committed as soon. */
-#define LINGER_NS         4000000ull /* 4 ms */
-#define LINGER_EVENTS     4096
-#define CHECKPOINT_EVENTS 16384
+#define LINGER_NS     4000000ull /* 4 ms */
+#define LINGER_EVENTS 4096
+/* A loop this long without a commit is idle: the WAL file is emptied. */
+#define WAL_IDLE_MS 1000
 
 static void on_idle(uv_idle_t *h)
 {
 	(void)h; /* only there to keep the poll from blocking */
+}
+
+static void on_wal_idle(uv_timer_t *h)
+{
+	struct app *a = h->data;
+
+	wal_idle(a->wal);
 }
 
 static void on_check(uv_check_t *h)
@@ -83,8 +92,12 @@ int app_init(struct app *a, const struct config *cfg, struct store *st,
 		uv_timer_init(loop, &a->remind);
 		a->remind.data = a;
 		uv_unref((uv_handle_t *)&a->remind);
+		uv_timer_init(loop, &a->wal_quiet);
+		a->wal_quiet.data = a;
+		uv_unref((uv_handle_t *)&a->wal_quiet);
 	}
 	a->remind_next = -1;
+	a->wal = wal_open(st);
 	return 0;
 }
 
@@ -103,7 +116,10 @@ void app_release(struct app *a)
 		uv_close((uv_handle_t *)&a->linger, NULL);
 		uv_close((uv_handle_t *)&a->retry, NULL);
 		uv_close((uv_handle_t *)&a->remind, NULL);
+		uv_close((uv_handle_t *)&a->wal_quiet, NULL);
 	}
+	wal_close(a->wal);
+	a->wal = NULL;
 	free(a->inflight);
 	free(a->acks);
 	forget_room(a);
@@ -1198,17 +1214,15 @@ int app_flush(struct app *a)
 		for (i = 0; i < a->nacks; i++)
 			a->acks[i].ack(a->acks[i].ud, rc);
 		a->nacks = 0;
-		a->since_checkpoint += a->batch;
 		a->batch = 0;
 		if (rc)
 			return rc;
-	}
-	/* SQLite's automatic checkpoint is off (it would stall whichever
-	 * commit crossed the threshold): the WAL is folded back here, after
-	 * the acks went out, every CHECKPOINT_EVENTS events. */
-	if (a->since_checkpoint >= CHECKPOINT_EVENTS) {
-		store_checkpoint(a->st);
-		a->since_checkpoint = 0;
+		/* After the acks: the WAL's size decides whether the
+		 * checkpointer thread is woken (see store/wal.h). */
+		wal_tend(a->wal);
+		if (a->loop)
+			uv_timer_start(&a->wal_quiet, on_wal_idle, WAL_IDLE_MS,
+				       0);
 	}
 	now = wall_ms();
 	for (i = 0; i < a->ntransports && !rc; i++)

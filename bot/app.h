@@ -43,8 +43,9 @@ struct app {
 	size_t ninflight, inflight_cap;
 	struct app_ack *acks; /* waiting for the batch's commit */
 	size_t nacks, acks_cap;
-	size_t batch;            /* events in the open transaction */
-	size_t since_checkpoint; /* events committed since the last one */
+	size_t batch;         /* events in the open transaction */
+	struct wal *wal;      /* the store's checkpointer (store/wal.h) */
+	uv_timer_t wal_quiet; /* empties the WAL once the loop is idle */
 	/* The last room looked up, and its incident (0: none). */
 	char *cache_platform, *cache_room;
 	int64_t cache_incident;

@@ -226,6 +226,8 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[Q_COUNT];
 	char db_id[17];
+	int64_t wal_frames; /* in the WAL after the last commit (wal hook) */
+	int page_size;
 };
 
 const char *store_errmsg(struct store *st)
@@ -429,10 +431,22 @@ static int refuse_foreign(struct store *st, const char *path, char *err,
 	return 0;
 }
 
+/* SQLite calls this after every commit in WAL mode with the frames the
+ * WAL now holds; it replaces the automatic checkpoint (wal/wal.c decides
+ * when to fold the WAL back). */
+static int on_wal_commit(void *ud, sqlite3 *db, const char *name, int frames)
+{
+	struct store *st = ud;
+
+	st->wal_frames = frames;
+	return SQLITE_OK;
+}
+
 int store_open_raw(struct store **out, const char *path, char *err,
 		   size_t errlen)
 {
 	struct store *st = xcalloc(1, sizeof(*st));
+	sqlite3_stmt *s = NULL;
 	int rc;
 
 	*out = NULL;
@@ -458,9 +472,28 @@ int store_open_raw(struct store **out, const char *path, char *err,
 				  "PRAGMA journal_mode = WAL;"
 				  "PRAGMA synchronous = FULL;"
 				  "PRAGMA foreign_keys = ON;"
-				  "PRAGMA wal_autocheckpoint = 0;"
 				  "PRAGMA cache_size = -512;",
 				  NULL, NULL, NULL);
+	}
+	if (rc == SQLITE_OK) {
+		char limit[64];
+
+		/* After the WAL restarts from its beginning, its file is cut
+		 * back to this size at the next commit. */
+		snprintf(limit, sizeof(limit),
+			 "PRAGMA journal_size_limit = %lld",
+			 (long long)STORE_WAL_LIMIT);
+		rc = sqlite3_exec(st->db, limit, NULL, NULL, NULL);
+	}
+	if (rc == SQLITE_OK) {
+		/* The hook turns SQLite's automatic checkpoint off. */
+		sqlite3_wal_hook(st->db, on_wal_commit, st);
+		st->page_size = 4096;
+		if (!sqlite3_prepare_v2(st->db, "PRAGMA page_size", -1, &s,
+					NULL) &&
+		    sqlite3_step(s) == SQLITE_ROW)
+			st->page_size = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
 	}
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, store_errmsg(st));
@@ -618,10 +651,32 @@ int store_backup(struct store *st, const char *dest, char *err, size_t errlen)
 	return 0;
 }
 
-void store_checkpoint(struct store *st)
+int store_checkpoint(struct store *st, int64_t *backfilled)
 {
-	sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
-				  NULL);
+	int log = 0, done = 0;
+	int rc = sqlite3_wal_checkpoint_v2(
+	    st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+
+	if (backfilled)
+		*backfilled = done > 0 ? done : 0;
+	return rc == SQLITE_OK ? 0 : SCRIBE_ESTORE;
+}
+
+int64_t store_wal_frames(struct store *st)
+{
+	return st->wal_frames;
+}
+
+int64_t store_wal_bytes(struct store *st, int64_t frames)
+{
+	return frames > 0 ? 32 + frames * (st->page_size + 24) : 0;
+}
+
+const char *store_path(struct store *st)
+{
+	const char *p = sqlite3_db_filename(st->db, "main");
+
+	return p && *p ? p : NULL;
 }
 
 int store_begin(struct store *st)

@@ -40,8 +40,22 @@ int store_migrate(struct store *st, int to, char *err, size_t errlen);
 int store_check(struct store *st, char *err, size_t errlen);
 /* A consistent copy of the live database through the online backup API. */
 int store_backup(struct store *st, const char *dest, char *err, size_t errlen);
-/* A WAL checkpoint (PASSIVE), for idle moments. */
-void store_checkpoint(struct store *st);
+/* ---- the write-ahead log ------------------------------------------------ *
+ * The automatic checkpoint is off: store/wal.c folds the WAL back from a
+ * thread of its own. After the WAL restarts from its beginning, its file
+ * is cut back to STORE_WAL_LIMIT bytes (journal_size_limit). */
+#define STORE_WAL_LIMIT (16 * 1024 * 1024)
+
+/* A PASSIVE checkpoint on this connection; *backfilled (may be NULL) gets
+ * how many frames of the WAL are now in the database. */
+int store_checkpoint(struct store *st, int64_t *backfilled);
+/* The frames in the WAL after this connection's last commit (0 after a
+ * restart of the WAL that nothing was written to since). */
+int64_t store_wal_frames(struct store *st);
+/* The size of a WAL file holding that many frames. */
+int64_t store_wal_bytes(struct store *st, int64_t frames);
+/* The database file, or NULL for an in-memory store. Borrowed. */
+const char *store_path(struct store *st);
 
 int store_begin(struct store *st);
 int store_commit(struct store *st);

@@ -23,7 +23,7 @@
 #    Scribe and the fake spent per event. The same pushing against a Node
 #    client that acks at once (no Scribe) gives the fake's own ceiling, to
 #    tell whether the fake was the bottleneck.
-# 2. Ack latency at a paced ~1,000 events/s for ~5 s: one event per request,
+# 2. Ack latency at a paced ~1,000 events/s for ~20 s: one event per request,
 #    two curl streams at --rate 500/s each (curl cannot pace faster than
 #    1/ms; the rate reached is printed); latency = ack time - sent time,
 #    matched by envelope_id; p50, p99, max. The same pacing against the
@@ -31,7 +31,12 @@
 #    the fake, curl and the client share the cores).
 # 3. Peak RSS of scribe over each sustained run: VmHWM from /proc/PID/status
 #    read just before SIGTERM; median and max of the runs.
-# 4. Start to first ack: a message event is pushed (and stored) before
+#    The largest ack latency is printed with the event's number (in the
+#    order sent), to find what stalled.
+# 5. The WAL: its file's size is sampled every 100 ms while Scribe runs
+#    (peak) and read once after the last ack (end); a clean stop empties
+#    it, so the end is read before the stop.
+# 6. Start to first ack: a message event is pushed (and stored) before
 #    Scribe starts and waits in the fake until a socket connects; scribe
 #    starts with a fresh database; time = ack time - the moment just
 #    before exec. Median of BENCH_SLACK_STARTS (5).
@@ -57,13 +62,14 @@ n=${BENCH_SLACK_EVENTS:-50000}
 burst=${BENCH_SLACK_BURST:-1000}
 runs=${BENCH_SLACK_RUNS:-3}
 rate=${BENCH_SLACK_RATE:-1000}
-secs=${BENCH_SLACK_SECONDS:-5}
+secs=${BENCH_SLACK_SECONDS:-20}
 starts=${BENCH_SLACK_STARTS:-5}
 
 work=$(mktemp -d)
 fake_pid=
 bot_pid=
 aux_pid=
+watch_pid=
 stop_pid() { # PID: SIGTERM, then SIGKILL after 10 s; returns its status
 	local p=$1 deadline=$((SECONDS + 10)) st=0
 	[ -n "$p" ] || return 0
@@ -80,6 +86,7 @@ stop_pid() { # PID: SIGTERM, then SIGKILL after 10 s; returns its status
 	return "$st"
 }
 cleanup() {
+	stop_pid "$watch_pid" || true
 	stop_pid "$aux_pid" || true
 	stop_pid "$bot_pid" || true
 	stop_pid "$fake_pid" || true
@@ -138,14 +145,35 @@ slack:
 C
 }
 
+# wal_watch FILE OUT: the largest size FILE reaches, sampled every 100 ms,
+# kept in OUT.
+wal_watch() {
+	local m=0 sz
+	echo 0 > "$2"
+	while :; do
+		sz=$(stat -c %s "$1" 2> /dev/null || echo 0)
+		if ((sz > m)); then
+			m=$sz
+			echo "$m" > "$2"
+		fi
+		sleep 0.1
+	done
+}
+wal_now() { stat -c %s "$work/cur/scribe.db-wal" 2> /dev/null || echo 0; }
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+
 start_scribe() {
 	(cd "$work/cur" && SLACK_BOT_TOKEN=xoxb-fake-bot-token SLACK_APP_TOKEN=xapp-fake-app-token \
 		exec "$scribe" run -c "$work/cur/scribe.yaml" 2> "$work/cur/bot.err") &
 	bot_pid=$!
+	wal_watch "$work/cur/scribe.db-wal" "$work/cur/wal.peak" &
+	watch_pid=$!
 }
 
 stop_scribe() {
 	local st=0
+	stop_pid "$watch_pid" || true
+	watch_pid=
 	stop_pid "$bot_pid" || st=$?
 	bot_pid=
 	[ "$st" -eq 0 ] || die "scribe exited with status $st on SIGTERM"
@@ -216,6 +244,7 @@ span() {
 echo "Slack through the fake over loopback ($(nproc) cores; database on $(df -T "$work" | awk 'NR==2 {print $2}'))"
 : > "$work/rates"
 : > "$work/rss"
+: > "$work/walpeaks"
 for ((r = 1; r <= runs; r++)); do
 	start_fake
 	scribe_with_incident
@@ -232,12 +261,15 @@ for ((r = 1; r <= runs; r++)); do
 	tl=$(timeline_count)
 	[ "$tl" -eq "$pushed" ] || die "the timeline holds $tl of $pushed events"
 	hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$bot_pid/status")
+	wal_end=$(wal_now)
 	stop_scribe
+	wal_peak=$(cat "$work/cur/wal.peak")
+	echo "$wal_peak" >> "$work/walpeaks"
 	stop_fake
 	awk -v n="$acks" -v s="$s" 'BEGIN { printf "%.0f\n", n / s }' >> "$work/rates"
 	echo "$hwm" >> "$work/rss"
-	printf '  run %d: %d events in %.3f s, peak RSS %.1f MiB; CPU per event: scribe %s us, fake %s us\n' \
-		"$r" "$acks" "$s" "$(awk -v k="$hwm" 'BEGIN {print k / 1024}')" "$bot_cpu" "$fake_cpu"
+	printf '  run %d: %d events in %.3f s, peak RSS %.1f MiB; CPU per event: scribe %s us, fake %s us; WAL peak %s MiB, %s MiB at the end\n' \
+		"$r" "$acks" "$s" "$(awk -v k="$hwm" 'BEGIN {print k / 1024}')" "$bot_cpu" "$fake_cpu" "$(mib "$wal_peak")" "$(mib "$wal_end")"
 done
 rate_med=$(median < "$work/rates")
 rss_med=$(median < "$work/rss")
@@ -265,16 +297,20 @@ paced() {
 	wait_for 60 "all $n paced acks" acked_ok "$n"
 	get sent > "$work/cur/sent.json"
 	get acks > "$work/cur/acks.json"
-	# Times are Unix seconds (microsecond resolution); latencies in ms.
-	read -r cnt achieved p50 p99 max < <(jq -n -r --slurpfile s "$work/cur/sent.json" --slurpfile a "$work/cur/acks.json" '
-		($s[0].items | map({(.envelope_id): .time}) | add) as $at
-		| [$a[0].items[] | select(.status == "ok" and $at[.envelope_id] != null)
-		   | (.time - $at[.envelope_id]) * 1000] | sort as $l
-		| ($s[0].items | map(.time)) as $t
+	# Times are Unix seconds (microsecond resolution); latencies in ms;
+	# events numbered from 1 in the order sent.
+	read -r cnt achieved p50 p99 max at < <(jq -n -r --slurpfile s "$work/cur/sent.json" --slurpfile a "$work/cur/acks.json" '
+		($a[0].items | map(select(.status == "ok") | {(.envelope_id): .time}) | add) as $ack
+		| ($s[0].items | sort_by(.time)) as $sent
+		| [$sent | to_entries[] | select($ack[.value.envelope_id] != null)
+		   | {i: (.key + 1), l: (($ack[.value.envelope_id] - .value.time) * 1000)}] as $e
+		| ($e | map(.l) | sort) as $l
+		| ($e | max_by(.l)) as $m
+		| ($sent | map(.time)) as $t
 		| ($l | length) as $n
-		| "\($n) \($n / (($t | max) - ($t | min))) \($l[(($n - 1) * 0.50 | floor)]) \($l[(($n - 1) * 0.99 | floor)]) \($l[-1])"')
+		| "\($n) \($n / (($t | max) - ($t | min))) \($l[(($n - 1) * 0.50 | floor)]) \($l[(($n - 1) * 0.99 | floor)]) \($m.l) \($m.i)"')
 	[ "$cnt" -eq "$n" ] || die "only $cnt of $n paced events were matched to an ok ack"
-	echo "$cnt $achieved $p50 $p99 $max"
+	echo "$cnt $achieved $p50 $p99 $max $at"
 }
 
 # The fake's own ceiling: the same bursts, acked at once by a Node client;
@@ -307,7 +343,7 @@ JS
 	read -r acks s < <(span)
 	fake_alone=$(awk -v n="$acks" -v s="$s" 'BEGIN { printf "%.0f", n / s }')
 	ctl clear '{}' > /dev/null
-	read -r _ floor_rate floor_p50 floor_p99 floor_max < <(paced)
+	read -r _ floor_rate floor_p50 floor_p99 floor_max floor_at < <(paced)
 	stop_pid "$aux_pid" || true
 	aux_pid=
 	stop_fake
@@ -316,8 +352,10 @@ fi
 # ---- 2. ack latency at a paced rate ------------------------------------------
 start_fake
 scribe_with_incident
-read -r cnt achieved p50 p99 max < <(paced)
+read -r cnt achieved p50 p99 max max_at < <(paced)
+paced_wal_end=$(wal_now)
 stop_scribe
+paced_wal_peak=$(cat "$work/cur/wal.peak")
 stop_fake
 
 # ---- 4. start to first ack ---------------------------------------------------
@@ -345,10 +383,12 @@ else
 	echo "  fake alone: not measured (needs node with WebSocket)"
 fi
 [ -z "$floor_p99" ] ||
-	printf '  harness alone (Node client acking at once), same pacing: p50 %.3f ms  p99 %.3f ms  max %.3f ms  (the floor of this measurement)\n' \
-		"$floor_p50" "$floor_p99" "$floor_max"
-printf 'ack latency at %.0f events/s for %d s (%d events): p50 %.3f ms  p99 %.3f ms  max %.3f ms  (target p99 <= 1 ms)\n' \
-	"$achieved" "$secs" "$cnt" "$p50" "$p99" "$max"
+	printf '  harness alone (Node client acking at once), same pacing: p50 %.3f ms  p99 %.3f ms  max %.3f ms at event %d  (the floor of this measurement)\n' \
+		"$floor_p50" "$floor_p99" "$floor_max" "$floor_at"
+printf 'ack latency at %.0f events/s for %d s (%d events): p50 %.3f ms  p99 %.3f ms  max %.3f ms at event %d  (targets: p99 <= the floor + 1 ms, max <= 10 ms)\n' \
+	"$achieved" "$secs" "$cnt" "$p50" "$p99" "$max" "$max_at"
+printf 'WAL file: peak %s MiB during sustained ingest (max of %d runs; %s MiB at the end of the last), peak %s MiB during the paced run (%s MiB at its end)  (target <= 64 MiB)\n' \
+	"$(mib "$(sort -g "$work/walpeaks" | tail -n 1)")" "$runs" "$(mib "$wal_end")" "$(mib "$paced_wal_peak")" "$(mib "$paced_wal_end")"
 printf 'peak RSS of scribe during sustained ingest: %.1f MiB median, %.1f MiB max  (target <= 16 MiB)\n' \
 	"$(awk -v k="$rss_med" 'BEGIN {print k / 1024}')" "$(awk -v k="$rss_max" 'BEGIN {print k / 1024}')"
 printf 'start to first ack (fresh database, event waiting in the fake): %.1f ms  (median of %d: %s ms; no target)\n' \

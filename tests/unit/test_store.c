@@ -1196,7 +1196,7 @@ static void test_check_and_backup(void **state)
 	assert_true(store_backup(st, copy, err, sizeof(err)) < 0);
 	assert_contains(err, copy);
 
-	store_checkpoint(st);
+	assert_int_equal(store_checkpoint(st, NULL), 0);
 	err[0] = '\0';
 	assert_int_equal(store_check(st, err, sizeof(err)), 0);
 	store_close(st);
