@@ -551,6 +551,100 @@ static void test_retry_and_ack(void **state)
 	slack_frame_release(&f);
 }
 
+/* The unescaping before its fast path, kept as the reference: the stored
+ * text must stay byte-identical. */
+static char *unescape_reference(const char *s)
+{
+	static const struct {
+		const char *from;
+		char to;
+	} map[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}};
+	char *out = xmalloc(strlen(s) + 1), *o = out;
+	size_t i;
+
+	while (*s) {
+		for (i = 0; i < ARRAY_SIZE(map); i++) {
+			size_t n = strlen(map[i].from);
+
+			if (!strncmp(s, map[i].from, n)) {
+				*o++ = map[i].to;
+				s += n;
+				break;
+			}
+		}
+		if (i == ARRAY_SIZE(map))
+			*o++ = *s++;
+	}
+	*o = '\0';
+	return out;
+}
+
+static void assert_unescapes_as_reference(const char *text)
+{
+	struct slack_frame f;
+	char *event, *want = unescape_reference(text);
+
+	event = xasprintf("{\"type\":\"message\",\"channel\":\"C1\","
+			  "\"user\":\"U1\",\"text\":\"%s\","
+			  "\"ts\":\"1795510800.000100\"}",
+			  text);
+	parse_event(event, &f);
+	assert_int_equal(f.kind, SLACK_EVENT);
+	assert_string_equal(f.ev.text, want);
+	slack_frame_release(&f);
+	free(event);
+	free(want);
+}
+
+static void test_unescape_same_as_reference(void **state)
+{
+	static const char *const cases[] = {
+	    "",
+	    "plain",
+	    "&",
+	    "&&",
+	    "&amp",
+	    "&amp;",
+	    "&amp;amp;",
+	    "&amp;lt;",
+	    "&lt;&gt;&amp;",
+	    "a&gt;b&lt;c&amp;d",
+	    "&&amp;&",
+	    "x&",
+	    "&l",
+	    "&lt",
+	    "&gt;;",
+	    "&AMP;",
+	    "caf\xc3\xa9 &amp; th\xc3\xa9",
+	};
+	/* Pieces that make entities, broken entities and plain runs. */
+	static const char *const pieces[] = {
+	    "&",    "amp", ";", "lt", "gt", "&amp;",    "&lt;",
+	    "&gt;", "x",   " ", "<",  ">",  "\xc3\xa9", "a"};
+	char text[256];
+	size_t i, len;
+	unsigned seed = 12;
+	int k;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		assert_unescapes_as_reference(cases[i]);
+	for (k = 0; k < 2000; k++) {
+		text[0] = '\0';
+		len = 0;
+		while (len < 200) {
+			const char *p =
+			    pieces[rand_r(&seed) % ARRAY_SIZE(pieces)];
+
+			memcpy(text + len, p, strlen(p) + 1);
+			len += strlen(p);
+			if (rand_r(&seed) % 40 == 0)
+				break;
+		}
+		assert_unescapes_as_reference(text);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -568,6 +662,7 @@ int main(void)
 	    cmocka_unit_test(test_joins_and_leaves),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_retry_and_ack),
+	    cmocka_unit_test(test_unescape_same_as_reference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
