@@ -1208,8 +1208,21 @@ int app_flush(struct app *a)
 	if (store_in_transaction(a->st)) {
 		rc = store_commit(a->st);
 		if (rc) {
+			/* Its events are not acked: the platform sends them
+			 * again, and the first commit that works resumes. */
+			if (!a->store_failing)
+				log_error("store: cannot commit (%s): events "
+					  "are not acknowledged until it can",
+					  store_errmsg(a->st));
+			a->store_failing = true;
+			a->commit_failures++;
 			store_rollback(a->st);
 			forget_room(a);
+		} else if (a->store_failing) {
+			log_info("store: commits work again after %llu "
+				 "failed",
+				 (unsigned long long)a->commit_failures);
+			a->store_failing = false;
 		}
 		for (i = 0; i < a->nacks; i++)
 			a->acks[i].ack(a->acks[i].ud, rc);

@@ -53,6 +53,8 @@ struct app {
 	uint64_t events, duplicates, refused;
 	uv_timer_t remind;   /* wakes app_remind() at the next due time */
 	int64_t remind_next; /* the next due time; 0: none; -1: unknown */
+	uint64_t commit_failures; /* batches the store could not commit */
+	bool store_failing;       /* the last commit failed */
 };
 
 /* What became of one event, for the console and replay. */

@@ -28,6 +28,10 @@ int loop_init(struct loop *l, void (*on_stop)(void *ud),
 
 	memset(l, 0, sizeof(*l));
 	signal(SIGPIPE, SIG_IGN);
+	/* Past a file size limit a write fails (EFBIG) as on a full disk,
+	 * and the store stops acking until it can write again; the default
+	 * action would kill the process instead. */
+	signal(SIGXFSZ, SIG_IGN);
 	rc = uv_loop_init(&l->uv);
 	if (rc)
 		return rc;
