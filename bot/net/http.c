@@ -33,6 +33,7 @@ struct http_call {
 	http_done_cb *cb;
 	void *ud;
 	bool toobig;
+	char *what; /* "METHOD url" for debug lines (log_url), or NULL */
 	char errbuf[CURL_ERROR_SIZE];
 	struct http_call *next, **pprev; /* in n->calls */
 };
@@ -68,6 +69,7 @@ static void call_free(struct http_call *c)
 	curl_easy_cleanup(c->easy);
 	curl_slist_free_all(c->headers);
 	buf_release(&c->body);
+	free(c->what);
 	free(c);
 }
 
@@ -108,6 +110,18 @@ static void drain_done(struct net *n)
 		}
 		r.body = c->body.s;
 		r.len = c->body.len;
+		if (c->what) {
+			curl_off_t us = 0;
+
+			curl_easy_getinfo(c->easy, CURLINFO_TOTAL_TIME_T, &us);
+			/* The status and the size, never the body. */
+			log_debug(
+			    "http: %s -> %ld%s%s, %zu bytes in %.1f ms%s%s",
+			    c->what, r.status, r.error ? ": " : "",
+			    r.error ? r.error : "", r.len, (double)us / 1000,
+			    r.retry_after ? ", Retry-After " : "",
+			    r.retry_after ? r.retry_after : "");
+		}
 		curl_multi_remove_handle(n->multi, c->easy);
 		call_unlink(c);
 		c->cb(c->ud, &r);
@@ -321,6 +335,16 @@ int http_request(struct net *n, const struct http_req *req, http_done_cb *cb,
 		c->next->pprev = &c->next;
 	c->pprev = &n->calls;
 	n->calls = c;
+	if (log_on(LOG_DEBUG)) {
+		char *url = log_url(req->url);
+
+		/* Method and URL only: headers carry tokens, bodies
+		 * passwords. */
+		c->what =
+		    xasprintf("%s %s", req->method ? req->method : "GET", url);
+		free(url);
+		log_debug("http: %s (%zu bytes)", c->what, req->body_len);
+	}
 	if (call)
 		*call = c;
 	return 0;

@@ -114,6 +114,7 @@ static void ws_finish(struct ws *w, struct lws *wsi, const char *reason)
 	*w->pprev = w->next;
 	if (w->reason)
 		reason = w->reason;
+	log_debug("ws: %s:%d closed: %s", w->host, w->port, reason);
 	w->h->closed(w->ud, w, reason);
 	uv_close((uv_handle_t *)&w->timer, ws_freed);
 }
@@ -320,6 +321,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		w->wsi = wsi;
 		w->state = WS_OPEN;
+		log_debug("ws: %s:%d open", w->host, w->port);
 		w->last_rx = w->last_ping = uv_now(w->n->loop);
 		uv_timer_start(
 		    &w->timer, on_timer,
@@ -490,6 +492,12 @@ int ws_connect(struct net *n, const struct ws_options *o,
 	rc = ws_parse_url(w, o->url);
 	if (rc)
 		goto fail;
+	if (log_on(LOG_DEBUG)) {
+		char *url = log_url(o->url); /* Slack's has a ticket */
+
+		log_debug("ws: connecting to %s", url);
+		free(url);
+	}
 
 	w->state = WS_RESOLVING;
 	if (uv_inet_pton(AF_INET, w->host, ip) == 0 ||

@@ -596,7 +596,10 @@ static void on_connections_open(struct slack *s, void *ud, long status,
 	}
 	o.url = s->cfg->socket_url ? s->cfg->socket_url : url;
 	if (ws_connect(s->net, &o, &socket_handlers, s, &w)) {
-		log_warn("slack: cannot open the socket at %s", o.url);
+		char *shown = log_url(o.url); /* the ticket is a secret */
+
+		log_warn("slack: cannot open the socket at %s", shown);
+		free(shown);
 		schedule_reconnect(s);
 		return;
 	}
