@@ -7,10 +7,8 @@
  * enum stmt_id; each use resets and clears its bindings. Nothing here
  * decides anything: the rules live in bot/core.
  */
-#include <errno.h>
 #include <sqlite3.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "util/base.h"
 #include "util/log.h"
@@ -506,46 +504,6 @@ int store_open_raw(struct store **out, const char *path, char *err,
 	return 0;
 }
 
-/* A store this user cannot write is refused before SQLite sees it,
- * naming what lacks the permission: SQLite opens a read-only file
- * read-only (every commit would then fail, event after event), and needs
- * to create PATH-wal and PATH-shm in the folder. A folder that does not
- * exist is left to SQLite's own error. */
-static int refuse_unwritable(const char *path, char *err, size_t errlen)
-{
-	static const char *const sides[] = {"", "-wal", "-shm"};
-	const char *slash = strrchr(path, '/');
-	char dir[4096], file[4096 + 8];
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(sides); i++) {
-		snprintf(file, sizeof(file), "%s%s", path, sides[i]);
-		if (!access(file, F_OK) && access(file, W_OK)) {
-			snprintf(err, errlen,
-				 "%s: the file %s cannot be written by this "
-				 "user (%s): Scribe writes every event there; "
-				 "give it write permission",
-				 path, file, strerror(errno));
-			return SCRIBE_ESTORE;
-		}
-	}
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s",
-			 (int)(slash == path ? 1 : slash - path), path);
-	if (access(dir, W_OK | X_OK) && errno != ENOENT && errno != ENOTDIR) {
-		snprintf(err, errlen,
-			 "%s: the folder %s cannot be written by this user "
-			 "(%s): Scribe creates the database and its "
-			 "write-ahead log (-wal, -shm) there; give the "
-			 "folder write permission",
-			 path, dir, strerror(errno));
-		return SCRIBE_ESTORE;
-	}
-	return 0;
-}
-
 int store_open(struct store **out, const char *path, char *err, size_t errlen)
 {
 	struct store *st;
@@ -553,11 +511,6 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 	int rc;
 
 	*out = NULL;
-	if (strcmp(path, ":memory:")) {
-		rc = refuse_unwritable(path, err, errlen);
-		if (rc)
-			return rc;
-	}
 	rc = store_open_raw(&st, path, err, errlen);
 	if (rc)
 		return rc;

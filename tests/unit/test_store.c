@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/base.h"
@@ -1119,100 +1118,6 @@ static void test_unwritable_path(void **state)
 	assert_int_equal(err[8], '#');
 }
 
-/* In a child that is not root (CI runs as root, who may write anything):
- * store_open(path) must fail with an error containing every word of
- * want. Returns the child's verdict. */
-static bool refused_as_nobody(const char *path, const char *const *want,
-			      size_t nwant)
-{
-	char err[1024] = "";
-	struct store *st = NULL;
-	int status = 0;
-	size_t i;
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (!pid) {
-		if (geteuid() == 0 && (setgid(65534) || setuid(65534)))
-			_exit(2);
-		if (!store_open(&st, path, err, sizeof(err))) {
-			fprintf(stderr, "%s: opened\n", path);
-			_exit(1);
-		}
-		for (i = 0; i < nwant; i++)
-			if (!strstr(err, want[i])) {
-				fprintf(stderr, "'%s' lacks '%s'\n", err,
-					want[i]);
-				_exit(1);
-			}
-		_exit(st ? 1 : 0);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-/* Refused at start, saying whether the file or the folder lacks the
- * permission, instead of failing every commit later. */
-static void test_read_only_refused(void **state)
-{
-	char base[512], sub[600], path[700], wal[710];
-	const char *file_words[3] = {NULL, "file", "cannot be written"};
-	const char *dir_words[3] = {NULL, "folder", "cannot be written"};
-	struct store *st;
-
-	snprintf(base, sizeof(base), "%s/scribe-ro-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	assert_non_null(mkdtemp(base));
-	assert_int_equal(chmod(base, 0755), 0);
-
-	/* A read-only file in a folder anyone may write. */
-	snprintf(sub, sizeof(sub), "%s/open", base);
-	assert_int_equal(mkdir(sub, 0777), 0);
-	assert_int_equal(chmod(sub, 0777), 0);
-	snprintf(path, sizeof(path), "%s/scribe.db", sub);
-	st = open_at(path);
-	store_close(st);
-	assert_int_equal(chmod(path, 0444), 0);
-	file_words[0] = path;
-	assert_true(refused_as_nobody(path, file_words, 3));
-	/* A writable file whose -wal is not. */
-	assert_int_equal(chmod(path, 0666), 0);
-	snprintf(wal, sizeof(wal), "%s-wal", path);
-	spit(wal, "", 0);
-	assert_int_equal(chmod(wal, 0444), 0);
-	file_words[0] = wal;
-	assert_true(refused_as_nobody(path, file_words, 3));
-	unlink(wal);
-
-	/* A folder nobody may write: with the database in it, and without. */
-	snprintf(sub, sizeof(sub), "%s/closed", base);
-	assert_int_equal(mkdir(sub, 0755), 0);
-	snprintf(path, sizeof(path), "%s/scribe.db", sub);
-	st = open_at(path);
-	store_close(st);
-	assert_int_equal(chmod(path, 0666), 0);
-	dir_words[0] = sub;
-	assert_true(refused_as_nobody(path, dir_words, 3));
-	unlink(path);
-	assert_true(refused_as_nobody(path, dir_words, 3));
-	assert_false(exists(path));
-
-	/* The same files are fine for their owner's writes. */
-	snprintf(path, sizeof(path), "%s/open/scribe.db", base);
-	assert_int_equal(chmod(path, 0644), 0);
-	st = open_at(path);
-	store_close(st);
-
-	unlink(path);
-	snprintf(sub, sizeof(sub), "%s/open", base);
-	rmdir(sub);
-	snprintf(sub, sizeof(sub), "%s/closed", base);
-	rmdir(sub);
-	assert_int_equal(rmdir(base), 0);
-}
-
 /* ---- check and backup --------------------------------------------------- */
 
 static void test_check_and_backup(void **state)
@@ -2080,7 +1985,6 @@ int main(void)
 	    cmocka_unit_test(test_foreign_text),
 	    cmocka_unit_test(test_wrong_schema),
 	    cmocka_unit_test(test_unwritable_path),
-	    cmocka_unit_test(test_read_only_refused),
 	    cmocka_unit_test(test_check_and_backup),
 	    cmocka_unit_test(test_incident_round_trip),
 	    cmocka_unit_test(test_incident_dirty_only),
