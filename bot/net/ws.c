@@ -68,7 +68,8 @@ struct ws {
 	unsigned char *tx; /* LWS_PRE + WS_TX_BATCH: frames written together */
 	bool ping_due;
 	bool close_sent; /* our close frame is out; waiting for the peer's */
-	char *reason;    /* why we are closing, once known; owned */
+	unsigned short close_code; /* what our close frame says; 0: 1000 */
+	char *reason;              /* why we are closing, once known; owned */
 };
 
 static void ws_freed(uv_handle_t *h)
@@ -233,14 +234,15 @@ static int ws_writeable(struct ws *w, struct lws *wsi)
 		 * that lws_close_reason() + return -1 would send. The peer
 		 * answers with its close frame; lws then closes the socket.
 		 */
-		static const unsigned char bye[] = {0x03, 0xe8, 'b', 'y', 'e'};
-		unsigned char frame[LWS_PRE + sizeof(bye)];
+		unsigned code = w->close_code ? w->close_code : 1000;
+		unsigned char frame[LWS_PRE + 5], *b = frame + LWS_PRE;
 
 		if (w->close_sent)
 			return 0;
-		memcpy(frame + LWS_PRE, bye, sizeof(bye));
-		if (lws_write(wsi, frame + LWS_PRE, sizeof(bye),
-			      WS_WRITE_CLOSE) < 0)
+		b[0] = (unsigned char)(code >> 8);
+		b[1] = (unsigned char)code;
+		memcpy(b + 2, "bye", 3);
+		if (lws_write(wsi, b, 5, WS_WRITE_CLOSE) < 0)
 			return -1;
 		w->close_sent = true;
 		uv_timer_start(&w->timer, on_timer, WS_CLOSE_WAIT_MS, 0);
@@ -278,16 +280,28 @@ static int ws_writeable(struct ws *w, struct lws *wsi)
 	return 0;
 }
 
+/*
+ * A message over the cap is refused without returning -1: lws 4.1.6 still
+ * holds the rest of the frame in its buffer list, and closing the wsi from
+ * inside the receive callback then parses that rest on a freed wsi (heap
+ * corruption or SIGSEGV for frames over about 4.1 MiB). The rest is read
+ * and dropped, and the close goes out through the hand-written close frame
+ * of ws_writeable() (status 1009); the peer answers it, or the close timer
+ * kills the socket.
+ */
 static int ws_receive(struct ws *w, struct lws *wsi, const void *in, size_t len)
 {
 	w->last_rx = uv_now(w->n->loop);
+	if (w->state != WS_OPEN)
+		return 0; /* closing: what is left of a refused message */
 	if (buf_add(&w->rx, in, len)) {
 		ws_set_reason(
 		    w, xasprintf("message exceeds %zu bytes", w->rx.max));
+		buf_release(&w->rx);
 		w->state = WS_CLOSING;
-		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-				 (unsigned char *)"too big", 7);
-		return -1;
+		w->close_code = LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;
+		lws_callback_on_writable(wsi);
+		return 0;
 	}
 	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
 		return 0;

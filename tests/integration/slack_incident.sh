@@ -91,10 +91,15 @@ ctl frame '{"text":"{not json"}' > /dev/null
 ctl frame '{"text":"{\"envelope_id\":\"trunc-1\",\"type\":\"events_api\",\"payload\":{\"type\":\"event_cal"}' > /dev/null
 ctl envelope '{"type":"something_new","payload":{"x":1}}' > /dev/null
 ctl envelope "{\"type\":\"events_api\",\"payload\":{\"type\":\"event_callback\",\"event_id\":\"EvBad\",\"event\":{\"type\":\"message\",\"channel\":\"$room\",\"user\":42}}}" > /dev/null
+# (slack_big_frames.sh tries the sizes that crashed lws.)
+ctl config '{"max_body":8388608}' > /dev/null
 head -c 5000000 /dev/zero | tr '\0' x > big.txt
 jq -Rs '{text: .}' big.txt > big.json
-curl -sf -X POST -H 'Content-Type: application/json' --data-binary @big.json "$api/_control/frame" > /dev/null || true
+opens_before=$(get 'calls?method=apps.connections.open' | jq '.items | length')
+expect "the 5 MB frame is sent" "$(curl -sf -X POST -H 'Content-Type: application/json' --data-binary @big.json "$api/_control/frame" | jq .connections)" "1"
+wait_until refreshed
 wait_until connected
+expect_grep "the oversized frame closed the socket" bot.err 'socket closed: message exceeds 4194304 bytes'
 ctl event "{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEBOB\",\"text\":\"still listening\"}" > /dev/null
 wait_until arrived "still listening"
 expect "the bot is alive" "$(kill -0 $bot && echo yes)" "yes"

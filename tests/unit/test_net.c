@@ -30,6 +30,7 @@
 
 #define BIG_BODY 16384
 #define WS_BIG   4000
+#define MiB      (1024 * 1024)
 
 enum srv_mode {
 	M_NONE,
@@ -53,6 +54,7 @@ struct pss {
 	char *resp; /* owned */
 	size_t resp_len, sent;
 	int step;
+	size_t big; /* /ws/big/<bytes>: one text frame of that many bytes */
 	char echo[64 * 1024]; /* messages received, not echoed yet */
 	size_t echo_len;
 	size_t ends[256]; /* where each of them ends in echo */
@@ -218,6 +220,16 @@ static int srv_ws_writeable(struct lws *wsi, struct pss *p)
 		}
 		break;
 	case M_WS_BIG:
+		if (p->big) {
+			/* One frame, written at once: lws keeps what the
+			 * socket does not take and sends it as it drains. */
+			char *b = xmalloc(p->big);
+
+			memset(b, 'b', p->big);
+			rc = srv_ws_write(wsi, b, p->big, LWS_WRITE_TEXT);
+			free(b);
+			break;
+		}
 		memset(big, 'b', sizeof(big));
 		rc = srv_ws_write(wsi, big, sizeof(big), LWS_WRITE_TEXT);
 		break;
@@ -275,7 +287,10 @@ static int srv_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			p->mode = M_WS_FRAG;
 		else if (!strcmp(uri, "/ws/big"))
 			p->mode = M_WS_BIG;
-		else if (!strcmp(uri, "/ws/close"))
+		else if (!strncmp(uri, "/ws/big/", 8)) {
+			p->mode = M_WS_BIG;
+			p->big = strtoul(uri + 8, NULL, 10);
+		} else if (!strcmp(uri, "/ws/close"))
 			p->mode = M_WS_CLOSE;
 		else
 			p->mode = M_WS_DEAD;
@@ -905,6 +920,70 @@ static void test_ws_oversize(void **state)
 	assert_int_equal(r.closes, 1);
 }
 
+/*
+ * Slack's cap (4 MiB) against frames of the sizes that crashed lws 4.1.6
+ * (4.2, 5 and 10 MiB: the rest of the frame was still buffered when the
+ * receive callback refused it), sent whole through a real socket: each
+ * closes the connection with the reason, and a second connection on the
+ * same net works (a corrupted heap or a dangling wsi would not). Run under
+ * ASan too.
+ */
+static void ws_oversize_at(struct fx *f, size_t bytes)
+{
+	struct ws_options o = {.max_msg = 4 * MiB};
+	struct wsr r = {0}, e = {.send_on_open = "after"};
+	char path[64];
+
+	snprintf(path, sizeof(path), "/ws/big/%zu", bytes);
+	ws_open_path(f, &r, path, &o);
+	RUN_UNTIL(f, r.closes == 1);
+	assert_int_equal(r.opens, 1);
+	assert_int_equal(r.msgs, 0);
+	assert_non_null(strstr(r.reason, "message exceeds"));
+	ws_open_path(f, &e, "/ws/echo", NULL);
+	RUN_UNTIL(f, e.msgs == 1 || e.closes);
+	assert_string_equal(e.last, "after");
+	ws_close(e.w);
+	RUN_UNTIL(f, e.closes == 1);
+	fx_close_net(f);
+	assert_int_equal(r.closes, 1);
+}
+
+/* One byte over: the "4.0 MiB" frame that was refused cleanly. */
+static void test_ws_oversize_4_0(void **state)
+{
+	ws_oversize_at(*state, 4 * MiB + 1);
+}
+
+static void test_ws_oversize_4_2(void **state)
+{
+	ws_oversize_at(*state, 4 * MiB + MiB / 5);
+}
+
+static void test_ws_oversize_5(void **state)
+{
+	ws_oversize_at(*state, 5 * MiB);
+}
+
+static void test_ws_oversize_10(void **state)
+{
+	ws_oversize_at(*state, 10 * MiB);
+}
+
+/* Exactly the cap: delivered whole. */
+static void test_ws_big_at_cap(void **state)
+{
+	struct fx *f = *state;
+	struct ws_options o = {.max_msg = 4 * MiB};
+	struct wsr r = {.close_after_msg = true};
+
+	ws_open_path(f, &r, "/ws/big/4194304", &o);
+	RUN_UNTIL(f, r.closes == 1);
+	assert_int_equal(r.msgs, 1);
+	assert_int_equal(strlen(r.last), sizeof(r.last) - 1);
+	assert_string_equal(r.reason, "closed");
+}
+
 static void test_ws_server_close(void **state)
 {
 	struct fx *f = *state;
@@ -1113,6 +1192,16 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_ws_fragmented, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_ws_oversize, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ws_oversize_4_0, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_ws_oversize_4_2, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_ws_oversize_5, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_ws_oversize_10, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_ws_big_at_cap, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_ws_server_close, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_ws_dead, setup, teardown),
