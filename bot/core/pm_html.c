@@ -6,15 +6,125 @@
  * Markdown escaping still cannot inject markup. Output streams to out.
  * html_of_markdown() is the same rendering without the page around it
  * (Matrix messages carry it as their formatted_body).
+ *
+ * Links and images pass through a filter on md4c's output: only http(s),
+ * mailto and mxc links stay links (a javascript:, vbscript:, data: or
+ * relative link keeps its text and loses its <a>), and only mxc images
+ * stay images (a remote one would tell its server who opened the room or
+ * the page; its alt text is kept). md4c writes every tag as one verbatim
+ * piece ("<a href=\"", "\" alt=\"", "\">") and everything else escaped, so
+ * a piece equal to a tag's text is always that tag, never user text.
  */
 #include <md4c-html.h>
 
 #include "util/base.h"
+#include "util/buf.h"
 #include "core/postmortem.h"
 
-static void put(const MD_CHAR *text, MD_SIZE size, void *ud)
+enum html_state {
+	H_TEXT,     /* passing through */
+	H_HREF,     /* collecting a link's URL */
+	H_A_SKIP,   /* the rest of a refused <a ...> tag */
+	H_SRC,      /* collecting an image's URL */
+	H_IMG_ALT,  /* a refused image's alt text: kept as text */
+	H_IMG_SKIP, /* the rest of a refused <img ...> tag */
+};
+
+struct html_out {
+	FILE *out;
+	enum html_state state;
+	bool drop_a; /* the open <a> was refused: drop its </a> */
+	struct buf url;
+};
+
+static const char *const link_schemes[] = {"http://", "https://",
+					   "mailto:", "mxc://"};
+
+static bool url_allowed(const char *url, bool image)
 {
-	fwrite(text, 1, size, (FILE *)ud);
+	size_t i;
+
+	if (image)
+		return !strncasecmp(url, "mxc://", 6);
+	for (i = 0; i < ARRAY_SIZE(link_schemes); i++)
+		if (!strncasecmp(url, link_schemes[i], strlen(link_schemes[i])))
+			return true;
+	return false;
+}
+
+static bool piece_is(const MD_CHAR *t, MD_SIZE n, const char *tag)
+{
+	return n == strlen(tag) && !memcmp(t, tag, n);
+}
+
+static void put(const MD_CHAR *t, MD_SIZE n, void *ud)
+{
+	struct html_out *h = ud;
+
+	switch (h->state) {
+	case H_TEXT:
+		if (piece_is(t, n, "<a href=\"")) {
+			h->state = H_HREF;
+			buf_reset(&h->url);
+			return;
+		}
+		if (piece_is(t, n, "<img src=\"")) {
+			h->state = H_SRC;
+			buf_reset(&h->url);
+			return;
+		}
+		if (h->drop_a && piece_is(t, n, "</a>")) {
+			h->drop_a = false;
+			return;
+		}
+		break;
+	case H_HREF:
+		if (n && t[0] == '"') { /* "\">" or "\" title=\"" */
+			if (url_allowed(h->url.s, false)) {
+				fputs("<a href=\"", h->out);
+				fputs(h->url.s, h->out);
+				h->state = H_TEXT;
+				break;
+			}
+			h->drop_a = true;
+			h->state = piece_is(t, n, "\">") ? H_TEXT : H_A_SKIP;
+			return;
+		}
+		buf_add(&h->url, t, n);
+		return;
+	case H_A_SKIP:
+		if (piece_is(t, n, "\">"))
+			h->state = H_TEXT;
+		return;
+	case H_SRC:
+		if (piece_is(t, n, "\" alt=\"")) {
+			if (url_allowed(h->url.s, true)) {
+				fputs("<img src=\"", h->out);
+				fputs(h->url.s, h->out);
+				h->state = H_TEXT;
+				break;
+			}
+			h->state = H_IMG_ALT;
+			return;
+		}
+		buf_add(&h->url, t, n);
+		return;
+	case H_IMG_ALT:
+		if (piece_is(t, n, "\" title=\"")) {
+			h->state = H_IMG_SKIP;
+			return;
+		}
+		if (piece_is(t, n, "\">") || piece_is(t, n, "\" />")) {
+			h->state = H_TEXT;
+			return;
+		}
+		break;
+	case H_IMG_SKIP:
+		if (piece_is(t, n, "\">") || piece_is(t, n, "\" />"))
+			h->state = H_TEXT;
+		return;
+	}
+	fwrite(t, 1, n, h->out);
 }
 
 /* The title goes into <title>, escaped by md4c's own HTML escaping. */
@@ -35,11 +145,16 @@ static void put_title(FILE *out, const char *title)
 
 int html_of_markdown(const char *md, size_t len, FILE *out)
 {
-	int rc = md_html(md, (MD_SIZE)len, put, out,
-			 MD_FLAG_TABLES | MD_FLAG_TASKLISTS | MD_FLAG_NOHTML |
-			     MD_FLAG_STRIKETHROUGH,
-			 0);
+	struct html_out h = {.out = out, .state = H_TEXT};
+	int rc;
 
+	/* URLs are bounded by the message they come from. */
+	buf_init(&h.url, BUF_UNBOUNDED);
+	rc = md_html(md, (MD_SIZE)len, put, &h,
+		     MD_FLAG_TABLES | MD_FLAG_TASKLISTS | MD_FLAG_NOHTML |
+			 MD_FLAG_STRIKETHROUGH,
+		     0);
+	buf_release(&h.url);
 	if (rc)
 		return SCRIBE_EINVAL;
 	return ferror(out) ? SCRIBE_EIO : 0;

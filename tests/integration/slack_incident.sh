@@ -147,6 +147,15 @@ expect "name_taken is answered with a suffix" \
 	"$(get 'calls?method=conversations.create' | jq -r '[.items[] | select(.params.name | startswith("inc-2-")) | "\(.params.name):\(.error // "ok")"] | join(" ")')" \
 	"inc-2-second-outage:name_taken inc-2-second-outage-2:ok"
 
+# A title that would ping: the topic and the purpose mention nobody.
+declare_incident U0FAKEBOB "Ping <!channel> @here <@U0FAKEALICE>"
+wait_until called_ok conversations.setPurpose "$room"
+for m in setTopic setPurpose; do
+	said=$(get "calls?method=conversations.$m" | jq -r --arg r "$room" '[.items[] | select(.params.channel == $r)][0].params | .topic // .purpose')
+	expect "the $m has no live mention" "$(grep -cE '<[!@]|@(here|channel)' <<< "$said" || true)" "0"
+	expect "the $m keeps the title readable" "$(grep -c 'Ping &lt;.*!channel&gt; @.*here &lt;@U0FAKEALICE&gt;' <<< "$said" || true)" "1"
+done
+
 status=0
 stop_scribe || status=$?
 expect "SIGTERM ends scribe cleanly" "$status" "0"

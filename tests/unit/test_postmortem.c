@@ -1349,6 +1349,66 @@ static void test_html_page(void **state)
 	free(html);
 }
 
+static char *md_to_html(const char *md)
+{
+	char *s = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&s, &n);
+
+	assert_non_null(f);
+	assert_int_equal(html_of_markdown(md, strlen(md), f), 0);
+	assert_int_equal(fclose(f), 0);
+	return s;
+}
+
+/* Each Markdown line and the exact HTML paragraph it must give: live
+ * schemes and remote images lose their tags, keeping their text. */
+static void test_html_links(void **state)
+{
+	static const struct {
+		const char *md, *html;
+	} cases[] = {
+	    {"[x](javascript:alert(1))", "<p>x</p>\n"},
+	    {"[x](JavaScript:alert(1) \"t\")", "<p>x</p>\n"},
+	    {"[x](&#106;avascript:alert(1))", "<p>x</p>\n"},
+	    {"[x](java\tscript:alert(1))",
+	     "<p>[x](java\tscript:alert(1))</p>\n"},
+	    {"<javascript:alert(1)>", "<p>javascript:alert(1)</p>\n"},
+	    {"[x](vbscript:msgbox)", "<p>x</p>\n"},
+	    {"[x](data:text/html;base64,PHNjcmlwdD4=)", "<p>x</p>\n"},
+	    {"<data:text/html,x>", "<p>data:text/html,x</p>\n"},
+	    {"[x](/relative)", "<p>x</p>\n"},
+	    {"![pixel](https://tracker.example/p.png)", "<p>pixel</p>\n"},
+	    {"![a *b*](https://e.example/x.png \"t\") after",
+	     "<p>a b after</p>\n"},
+	    {"[![in](https://e.example/i.png)](https://ok.example/)",
+	     "<p><a href=\"https://ok.example/\">in</a></p>\n"},
+	    {"![m](mxc://hs.example/abc)",
+	     "<p><img src=\"mxc://hs.example/abc\" alt=\"m\"></p>\n"},
+	    {"[ok](https://e.example/?a=1&b=2 \"t\")",
+	     "<p><a href=\"https://e.example/?a=1&amp;b=2\" "
+	     "title=\"t\">ok</a></p>\n"},
+	    {"[ok](HTTP://e.example/)",
+	     "<p><a href=\"HTTP://e.example/\">ok</a></p>\n"},
+	    {"<ops@e.example>",
+	     "<p><a href=\"mailto:ops@e.example\">ops@e.example</a></p>\n"},
+	    {"[f](mxc://hs.example/f)",
+	     "<p><a href=\"mxc://hs.example/f\">f</a></p>\n"},
+	    {"[a](javascript:x) and [b](https://b.example/)",
+	     "<p>a and <a href=\"https://b.example/\">b</a></p>\n"},
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *h = md_to_html(cases[i].md);
+
+		if (strcmp(h, cases[i].html))
+			fail_msg("%s\n  gave:     %s  expected: %s",
+				 cases[i].md, h, cases[i].html);
+		free(h);
+	}
+}
+
 /* ---- JSON -------------------------------------------------------------- */
 
 static const cJSON *get(const cJSON *o, const char *path)
@@ -1904,6 +1964,7 @@ int main(void)
 	    cmocka_unit_test(test_source_errors),
 	    cmocka_unit_test(test_write_errors),
 	    cmocka_unit_test(test_deterministic),
+	    cmocka_unit_test(test_html_links),
 	};
 	int rc;
 

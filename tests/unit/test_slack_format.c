@@ -64,6 +64,32 @@ static void test_user_text_is_inert(void **state)
 	       "<https://a.example|&lt;!here&gt;>");
 }
 
+/* Topics and purposes: the incident title, escaped and defused. */
+static void test_plain(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	    {"INC-1 <!channel> down",
+	     "INC-1 &lt;\xe2\x80\x8b!channel&gt; down"},
+	    {"ask @here and @channel", "ask @\xe2\x80\x8bhere and @\xe2\x80\x8b"
+				       "channel"},
+	    {"owner <@U123>", "owner &lt;@U123&gt;"},
+	    {"<https://evil.example|x> & co",
+	     "&lt;https://evil.example|x&gt; &amp; co"},
+	    {"*not bold* `nor code`", "*not bold* `nor code`"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *got = slack_plain(cases[i].in);
+
+		assert_string_equal(got, cases[i].out);
+		free(got);
+	}
+}
+
 static void test_cut(void **state)
 {
 	char s[] = "ab\xc3\xa9"
@@ -140,6 +166,7 @@ int main(void)
 	    cmocka_unit_test(test_conversions),
 	    cmocka_unit_test(test_code_blocks),
 	    cmocka_unit_test(test_user_text_is_inert),
+	    cmocka_unit_test(test_plain),
 	    cmocka_unit_test(test_cut),
 	    cmocka_unit_test(test_blocks),
 	};

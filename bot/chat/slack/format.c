@@ -11,6 +11,7 @@
 #include "util/buf.h"
 #include "chat/chat.h"
 #include "chat/slack/format.h"
+#include "core/text.h"
 
 static void escape(struct buf *b, const char *s, size_t n)
 {
@@ -113,6 +114,18 @@ char *slack_mrkdwn(const char *markdown)
 		buf_addch(&b, '\n');
 		line = nl + 1;
 	}
+	return buf_detach(&b, NULL);
+}
+
+char *slack_plain(const char *text)
+{
+	struct buf d, b;
+
+	buf_init(&d, BUF_UNBOUNDED);
+	buf_init(&b, BUF_UNBOUNDED);
+	text_defuse(&d, text);
+	escape(&b, d.s, d.len);
+	buf_release(&d);
 	return buf_detach(&b, NULL);
 }
 

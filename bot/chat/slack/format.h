@@ -17,6 +17,11 @@
 /* A fresh mrkdwn string for markdown (the caller frees it). */
 char *slack_mrkdwn(const char *markdown);
 
+/* A fresh copy of plain text (a channel topic or purpose) that mentions
+ * nobody: "&", "<" and ">" escaped, "@here", "@channel", ... defused
+ * (text_defuse). The caller frees it. */
+char *slack_plain(const char *text);
+
 /* Cuts s to at most max bytes, on a character boundary. */
 void slack_cut(char *s, size_t max);
 

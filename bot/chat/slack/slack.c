@@ -930,13 +930,16 @@ static void on_follow_up(struct slack *s, void *ud, long status,
 		log_warn("slack: %s: %s", (const char *)ud, error);
 }
 
-/* Sets the channel's topic or purpose (at most 250 characters). */
+/* Sets the channel's topic or purpose (at most 250 characters), defused:
+ * the incident's title is user text. */
 static void room_text(struct slack *s, const char *method, const char *field,
 		      const char *channel, const char *text)
 {
 	cJSON *o = cJSON_CreateObject();
-	char *cut = xstrdup(text);
+	char *cut = slack_plain(text);
 
+	/* Cut after escaping, on a character boundary: an entity cut in
+	 * half shows as text, never as markup. */
 	slack_cut(cut, 250);
 	cJSON_AddStringToObject(o, "channel", channel);
 	cJSON_AddStringToObject(o, field, cut);
