@@ -523,6 +523,41 @@ static void test_malformed(void **state)
 	slack_frame_release(&f);
 }
 
+/* A bad ts is named as the problem, not reported as a missing field. */
+static void test_bad_ts(void **state)
+{
+	static const char *const bad[] = {"1700000000.1234567", "1.2.3",
+					  "-1.000001", "1700000000.", "x"};
+	char ev[256];
+	struct slack_frame f;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		snprintf(ev, sizeof(ev),
+			 "{\"type\":\"message\",\"channel\":\"C1\","
+			 "\"user\":\"U1\",\"ts\":\"%s\"}",
+			 bad[i]);
+		parse_event(ev, &f);
+		if (!strcmp(bad[i], "1700000000.")) {
+			/* a dot and no digits is still seconds */
+			assert_int_equal(f.kind, SLACK_EVENT);
+			slack_frame_release(&f);
+			continue;
+		}
+		assert_int_equal(f.kind, SLACK_INVALID);
+		assert_non_null(strstr(f.reason, bad[i]));
+		assert_non_null(strstr(f.reason, "is not a Slack timestamp"));
+		slack_frame_release(&f);
+	}
+	parse_event("{\"type\":\"message\",\"channel\":\"C1\","
+		    "\"user\":\"U1\"}",
+		    &f);
+	assert_int_equal(f.kind, SLACK_INVALID);
+	assert_string_equal(f.reason, "a message needs channel, ts and user");
+	slack_frame_release(&f);
+}
+
 static void test_retry_and_ack(void **state)
 {
 	struct slack_frame f;
@@ -661,6 +696,7 @@ int main(void)
 	    cmocka_unit_test(test_step_button_update),
 	    cmocka_unit_test(test_joins_and_leaves),
 	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_bad_ts),
 	    cmocka_unit_test(test_retry_and_ack),
 	    cmocka_unit_test(test_unescape_same_as_reference),
 	};

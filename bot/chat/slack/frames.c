@@ -180,9 +180,16 @@ static void message(struct slack_frame *f, const cJSON *e,
 	}
 	if (!user)
 		user = json_str(e, "bot_id"); /* other bots: alerts, webhooks */
-	if (!channel || !ts || !user || slack_ts_ms(ts, &f->ev.ts)) {
+	if (!channel || !ts || !user) {
 		set_reason(f, SLACK_INVALID,
 			   "a message needs channel, ts and user");
+		return;
+	}
+	if (slack_ts_ms(ts, &f->ev.ts)) {
+		set_reason(f, SLACK_INVALID,
+			   "a message's ts \"%.40s\" is not a Slack timestamp "
+			   "(seconds, a dot and at most 6 digits)",
+			   ts);
 		return;
 	}
 	clean = own(f, unescape(text ? text : ""));
