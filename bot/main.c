@@ -129,5 +129,6 @@ int main(int argc, char **argv)
 	}
 	if (cli_check_opts(cmd, &o))
 		return 2;
+	random_seed();
 	return cmd->run(&o);
 }

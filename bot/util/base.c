@@ -2,7 +2,9 @@
  * base.c - the error strings and the checked allocation wrappers.
  */
 #include <stdarg.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base.h"
 
@@ -104,6 +106,17 @@ int64_t backoff_ms(int attempts, int64_t min_ms, int64_t max_ms, bool jitter)
 	if (ms > max_ms)
 		ms = max_ms;
 	return jitter ? ms * 3 / 4 + rand() % (ms / 2 + 1) : ms;
+}
+
+void random_seed(void)
+{
+	unsigned seed;
+
+	/* GRND_NONBLOCK: never wait for the entropy pool at boot; the
+	 * fallback still differs per process. */
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = (unsigned)wall_ms() ^ (unsigned)getpid() << 16;
+	srand(seed);
 }
 
 int64_t wall_ms(void)

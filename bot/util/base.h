@@ -56,6 +56,11 @@ int64_t wall_ms(void);
  * that many clients do not retry in step. */
 int64_t backoff_ms(int attempts, int64_t min_ms, int64_t max_ms, bool jitter);
 
+/* Seeds rand() (the jitter above) from the OS (getrandom), once at start:
+ * unseeded, every process drew the same delays, and a fleet restarted
+ * together reconnected in lockstep. */
+void random_seed(void);
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Grow *arr (of *cap elements of size sz) so that it holds at least n. */
