@@ -13,7 +13,7 @@ PACKAGES := cmake make pkg-config gcc clang libclang-rt-14-dev \
 	libuv1-dev libsqlite3-dev sqlite3 libyaml-dev libcjson-dev \
 	libmd4c-dev libmd4c-html0-dev \
 	libwebsockets-dev libwebsockets-evlib-uv libcurl4-openssl-dev libssl-dev \
-	libcmocka-dev time python3 curl jq
+	libcmocka-dev time python3 curl jq libxml2-utils
 
 # Synapse 1.67 (tests/integration/synapse_setup.sh) runs from the vendored
 # archive on Debian's Python packages: these.

@@ -47,7 +47,7 @@ const struct cli_command cli_commands[] = {
      "Its state, lifecycle marks, roles, postmortem fields, hypotheses,\n"
      "follow-ups, playbooks and how much the timeline holds.\n",
      0, cli_show},
-    {"postmortem", "INC-<n> [--format md|html|json] [--revision N]",
+    {"postmortem", "INC-<n> [--format md|html|json|svg] [--revision N]",
      "print an incident's postmortem",
      "The latest revision, byte for byte the file that 'close' wrote.\n",
      OPT(OPT_FORMAT) | OPT(OPT_REVISION), cli_postmortem},

@@ -103,6 +103,7 @@ int publish_render(struct store *st, const struct config *cfg, int64_t id,
 	switch (fmt) {
 	case PUBLISH_MD: rc = pm_markdown(&pm, out); break;
 	case PUBLISH_JSON: rc = pm_json(&pm, out); break;
+	case PUBLISH_SVG: rc = pm_svg(&pm, out); break;
 	case PUBLISH_HTML:
 		/* md4c needs the Markdown whole; the HTML still streams. */
 		f = open_memstream(&md, &len);
@@ -146,13 +147,54 @@ static int make_dirs(const char *dir)
 	return rc;
 }
 
+/* Writes revision rev of incident id as fmt to path, atomically: a temp
+ * file, fsync, rename, fsync of the folder. */
+static int write_file(struct store *st, const struct config *cfg, int64_t id,
+		      int rev, enum publish_format fmt, const char *path,
+		      char *err, size_t errlen)
+{
+	char *tmp = xasprintf("%s.tmp", path), *dir;
+	FILE *f;
+	int rc, fd;
+
+	f = fopen(tmp, "w");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		free(tmp);
+		return SCRIBE_EIO;
+	}
+	rc = publish_render(st, cfg, id, rev, fmt, 0, f, err, errlen);
+	if (fflush(f) || fsync(fileno(f)))
+		rc = rc ? rc : SCRIBE_EIO;
+	if (fclose(f))
+		rc = rc ? rc : SCRIBE_EIO;
+	if (!rc && rename(tmp, path))
+		rc = SCRIBE_EIO;
+	if (rc) {
+		if (!*err)
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return rc;
+	}
+	free(tmp);
+	/* The rename is durable once the directory is. */
+	dir = xstrdup(path);
+	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+	return 0;
+}
+
 int publish_write(struct store *st, const struct config *cfg, int64_t id,
 		  int rev, char **path, char *err, size_t errlen)
 {
 	struct incident inc;
-	char *name, *tmp, *dir;
-	FILE *f;
-	int rc, fd;
+	char *md, *svg, *svg_path;
+	int rc;
 
 	*path = NULL;
 	err[0] = '\0';
@@ -161,46 +203,26 @@ int publish_write(struct store *st, const struct config *cfg, int64_t id,
 		snprintf(err, errlen, "there is no INC-%lld", (long long)id);
 		return rc;
 	}
-	name = pm_file_name(&inc, rev, "md");
+	md = pm_file_name(&inc, rev, "md");
+	svg = pm_file_name(&inc, rev, "svg");
 	incident_release(&inc);
-	*path = xasprintf("%s/%s", cfg->postmortem_dir, name);
-	free(name);
-	tmp = xasprintf("%s.tmp", *path);
+	*path = xasprintf("%s/%s", cfg->postmortem_dir, md);
+	free(md);
+	svg_path = xasprintf("%s/%s", cfg->postmortem_dir, svg);
+	free(svg);
 	if (make_dirs(cfg->postmortem_dir)) {
 		snprintf(err, errlen, "%s: %s", cfg->postmortem_dir,
 			 strerror(errno));
 		rc = SCRIBE_EIO;
-		goto out;
 	}
-	f = fopen(tmp, "w");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		rc = SCRIBE_EIO;
-		goto out;
-	}
-	rc = publish_render(st, cfg, id, rev, PUBLISH_MD, 0, f, err, errlen);
-	if (fflush(f) || fsync(fileno(f)))
-		rc = rc ? rc : SCRIBE_EIO;
-	if (fclose(f))
-		rc = rc ? rc : SCRIBE_EIO;
-	if (!rc && rename(tmp, *path))
-		rc = SCRIBE_EIO;
-	if (rc) {
-		if (!*err)
-			snprintf(err, errlen, "%s: %s", *path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	/* The rename is durable once the directory is. */
-	dir = xstrdup(*path);
-	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	free(dir);
-out:
-	free(tmp);
+	/* The picture first: once the document is there, so is its picture. */
+	if (!rc)
+		rc = write_file(st, cfg, id, rev, PUBLISH_SVG, svg_path, err,
+				errlen);
+	if (!rc)
+		rc = write_file(st, cfg, id, rev, PUBLISH_MD, *path, err,
+				errlen);
+	free(svg_path);
 	if (rc) {
 		free(*path);
 		*path = NULL;

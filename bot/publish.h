@@ -15,7 +15,7 @@
 #include "config.h"
 #include "store/store.h"
 
-enum publish_format { PUBLISH_MD, PUBLISH_HTML, PUBLISH_JSON };
+enum publish_format { PUBLISH_MD, PUBLISH_HTML, PUBLISH_JSON, PUBLISH_SVG };
 
 /* Renders revision rev of incident id (0: the latest; PUBLISH_DRAFT: a
  * draft of the live incident as of now) into out. err gets why not. */
@@ -24,8 +24,9 @@ int publish_render(struct store *st, const struct config *cfg, int64_t id,
 		   int rev, enum publish_format fmt, int64_t now, FILE *out,
 		   char *err, size_t errlen);
 
-/* Writes revision rev's Markdown file into the postmortem directory
- * (created if needed). *path gets the file's path (caller frees). */
+/* Writes revision rev's Markdown file, and its picture beside it with the
+ * same name (.svg), into the postmortem directory (created if needed).
+ * *path gets the Markdown file's path (caller frees). */
 int publish_write(struct store *st, const struct config *cfg, int64_t id,
 		  int rev, char **path, char *err, size_t errlen);
 

@@ -344,6 +344,7 @@ int cli_postmortem(const struct opts *o)
 	    {"md", PUBLISH_MD},
 	    {"html", PUBLISH_HTML},
 	    {"json", PUBLISH_JSON},
+	    {"svg", PUBLISH_SVG},
 	};
 	const char *f = o->format ? o->format : "md";
 	enum publish_format fmt = PUBLISH_MD;
@@ -361,7 +362,7 @@ int cli_postmortem(const struct opts *o)
 		if (!strcmp(f, formats[i].name))
 			break;
 	if (i == ARRAY_SIZE(formats)) {
-		fprintf(stderr, "scribe: --format is md, html or json\n");
+		fprintf(stderr, "scribe: --format is md, html, json or svg\n");
 		return 2;
 	}
 	fmt = formats[i].fmt;

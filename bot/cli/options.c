@@ -46,7 +46,7 @@ static const struct option options[OPT_COUNT] = {
     [OPT_BATCH] = {"--batch", NULL, K_NUMBER, "a number", "N",
 		   offsetof(struct opts, batch), 1000000,
 		   "events per transaction (default 4096)"},
-    [OPT_FORMAT] = {"--format", NULL, K_TEXT, "md, html or json", "FMT",
+    [OPT_FORMAT] = {"--format", NULL, K_TEXT, "md, html, json or svg", "FMT",
 		    offsetof(struct opts, format), 0,
 		    "md (the default), html or json"},
     [OPT_REVISION] = {"--revision", NULL, K_NUMBER, "a number", "N",

@@ -59,6 +59,12 @@ static void juser(FILE *out, const char *key, const struct user *u)
 	fputc('}', out);
 }
 
+static const char *const step_state_name[] = {
+    [STEP_PENDING] = "pending",
+    [STEP_DONE] = "done",
+    [STEP_SKIPPED] = "skipped",
+};
+
 int pm_incident_json(const struct incident *inc, FILE *out)
 {
 	size_t i;
@@ -133,6 +139,38 @@ int pm_incident_json(const struct incident *inc, FILE *out)
 		jms(out, a->done);
 		juser(out, "done_by", &a->done_by);
 		fputc('}', out);
+	}
+	fputs("],\"runs\":[", out);
+	for (i = 0; i < inc->nruns; i++) {
+		const struct pb_run *run = &inc->runs[i];
+		size_t j;
+
+		fprintf(out, "%s{\"n\":%d,\"playbook\":", i ? "," : "", run->n);
+		jstr(out, run->playbook);
+		fputs(",\"title\":", out);
+		jstr(out, run->title);
+		juser(out, "by", &run->by);
+		fprintf(out, ",\"started\":%lld,\"finished\":",
+			(long long)run->started);
+		jms(out, run->finished);
+		fputs(",\"steps\":[", out);
+		for (j = 0; j < run->nsteps; j++) {
+			const struct run_step *st = &run->steps[j];
+
+			fprintf(out, "%s{\"id\":", j ? "," : "");
+			jstr(out, st->step_id);
+			fputs(",\"title\":", out);
+			jstr(out, st->title);
+			fprintf(out, ",\"state\":\"%s\"",
+				step_state_name[st->state]);
+			juser(out, "by", &st->by);
+			fputs(",\"at\":", out);
+			jms(out, st->at);
+			fputs(",\"note\":", out);
+			jstr(out, st->note);
+			fputc('}', out);
+		}
+		fputs("]}", out);
 	}
 	fputs("]}", out);
 	return ferror(out) ? SCRIBE_EIO : 0;
@@ -264,6 +302,43 @@ int pm_incident_parse(const char *json, struct incident *inc)
 		a->at = num(it, "at");
 		a->done = num(it, "done");
 		puser(it, "done_by", &a->done_by);
+	}
+	/* Playbook runs (snapshots written before the picture have none). */
+	cJSON_ArrayForEach(it, cJSON_GetObjectItem(o, "runs"))
+	{
+		struct pb_run *run;
+		const cJSON *st;
+
+		ALLOC_GROW(inc->runs, inc->nruns + 1, inc->runs_cap);
+		run = &inc->runs[inc->nruns++];
+		memset(run, 0, sizeof(*run));
+		run->n = (int)num(it, "n");
+		run->playbook = sdup(it, "playbook");
+		run->title = sdup(it, "title");
+		puser(it, "by", &run->by);
+		run->started = num(it, "started");
+		run->finished = num(it, "finished");
+		cJSON_ArrayForEach(st, cJSON_GetObjectItem(it, "steps"))
+		{
+			struct run_step *step;
+			const char *state = cJSON_GetStringValue(
+			    cJSON_GetObjectItem(st, "state"));
+
+			run->steps =
+			    xrealloc(run->steps,
+				     (run->nsteps + 1) * sizeof(*run->steps));
+			step = &run->steps[run->nsteps++];
+			memset(step, 0, sizeof(*step));
+			step->step_id = sdup(st, "id");
+			step->title = sdup(st, "title");
+			step->state =
+			    state && !strcmp(state, "done")      ? STEP_DONE
+			    : state && !strcmp(state, "skipped") ? STEP_SKIPPED
+								 : STEP_PENDING;
+			puser(st, "by", &step->by);
+			step->at = num(st, "at");
+			step->note = sdup(st, "note");
+		}
 	}
 	cJSON_Delete(o);
 	/* Every string the renderers read must be there. */

@@ -89,6 +89,8 @@ char *pm_file_name(const struct incident *inc, int rev, const char *ext);
  * error. */
 int pm_markdown(const struct postmortem *pm, FILE *out);
 int pm_json(const struct postmortem *pm, FILE *out);
+/* The incident picture (pm_svg.c): an SVG of where the time went. */
+int pm_svg(const struct postmortem *pm, FILE *out);
 /* HTML through md4c from the Markdown in md (len bytes). */
 int pm_html(const char *md, size_t len, const char *title, FILE *out);
 /* The same HTML without the page: an HTML fragment of md. */

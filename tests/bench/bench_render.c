@@ -1,11 +1,11 @@
 /*
  * bench_render.c - times the postmortem renderer in process: the store is
  * opened once, then publish_render() writes the latest revision of an
- * incident to /dev/null, runs times. Prints the median and the fastest in
- * milliseconds, and the peak RSS. Used by tests/bench/run.sh; it prints
- * numbers and asserts nothing.
+ * incident to /dev/null, runs times, as Markdown or (FORMAT svg) as the
+ * picture. Prints the median and the fastest in milliseconds, and the peak
+ * RSS. Used by tests/bench/run.sh; it prints numbers and asserts nothing.
  *
- *   bench_render DB INC_ID RUNS
+ *   bench_render DB INC_ID RUNS [md|svg]
  */
 #include <sys/resource.h>
 #include <time.h>
@@ -40,8 +40,13 @@ int main(int argc, char **argv)
 	long runs, id, i;
 	FILE *out;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: bench_render DB INC_ID RUNS\n");
+	enum publish_format fmt = PUBLISH_MD;
+
+	if (argc == 5 && !strcmp(argv[4], "svg"))
+		fmt = PUBLISH_SVG;
+	else if (argc != 4 && !(argc == 5 && !strcmp(argv[4], "md"))) {
+		fprintf(stderr,
+			"usage: bench_render DB INC_ID RUNS [md|svg]\n");
 		return 2;
 	}
 	id = strtol(argv[2], NULL, 10);
@@ -58,7 +63,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < runs; i++) {
 		double t0 = now_ms();
 
-		if (publish_render(st, &cfg, id, 0, PUBLISH_MD, 0, out, err,
+		if (publish_render(st, &cfg, id, 0, fmt, 0, out, err,
 				   sizeof(err))) {
 			fprintf(stderr, "%s\n", err);
 			return 1;

@@ -7,7 +7,8 @@
 # transaction per message (--batch 1) as the baseline, side by side.
 #
 # postmortem render: `scribe postmortem` of a closed incident with 100,000
-# timeline entries and of a typical one with 300, process start included.
+# timeline entries and of a typical one with 300, process start included;
+# the incident picture (SVG) of 100,000 entries and 20 hypotheses.
 #
 # playbooks: 500 playbooks parsed and loaded from a folder; the keyword
 # matcher on a 40 KB message.
@@ -81,6 +82,13 @@ echo
 echo "postmortem render, median of ${BENCH_RUNS:-5} runs"
 render 100000 "100,000 timeline entries"
 render 300 "300 timeline entries"
+
+# The incident picture of 100,000 entries with 20 hypotheses, in process.
+awk -v n=100000 -v hyps=20 -v closing=1 -f "$here/../fakes/transcript.awk" > "$work/svg.jsonl"
+rm -rf "$work"/svg.db* "$work/postmortems"
+(cd "$work" && "$scribe" replay svg.jsonl --db svg.db --quiet 2>/dev/null)
+read -r med best rss < <("$(dirname "$scribe")/tests/bench/bench_render" "$work/svg.db" 1 "${BENCH_RUNS:-5}" svg)
+printf "%-30s render %8.2f ms  peak RSS %5.1f MiB  (picture, 20 hypotheses)\n" "100,000 timeline entries" "$med" "$rss"
 
 # ---- playbooks ---------------------------------------------------------------
 echo
