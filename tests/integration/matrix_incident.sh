@@ -233,7 +233,7 @@ expect "the replies kept their order" "$(notices "$room" | grep -o 'storm [a-z]*
 say "$room" @alice:fake.test "!inc close" > /dev/null
 pm_file() { get "events?room=$(jq -rn --arg r "$room" '$r|@uri')" | jq -e '[.items[] | select(.sender == "@scribe:fake.test" and .content.msgtype == "m.file")] | length == 1' > /dev/null; }
 wait_until pm_file
-expect "the postmortem file is written" "$(ls postmortems)" "INC-1-orders-database-deadlock.md"
+expect "the postmortem and its picture are written" "$(ls postmortems | tr "\n" " ")" "INC-1-orders-database-deadlock.md INC-1-orders-database-deadlock.svg "
 expect "the upload is the document, byte for byte" "$(get 'calls?endpoint=upload' | jq '[.items[] | select(.status == 200)][0].body')" "$(wc -c < postmortems/INC-1-orders-database-deadlock.md)"
 expect "the file names the document" "$(get "events?room=$(jq -rn --arg r "$room" '$r|@uri')" | jq -r '[.items[] | select(.content.msgtype == "m.file" and .sender == "@scribe:fake.test")][0] | "\(.content.filename) \(.content.info.mimetype) \(.content.url | startswith("mxc://"))"')" "INC-1-orders-database-deadlock.md text/markdown true"
 wait_until posted_in "$room" "INC-1 closed"

@@ -134,7 +134,7 @@ wait_until connected
 ctl config '{"fail_uploads":1}' > /dev/null
 ctl event "{\"type\":\"message\",\"channel\":\"$room\",\"user\":\"U0FAKEALICE\",\"text\":\"<@U0FAKEBOT> close\"}" > /dev/null
 wait_until called_ok files.completeUploadExternal
-expect "the postmortem file is written" "$(ls postmortems)" "INC-1-orders-database-deadlock.md"
+expect "the postmortem and its picture are written" "$(ls postmortems | tr "\n" " ")" "INC-1-orders-database-deadlock.md INC-1-orders-database-deadlock.svg "
 expect "it is shared in the incident channel" "$(get 'calls?method=files.completeUploadExternal' | jq -r '[.items[] | select(.ok)][0].params.channel_id')" "$room"
 expect "as the document itself, byte for byte" "$(get uploads | jq '[.items[] | select(.status == 200)][0].bytes')" "$(wc -c < postmortems/INC-1-orders-database-deadlock.md)"
 expect "after one failed upload" "$(get uploads | jq '[.items[] | select(.status == 500)] | length')" "1"
