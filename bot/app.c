@@ -20,6 +20,7 @@
 #include "core/playbook.h"
 #include "publish.h"
 #include "store/wal.h"
+#include "metrics.h"
 
 #define PIN_EMOJI    "\xf0\x9f\x93\x8c" /* 📌 */
 #define OUTBOX_BATCH 256
@@ -663,16 +664,33 @@ out:
 	return rc;
 }
 
+/* Queues an ack for the batch's commit. */
+static void add_ack(struct app *a, void (*ack)(void *ud, int status), void *ud,
+		    enum metrics_platform platform)
+{
+	ALLOC_GROW(a->acks, a->nacks + 1, a->acks_cap);
+	a->acks[a->nacks].ack = ack;
+	a->acks[a->nacks].ud = ud;
+	a->acks[a->nacks].platform = platform;
+	a->acks[a->nacks].received_ns = a->loop ? uv_hrtime() : 0;
+	a->nacks++;
+}
+
 int app_event(struct app *a, const struct chat_event *ev,
 	      struct app_result *res)
 {
+	struct app_result local;
+	enum metrics_outcome o = MO_RECORDED;
 	int rc;
 
-	if (res)
-		memset(res, 0, sizeof(*res));
+	/* The outcome is counted for /metrics even when the caller does
+	 * not ask for it. */
+	if (!res)
+		res = &local;
+	memset(res, 0, sizeof(*res));
 	rc = batch_open(a);
 	if (rc)
-		return rc;
+		goto out;
 	/* Without a loop (a replay), time is the transcript's: what was due
 	 * before this event is reminded first. */
 	if (!a->loop)
@@ -681,27 +699,30 @@ int app_event(struct app *a, const struct chat_event *ev,
 		rc = handle(a, ev, res);
 	if (rc == SCRIBE_EDUP) {
 		a->duplicates++;
-		if (res)
-			res->status = SCRIBE_EDUP;
+		res->status = SCRIBE_EDUP;
+		o = MO_DUPLICATE;
 		rc = 0;
 	} else if (rc == SCRIBE_EINVAL) {
+		o = MO_INVALID;
 		rc = 0; /* res says why; nothing was written */
 	} else if (rc) {
 		/* The store failed: drop the batch; nothing was acked. */
 		store_rollback(a->st);
 		forget_room(a);
 		a->nacks = 0;
-		return rc;
+		goto out;
+	} else if (res->ignored) {
+		o = MO_IGNORED;
 	}
+	metrics_event(ev->platform, (int)ev->kind, o);
 	a->events++;
 	a->batch++;
-	if (ev->ack) {
-		ALLOC_GROW(a->acks, a->nacks + 1, a->acks_cap);
-		a->acks[a->nacks].ack = ev->ack;
-		a->acks[a->nacks].ud = ev->ack_ud;
-		a->nacks++;
-	}
-	return 0;
+	if (ev->ack)
+		add_ack(a, ev->ack, ev->ack_ud, metrics_platform(ev->platform));
+out:
+	if (res == &local)
+		app_result_release(&local);
+	return rc;
 }
 
 /* ---- after the commit -------------------------------------------------- */
@@ -851,6 +872,7 @@ static int outcome(struct app *a, int64_t id, int rc, int attempts,
 
 	if (own && (err = store_begin(a->st)))
 		return err;
+	metrics_delivery(rc ? MD_RETRY : MD_SENT);
 	if (!rc) {
 		err = store_outbox_sent(a->st, id, now);
 	} else {
@@ -1041,6 +1063,7 @@ int app_gap(struct app *a, const char *platform, const char *room, int64_t at,
 	if (rc || !incident)
 		return rc;
 	se.incident_id = incident;
+	metrics_gap(platform);
 	log_warn("%s %s: %s", platform, room, why);
 	return store_timeline_add(a->st, &se, NULL);
 }
@@ -1055,10 +1078,12 @@ int app_cursor(struct app *a, const char *key, const char *value,
 	if (rc)
 		return rc;
 	if (ack) {
-		ALLOC_GROW(a->acks, a->nacks + 1, a->acks_cap);
-		a->acks[a->nacks].ack = ack;
-		a->acks[a->nacks].ud = ud;
-		a->nacks++;
+		/* A cursor's key starts with its platform ("matrix.since"). */
+		char platform[16];
+
+		snprintf(platform, sizeof(platform), "%.*s",
+			 (int)strcspn(key, "."), key);
+		add_ack(a, ack, ud, metrics_platform(platform));
 	}
 	return 0;
 }
@@ -1206,7 +1231,11 @@ int app_flush(struct app *a)
 		a->linger_on = false;
 	}
 	if (store_in_transaction(a->st)) {
+		uint64_t t0 = uv_hrtime(), t1;
+
 		rc = store_commit(a->st);
+		t1 = uv_hrtime();
+		metrics_commit(!rc, t1 - t0, a->batch);
 		if (rc) {
 			/* Its events are not acked: the platform sends them
 			 * again, and the first commit that works resumes. */
@@ -1224,8 +1253,13 @@ int app_flush(struct app *a)
 				 (unsigned long long)a->commit_failures);
 			a->store_failing = false;
 		}
-		for (i = 0; i < a->nacks; i++)
+		for (i = 0; i < a->nacks; i++) {
+			if (!rc && a->acks[i].received_ns)
+				metrics_ack(
+				    (enum metrics_platform)a->acks[i].platform,
+				    t1 - a->acks[i].received_ns);
 			a->acks[i].ack(a->acks[i].ud, rc);
+		}
 		a->nacks = 0;
 		a->batch = 0;
 		if (rc)

@@ -22,6 +22,8 @@
 struct app_ack {
 	void (*ack)(void *ud, int status);
 	void *ud;
+	int platform;         /* enum metrics_platform */
+	uint64_t received_ns; /* uv_hrtime() when the app got it */
 };
 
 struct app {

@@ -73,6 +73,15 @@ static void slack_defaults(struct config_slack *s)
 	s->reconnect_max_ms = 30000;
 }
 
+static void http_defaults(struct config_http *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->max_connections = 256;
+	h->header_timeout_ms = 10000;
+	h->read_timeout_ms = 30000;
+	h->body_max = 1024 * 1024;
+}
+
 static void matrix_defaults(struct config_matrix *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -118,6 +127,7 @@ void config_defaults(struct config *c)
 		c->sql_flavors[i] = xstrdup(sql_flavors[i]);
 	slack_defaults(&c->slack);
 	matrix_defaults(&c->matrix);
+	http_defaults(&c->http);
 }
 
 static void free_list(char **v, size_t n)
@@ -171,6 +181,10 @@ void config_release(struct config *c)
 	free_list(m->allowed_inviters, m->nallowed_inviters);
 	free_list(m->responders, m->nresponders);
 	free_list(m->announce, m->nannounce);
+
+	free(c->http.listen);
+	free(c->http.public_url);
+	free(c->http.metrics_token_env);
 
 	memset(c, 0, sizeof(*c));
 }
@@ -638,6 +652,17 @@ static int f_env(struct loader *l, const struct field *f, int line,
 	return f_checked(l, f, line, v, key, obj, check_envname);
 }
 
+/* An environment variable name, or null for none. */
+static int f_optional_env(struct loader *l, const struct field *f, int line,
+			  yaml_node_t *v, const char *key, void *obj)
+{
+	if (is_null(v)) {
+		set_str(&AT(obj, f->off, char *), NULL);
+		return 0;
+	}
+	return f_env(l, f, line, v, key, obj);
+}
+
 static int f_user_id(struct loader *l, const struct field *f, int line,
 		     yaml_node_t *v, const char *key, void *obj)
 {
@@ -668,6 +693,70 @@ static int f_timer(struct loader *l, const struct field *f, int line,
 	if (n > INT_MAX)
 		return fail(l, line, key, "must be at most %d", INT_MAX);
 	AT(obj, f->off, int) = (int)n;
+	return 0;
+}
+
+/* A duration written "30s", "15m", "2h", "1d" (when_parse_duration), from
+ * one second to a day, kept in milliseconds. */
+static int f_duration(struct loader *l, const struct field *f, int line,
+		      yaml_node_t *v, const char *key, void *obj)
+{
+	const char *s;
+	int64_t ms;
+	int rc = get_string(l, line, v, key, &s);
+
+	if (rc)
+		return rc;
+	if (when_parse_duration(s, &ms))
+		return fail(l, line, key,
+			    "'%s' is not a duration like 30s, 15m, 2h or 1d",
+			    s);
+	if (ms < 1000 || ms > 86400000)
+		return fail(l, line, key, "must be from 1s to 1d");
+	AT(obj, f->off, int) = (int)ms;
+	return 0;
+}
+
+/* A whole number from 1 to 1,000,000. */
+static int f_count(struct loader *l, const struct field *f, int line,
+		   yaml_node_t *v, const char *key, void *obj)
+{
+	long long n;
+	int rc = get_number(l, line, v, key, &n);
+
+	if (rc)
+		return rc;
+	if (n < 1 || n > 1000000)
+		return fail(l, line, key, "must be from 1 to 1000000");
+	AT(obj, f->off, int) = (int)n;
+	return 0;
+}
+
+/* A size in bytes: a number, or one with KiB or MiB after it; 1 KiB to
+ * 1 GiB. */
+static int f_size(struct loader *l, const struct field *f, int line,
+		  yaml_node_t *v, const char *key, void *obj)
+{
+	const char *s;
+	char *end;
+	long long n, mult = 1;
+	int rc = get_string(l, line, v, key, &s);
+
+	if (rc)
+		return rc;
+	n = strtoll(s, &end, 10);
+	if (!strcmp(end, "KiB"))
+		mult = 1024;
+	else if (!strcmp(end, "MiB"))
+		mult = 1024 * 1024;
+	else if (*end)
+		end = (char *)s; /* refused below */
+	if (end == s || *s == '-' || *s == '+')
+		return fail(l, line, key,
+			    "'%s' is not a size like 65536, 64KiB or 16MiB", s);
+	if (n < 1 || n > (1LL << 30) / mult || n * mult < 1024)
+		return fail(l, line, key, "must be from 1KiB to 1024MiB");
+	AT(obj, f->off, size_t) = (size_t)(n * mult);
 	return 0;
 }
 
@@ -1021,8 +1110,29 @@ static int check_reconnect(struct loader *l, const char *prefix, int min,
 		    "must not be more than reconnect_max_ms (%d)", max);
 }
 
+static int f_slack_mode(struct loader *l, const struct field *f, int line,
+			yaml_node_t *v, const char *key, void *obj)
+{
+	const char *s;
+	int rc = get_string(l, line, v, key, &s);
+
+	if (rc)
+		return rc;
+	if (!strcmp(s, "socket"))
+		AT(obj, f->off, enum slack_mode) = SLACK_SOCKET;
+	else if (!strcmp(s, "events"))
+		AT(obj, f->off, enum slack_mode) = SLACK_EVENTS;
+	else
+		return fail(l, line, key,
+			    "'%s' is neither socket (Socket Mode) nor events "
+			    "(the Events API over HTTP)",
+			    s);
+	return 0;
+}
+
 #define SLACK(field) offsetof(struct config_slack, field)
 static const struct field slack_fields[] = {
+    {"mode", f_slack_mode, SLACK(mode), 0},
     {"api_url", f_url, SLACK(api_url), 0},
     {"socket_url", f_optional, SLACK(socket_url), 0},
     {"bot_token_env", f_env, SLACK(bot_token_env), 0},
@@ -1095,6 +1205,84 @@ static int f_matrix(struct loader *l, const struct field *f, int line,
 			       field_line(fs, n, lines, "reconnect_max_ms"));
 }
 
+/* host:port (a name or IPv4 address), [IPv6]:port, or a path with a '/'
+ * (a unix socket). */
+static int check_listen(struct loader *l, int line, const char *key,
+			const char *s)
+{
+	const char *colon, *end;
+	long port;
+
+	if (strchr(s, '/'))
+		return strlen(s) < 108 ? 0
+				       : fail(l, line, key,
+					      "a socket path must be shorter "
+					      "than 108 bytes");
+	if (s[0] == '[') {
+		end = strchr(s, ']');
+		colon = end && end[1] == ':' ? end + 1 : NULL;
+		if (!end || end == s + 1)
+			colon = NULL;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == s ||
+		    (colon && memchr(s, ':', (size_t)(colon - s))))
+			colon = NULL;
+	}
+	if (!colon || !colon[1] ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
+		return fail(l, line, key,
+			    "'%s' is not host:port, [ipv6]:port or a socket "
+			    "path (with a '/')",
+			    s);
+	port = strtol(colon + 1, NULL, 10);
+	if (port < 0 || port > 65535)
+		return fail(l, line, key,
+			    "port must be from 0 (any free one) to 65535");
+	return 0;
+}
+
+static int f_listen(struct loader *l, const struct field *f, int line,
+		    yaml_node_t *v, const char *key, void *obj)
+{
+	return f_checked(l, f, line, v, key, obj, check_listen);
+}
+
+#define HTTP(field) offsetof(struct config_http, field)
+static const struct field http_fields[] = {
+    {"listen", f_listen, HTTP(listen), 0},
+    {"public_url", f_url, HTTP(public_url), 0},
+    {"max_connections", f_count, HTTP(max_connections), 0},
+    {"header_timeout", f_duration, HTTP(header_timeout_ms), 0},
+    {"read_timeout", f_duration, HTTP(read_timeout_ms), 0},
+    {"body_max", f_size, HTTP(body_max), 0},
+    {"metrics_token_env", f_optional_env, HTTP(metrics_token_env), 0},
+};
+#undef HTTP
+
+/* The server is on when listen is set: a section without it is an
+ * error, not a server that silently is not there. */
+static int f_http(struct loader *l, const struct field *f, int line,
+		  yaml_node_t *v, const char *key, void *obj)
+{
+	struct config_http *h = &AT(obj, f->off, struct config_http);
+	int lines[ARRAY_SIZE(http_fields)] = {0};
+	char lkey[64];
+	int rc = walk_mapping(l, line, v, key, http_fields,
+			      ARRAY_SIZE(http_fields), h, lines);
+
+	if (rc)
+		return rc;
+	if (!h->listen) {
+		snprintf(lkey, sizeof(lkey), "%s.listen", key);
+		return fail(l, line, lkey,
+			    "is required when the http section is present "
+			    "(delete the section for no server)");
+	}
+	h->enabled = true;
+	return 0;
+}
+
 #define CONFIG(field) offsetof(struct config, field)
 static const struct field top_fields[] = {
     {"timezone", f_timezone, CONFIG(timezone), 0},
@@ -1111,6 +1299,7 @@ static const struct field top_fields[] = {
     {"default_severity", f_level, CONFIG(default_severity), 0},
     {"slack", f_slack, CONFIG(slack), 0},
     {"matrix", f_matrix, CONFIG(matrix), 0},
+    {"http", f_http, CONFIG(http), 0},
 };
 #undef CONFIG
 
@@ -1267,6 +1456,10 @@ static int load_document(struct loader *l, struct config *c,
 	rc = walk_mapping(l, line_of(root), root, NULL, fs, n, c, lines);
 	if (rc)
 		return rc;
+	if (c->slack.enabled && c->slack.mode == SLACK_EVENTS &&
+	    !c->http.enabled)
+		return fail(l, field_line(fs, n, lines, "slack"), "slack.mode",
+			    "events needs the HTTP server: set http.listen");
 	if (!config_has_severity(c, c->default_severity)) {
 		line = field_line(fs, n, lines, "default_severity");
 		if (line)

@@ -19,8 +19,14 @@ struct config_severity {
 	int64_t update_every; /* ms between status updates; 0: no reminders */
 };
 
+enum slack_mode {
+	SLACK_SOCKET, /* Socket Mode: a websocket Scribe opens (default) */
+	SLACK_EVENTS, /* the Events API: Slack POSTs to the HTTP server */
+};
+
 struct config_slack {
 	bool enabled;
+	enum slack_mode mode;     /* SLACK_SOCKET */
 	char *api_url;            /* "https://slack.com/api/" */
 	char *socket_url;         /* override of the Socket Mode URL, or NULL */
 	char *bot_token_env;      /* "SLACK_BOT_TOKEN" */
@@ -55,6 +61,19 @@ struct config_matrix {
 	int reconnect_max_ms; /* 30000 */
 };
 
+/* The HTTP server (bot/web): on when `http.listen` is set. */
+struct config_http {
+	bool enabled;
+	char *listen;     /* "127.0.0.1:8787", "[::1]:8787" or a socket path */
+	char *public_url; /* how Slack and browsers reach it, or NULL */
+	int max_connections;     /* 256 */
+	int header_timeout_ms;   /* 10 s: until a request's headers are in */
+	int read_timeout_ms;     /* 30 s: until its body is in, and for the
+				  * answer to be taken */
+	size_t body_max;         /* default per route: 1 MiB */
+	char *metrics_token_env; /* a bearer token for /metrics, or NULL */
+};
+
 struct config {
 	char *path;           /* the file read, or NULL for defaults */
 	char *dir;            /* its folder, or the working directory */
@@ -76,6 +95,7 @@ struct config {
 	size_t nsql_flavors;
 	struct config_slack slack;
 	struct config_matrix matrix;
+	struct config_http http;
 };
 
 /* Fills c with the defaults. Never fails. */

@@ -1795,3 +1795,47 @@ int store_cursor_set(struct store *st, const char *transport, const char *value,
 	sqlite3_bind_int64(s, 3, now);
 	return run(st, s, "cursor");
 }
+
+/* ---- gauges ------------------------------------------------------------ */
+
+int store_gauges(struct store *st, struct store_gauges *g)
+{
+	static const char *const queries[] = {
+	    "SELECT severity, count(*) FROM incidents WHERE closed_ms IS NULL "
+	    "GROUP BY severity ORDER BY severity",
+	    "SELECT platform, count(*), min(created_ms) FROM outbox WHERE "
+	    "sent_ms IS NULL GROUP BY platform ORDER BY platform",
+	};
+	sqlite3_stmt *s;
+	size_t q;
+	int rc = SQLITE_OK;
+
+	memset(g, 0, sizeof(*g));
+	for (q = 0; q < ARRAY_SIZE(queries) && rc == SQLITE_OK; q++) {
+		if (sqlite3_prepare_v2(st->db, queries[q], -1, &s, NULL))
+			return fail(st, "gauges");
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			if (q == 0 && g->nopen < STORE_GAUGE_ROWS) {
+				g->open[g->nopen].severity =
+				    sqlite3_column_int(s, 0);
+				g->open[g->nopen++].count =
+				    sqlite3_column_int64(s, 1);
+			} else if (q == 1 && g->npending < STORE_GAUGE_ROWS) {
+				const char *p =
+				    (const char *)sqlite3_column_text(s, 0);
+
+				snprintf(g->pending[g->npending].platform,
+					 sizeof(g->pending[0].platform), "%s",
+					 p ? p : "");
+				g->pending[g->npending].count =
+				    sqlite3_column_int64(s, 1);
+				g->pending[g->npending++].oldest_ms =
+				    sqlite3_column_int64(s, 2);
+			}
+		}
+		sqlite3_finalize(s);
+		if (rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+	}
+	return rc == SQLITE_OK ? 0 : fail(st, "gauges");
+}

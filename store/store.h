@@ -227,4 +227,28 @@ int store_cursor_get(struct store *st, const char *transport, char **value);
 int store_cursor_set(struct store *st, const char *transport, const char *value,
 		     int64_t now);
 
+/* ---- gauges (GET /metrics) ---------------------------------------------- */
+
+#define STORE_GAUGE_ROWS 16
+
+/* What the store holds right now: open incidents per severity, and unsent
+ * outbox rows per platform with the creation time of the oldest. */
+struct store_gauges {
+	struct {
+		int severity;
+		int64_t count;
+	} open[STORE_GAUGE_ROWS];
+	size_t nopen;
+	struct {
+		char platform[16];
+		int64_t count;
+		int64_t oldest_ms;
+	} pending[STORE_GAUGE_ROWS];
+	size_t npending;
+};
+
+/* A cheap read (two grouped counts over indexed rows); also tells that
+ * the store answers (GET /readyz). */
+int store_gauges(struct store *st, struct store_gauges *g);
+
 #endif

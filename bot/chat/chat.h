@@ -74,6 +74,9 @@ struct chat_ops {
 	 * id and its alias (may be NULL). Returns an allocated string; NULL
 	 * slot: the room id as it is. */
 	char *(*room_link)(struct chat *c, const char *room, const char *alias);
+	/* Whether the transport is signed in and connected, for GET
+	 * /readyz; when not, why says what is missing. NULL: always. */
+	bool (*ready)(struct chat *c, char *why, size_t len);
 };
 
 struct chat {

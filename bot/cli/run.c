@@ -2,9 +2,10 @@
  * run.c - `scribe run` and `scribe console`: a session on the one loop.
  *
  * A session is the loop, the app, the playbooks and the transports the
- * config turns on (Slack, Matrix, or the console when none is). It runs
- * until end of input (console) or a signal, then closes everything in
- * order.
+ * config turns on (Slack, Matrix, or the console when none is), and the
+ * HTTP server beside them when the config has an http section. It runs
+ * until end of input (console, without a server) or a signal, then closes
+ * everything in order.
  */
 #include "util/base.h"
 #include "util/log.h"
@@ -13,26 +14,39 @@
 #include "chat/console.h"
 #include "chat/matrix/matrix.h"
 #include "chat/slack/slack.h"
+#include "metrics.h"
 #include "net/loop.h"
 #include "net/net.h"
 #include "store/store.h"
+#include "web/routes.h"
+#include "web/web.h"
+
+#include <sys/resource.h>
 
 struct session {
 	const struct config *cfg;
 	struct loop loop;
 	struct app app;
 	struct pb_library playbooks;
-	bool console_on, slack_on, matrix_on, net_on, failed;
+	bool console_on, slack_on, matrix_on, net_on, web_on, failed;
 	struct console con;
 	struct net net;
+	struct web web;
+	struct metrics_route metrics_route;
+	struct slack_route slack_route;
 	struct slack slack;
 	struct matrix matrix;
 };
 
+/* The shutdown order of guides/EVENT-LOOP-AND-STYLE.md 4.2: no new
+ * requests, then the transports, then the network layer (curl, then the
+ * lws context, which takes the HTTP connections with it). */
 static void session_stop(void *ud)
 {
 	struct session *s = ud;
 
+	if (s->web_on)
+		web_close(&s->web);
 	if (s->console_on)
 		console_stop(&s->con);
 	if (s->slack_on)
@@ -88,6 +102,11 @@ static int session_run(struct session *s)
 {
 	loop_run(&s->loop);
 	app_release(&s->app);
+	if (s->web_on) {
+		web_release(&s->web);
+		metrics_route_release(&s->metrics_route);
+		slack_route_release(&s->slack_route);
+	}
 	if (s->console_on)
 		console_release(&s->con);
 	if (s->slack_on)
@@ -102,7 +121,95 @@ static int session_run(struct session *s)
 	return 0;
 }
 
-/* The console on the loop until end of input or a signal. */
+/* lws's socket table must hold every HTTP connection, and so must the
+ * process's descriptor limit: the soft limit is raised (up to the hard
+ * one) when it is lower than that. */
+static void raise_fd_limit(int sockets)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)sockets + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < want)
+		log_warn("http: the descriptor limit (%llu) is below what "
+			 "http.max_connections needs (%llu): raise `ulimit -n`",
+			 (unsigned long long)rl.rlim_cur,
+			 (unsigned long long)want);
+}
+
+/* The network layer: lws and curl on the session's loop. */
+static int session_net(struct session *s)
+{
+	const struct config_http *h = &s->cfg->http;
+	struct net_options no = {.ca_file = getenv("SCRIBE_CA_FILE")};
+
+	if (h->enabled) {
+		no.max_sockets = h->max_connections;
+		no.http_timeout_ms = h->header_timeout_ms > h->read_timeout_ms
+					 ? h->header_timeout_ms
+					 : h->read_timeout_ms;
+		raise_fd_limit(net_max_sockets(&no));
+	}
+	if (net_init(&s->net, &s->loop.uv, &no)) {
+		fprintf(stderr, "scribe: cannot start the network layer "
+				"(is libwebsockets-evlib-uv installed?)\n");
+		return -1;
+	}
+	s->net_on = true;
+	return 0;
+}
+
+/* The HTTP server and its routes, after the transports: /readyz asks
+ * them, Slack's routes hand events to Slack's. Once this returns 0 the
+ * server listens (web_listening()): the moment for READY=1. */
+static int session_web(struct session *s)
+{
+	const struct config *cfg = s->cfg;
+	const char *token = NULL, *secret;
+	char err[512];
+
+	if (!cfg->http.enabled)
+		return 0;
+	if (cfg->http.metrics_token_env) {
+		token = getenv(cfg->http.metrics_token_env);
+		if (!token || !*token) {
+			fprintf(stderr,
+				"scribe: set %s in the environment (the bearer "
+				"token of /metrics), or remove "
+				"http.metrics_token_env\n",
+				cfg->http.metrics_token_env);
+			return -1;
+		}
+	}
+	if (s->slack_on && cfg->slack.mode == SLACK_EVENTS) {
+		secret = getenv(cfg->slack.signing_secret_env);
+		if (!secret || !*secret) {
+			fprintf(stderr,
+				"scribe: slack: set %s in the environment (the "
+				"app's signing secret: Basic Information, App "
+				"Credentials)\n",
+				cfg->slack.signing_secret_env);
+			return -1;
+		}
+	}
+	if (web_init(&s->web, &s->net, &cfg->http, err, sizeof(err))) {
+		fprintf(stderr, "scribe: %s\n", err);
+		return -1;
+	}
+	s->web_on = true;
+	health_routes(&s->web, &s->app);
+	metrics_routes(&s->web, &s->metrics_route, &s->app, token);
+	if (s->slack_on && cfg->slack.mode == SLACK_EVENTS)
+		slack_routes(&s->web, &s->slack_route, &s->slack,
+			     getenv(cfg->slack.signing_secret_env));
+	return 0;
+}
+
+/* The console on the loop until end of input or a signal; with an http
+ * section, the HTTP server beside it (and then the end of the input does
+ * not end Scribe: a signal does). */
 static int run_console(const struct config *cfg, struct store *st)
 {
 	struct session s;
@@ -113,10 +220,15 @@ static int run_console(const struct config *cfg, struct store *st)
 	s.console_on = true;
 	console_init(&s.con, &s.app, &s.loop.uv, stdout);
 	app_add_transport(&s.app, &s.con.chat);
+	if (cfg->http.enabled && (session_net(&s) || session_web(&s))) {
+		session_stop(&s);
+		session_run(&s);
+		return 1;
+	}
 	rc = console_start(&s.con);
 	if (rc) {
 		fprintf(stderr, "scribe: console: %s\n", uv_strerror(rc));
-		console_stop(&s.con);
+		session_stop(&s);
 	}
 	return session_run(&s) || rc ? 1 : 0;
 }
@@ -125,21 +237,16 @@ static int run_console(const struct config *cfg, struct store *st)
  * and Matrix may both run, each with its own incidents. */
 static int run_platforms(const struct config *cfg, struct store *st)
 {
-	struct net_options no = {.ca_file = getenv("SCRIBE_CA_FILE")};
 	struct session s;
-	char err[512];
-	int rc;
+	char err[512] = "";
+	int rc = 0;
 
 	if (session_begin(&s, cfg, st))
 		return 1;
-	rc = net_init(&s.net, &s.loop.uv, &no);
-	if (rc) {
-		fprintf(stderr, "scribe: cannot start the network layer "
-				"(is libwebsockets-evlib-uv installed?)\n");
+	if (session_net(&s)) {
 		session_run(&s);
 		return 1;
 	}
-	s.net_on = true;
 	if (cfg->slack.enabled) {
 		rc = slack_init(&s.slack, &s.app, &s.net, &cfg->slack, err,
 				sizeof(err));
@@ -160,8 +267,11 @@ static int run_platforms(const struct config *cfg, struct store *st)
 			app_add_transport(&s.app, &s.matrix.chat);
 		}
 	}
-	if (rc) {
+	if (rc)
 		fprintf(stderr, "scribe: %s\n", err);
+	else if (session_web(&s))
+		rc = -1;
+	if (rc) {
 		session_stop(&s);
 	} else {
 		if (s.slack_on)
@@ -183,6 +293,11 @@ static int run_or_console(const struct opts *o, bool console_only)
 
 	if (cli_setup(o, &cfg))
 		return 1;
+#ifdef SCRIBE_VERSION
+	metrics_reset(SCRIBE_VERSION);
+#else
+	metrics_reset("unknown");
+#endif
 	if (cli_open_store(&cfg, CLI_STORE_CREATE, &st)) {
 		config_release(&cfg);
 		return 1;

@@ -22,8 +22,6 @@
 
 /* The lws service buffer: how much one read takes off a socket. */
 #define NET_READ_BUF (64 * 1024)
-/* The most sockets lws handles (websockets, and a test's servers). */
-#define NET_MAX_SOCKETS 256
 
 /* How long to wait for lws to finish destroying before giving up on it. */
 #define NET_DESTROY_WAIT_MS 10000
@@ -36,6 +34,12 @@ static void lws_log(int level, const char *line)
 		len--;
 	log_msg(level & LLL_ERR ? LOG_WARN : LOG_DEBUG, "lws: %.*s", (int)len,
 		line);
+}
+
+int net_max_sockets(const struct net_options *o)
+{
+	return NET_BASE_SOCKETS +
+	       (o && o->max_sockets > 0 ? o->max_sockets : 0);
 }
 
 int net_init(struct net *n, uv_loop_t *loop, const struct net_options *o)
@@ -66,8 +70,20 @@ int net_init(struct net *n, uv_loop_t *loop, const struct net_options *o)
 	 * than 4 KiB (the default) per loop turn. */
 	info.pt_serv_buf_size = NET_READ_BUF;
 	/* lws sizes two tables by `ulimit -n` (20,000 here: 320 KiB) unless
-	 * told how many sockets it will have; it has a few websockets. */
-	info.fd_limit_per_thread = NET_MAX_SOCKETS;
+	 * told how many sockets it will have: a few websockets, and the
+	 * HTTP server's connections. Each slot costs 16 bytes (a wsi pointer
+	 * and a pollfd), 4 KiB for the base 256; a connection itself costs
+	 * its wsi and, while a request is read, a 4 KiB header table. */
+	info.fd_limit_per_thread = (unsigned)net_max_sockets(o);
+	/* Every connection with a request in flight holds a header table
+	 * until it is answered (after the commit): the pool must not make
+	 * requests queue behind each other (lws's default is 4). */
+	if (o && o->max_sockets > 0)
+		info.max_http_header_pool =
+		    (unsigned short)(o->max_sockets < 65535 ? o->max_sockets
+							    : 65535);
+	if (o && o->http_timeout_ms / 1000 + 1 > 5)
+		info.timeout_secs = (unsigned)(o->http_timeout_ms / 1000 + 1);
 	info.pcontext = &n->ctx;
 	info.user = n;
 	info.port = CONTEXT_PORT_NO_LISTEN;

@@ -32,7 +32,21 @@ struct net_options {
 	/* PEM file of trusted CAs for both curl and lws; NULL uses the
 	 * system trust store. Borrowed: only read during net_init(). */
 	const char *ca_file;
+	/* HTTP server connections to make room for (http.max_connections);
+	 * 0 without a server. */
+	int max_sockets;
+	/* The server's longest deadline (ms): lws's own per-read timeouts
+	 * (5 s by default) are made no shorter, so that the server's
+	 * deadlines (web.c) are the ones that apply. */
+	int http_timeout_ms;
 };
+
+/* The size of lws's socket table for o: NET_BASE_SOCKETS for the
+ * websockets, curl and the process's own files, plus the HTTP server's
+ * connections. lws indexes the table by descriptor number, so it is also
+ * the highest descriptor lws can take. */
+#define NET_BASE_SOCKETS 256
+int net_max_sockets(const struct net_options *o);
 
 /* All fields are private to bot/net, except that tests may use ctx to add
  * a server vhost on the same context. */

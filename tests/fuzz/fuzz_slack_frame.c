@@ -30,6 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case SLACK_IGNORED:
 	case SLACK_DISCONNECT: FUZZ_CHECK(f.reason[0]); break;
 	case SLACK_HELLO: break;
+	case SLACK_URL_VERIFICATION: FUZZ_CHECK(0); break; /* HTTP only */
 	}
 	if (f.envelope_id[0]) {
 		ack = slack_ack(f.envelope_id);

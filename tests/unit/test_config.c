@@ -226,6 +226,12 @@ static void test_example_loads(void **state)
 	assert_int_equal(c.slack.ping_interval_ms, 10000);
 	assert_null(c.slack.socket_url);
 	assert_int_equal(c.matrix.sync_timeout_ms, 30000);
+	assert_int_equal(c.slack.mode, SLACK_SOCKET);
+	assert_true(c.http.enabled);
+	assert_string_equal(c.http.listen, "127.0.0.1:8787");
+	assert_int_equal(c.http.header_timeout_ms, 10000);
+	assert_int_equal(c.http.body_max, 1024 * 1024);
+	assert_null(c.http.metrics_token_env);
 	/* ...with both platforms on, and paths next to the file. */
 	assert_true(c.slack.enabled);
 	assert_true(c.matrix.enabled);
@@ -284,6 +290,15 @@ static void test_example_documents_every_key(void **state)
 	    "device_name:",
 	    "allowed_inviters:",
 	    "sync_timeout_ms:",
+	    "mode:",
+	    "http:",
+	    "listen:",
+	    "public_url:",
+	    "max_connections:",
+	    "header_timeout:",
+	    "read_timeout:",
+	    "body_max:",
+	    "metrics_token_env:",
 	};
 	const char *src = getenv("SCRIBE_SOURCE_DIR");
 	char *path, line[512], prev[512] = "";
@@ -876,6 +891,40 @@ static const struct bad bad_files[] = {
      "2:1: found a tab character that violates indentation (while "
      "scanning a plain scalar on line 1)"},
     {"log_level: info\n\xff\xfe\n", "2:1: invalid leading UTF-8 octet"},
+    /* the HTTP server */
+    {"http:\n  public_url: https://x\n",
+     "1: key 'http.listen': is required when the http section is present "
+     "(delete the section for no server)"},
+    {"http:\n  listen: 8787\n",
+     "2: key 'http.listen': '8787' is not host:port, [ipv6]:port or a "
+     "socket path (with a '/')"},
+    {"http:\n  listen: ::1:8787\n",
+     "2: key 'http.listen': '::1:8787' is not host:port, [ipv6]:port or a "
+     "socket path (with a '/')"},
+    {"http:\n  listen: localhost:70000\n",
+     "2: key 'http.listen': port must be from 0 (any free one) to 65535"},
+    {"http:\n  listen: localhost:80\n  header_timeout: 10\n",
+     "3: key 'http.header_timeout': '10' is not a duration like 30s, 15m, "
+     "2h or 1d"},
+    {"http:\n  listen: localhost:80\n  read_timeout: 0s\n",
+     "3: key 'http.read_timeout': must be from 1s to 1d"},
+    {"http:\n  listen: localhost:80\n  read_timeout: 2d\n",
+     "3: key 'http.read_timeout': must be from 1s to 1d"},
+    {"http:\n  listen: localhost:80\n  body_max: 1GB\n",
+     "3: key 'http.body_max': '1GB' is not a size like 65536, 64KiB or "
+     "16MiB"},
+    {"http:\n  listen: localhost:80\n  body_max: 100\n",
+     "3: key 'http.body_max': must be from 1KiB to 1024MiB"},
+    {"http:\n  listen: localhost:80\n  max_connections: 0\n",
+     "3: key 'http.max_connections': must be from 1 to 1000000"},
+    {"http:\n  listen: localhost:80\n  metrics_token_env: a-b\n",
+     "3: key 'http.metrics_token_env': 'a-b' is not an environment "
+     "variable name (letters, digits and '_')"},
+    {"slack:\n  mode: webhook\n",
+     "2: key 'slack.mode': 'webhook' is neither socket (Socket Mode) nor "
+     "events (the Events API over HTTP)"},
+    {"slack:\n  mode: events\n",
+     "1: key 'slack.mode': events needs the HTTP server: set http.listen"},
 };
 
 /* update_every on severities (defaults: sev1 30m, sev2 1h, none after),
@@ -920,6 +969,54 @@ static void test_updates_keys(void **state)
 	assert_string_equal(list[1], "!abc:m");
 	config_announce(&c, "console", &n);
 	assert_int_equal(n, 0);
+	config_release(&c);
+}
+
+static void test_http(void **state)
+{
+	const char *p = write_file("http.yaml",
+				   "http:\n"
+				   "  listen: \"[::1]:0\"\n"
+				   "  public_url: https://scribe.example.com\n"
+				   "  max_connections: 1000\n"
+				   "  header_timeout: 1s\n"
+				   "  read_timeout: 2m\n"
+				   "  body_max: 16MiB\n"
+				   "  metrics_token_env: SCRIBE_METRICS_TOKEN\n"
+				   "slack:\n"
+				   "  mode: events\n");
+	struct config c;
+	char err[512];
+
+	if (config_load(&c, p, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_true(c.http.enabled);
+	assert_string_equal(c.http.listen, "[::1]:0");
+	assert_string_equal(c.http.public_url, "https://scribe.example.com");
+	assert_int_equal(c.http.max_connections, 1000);
+	assert_int_equal(c.http.header_timeout_ms, 1000);
+	assert_int_equal(c.http.read_timeout_ms, 120000);
+	assert_int_equal(c.http.body_max, 16 * 1024 * 1024);
+	assert_string_equal(c.http.metrics_token_env, "SCRIBE_METRICS_TOKEN");
+	assert_int_equal(c.slack.mode, SLACK_EVENTS);
+	config_release(&c);
+
+	/* A socket path, and the defaults of the rest; no section: off. */
+	p = write_file("unix.yaml", "http:\n  listen: /run/scribe/http.sock\n");
+	if (config_load(&c, p, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_string_equal(c.http.listen, "/run/scribe/http.sock");
+	assert_int_equal(c.http.max_connections, 256);
+	assert_int_equal(c.http.header_timeout_ms, 10000);
+	assert_int_equal(c.http.read_timeout_ms, 30000);
+	assert_int_equal(c.http.body_max, 1024 * 1024);
+	assert_null(c.http.metrics_token_env);
+	assert_int_equal(c.slack.mode, SLACK_SOCKET);
+	config_release(&c);
+	p = write_file("none.yaml", "timezone: UTC\n");
+	if (config_load(&c, p, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_false(c.http.enabled);
 	config_release(&c);
 }
 
@@ -981,6 +1078,7 @@ int main(void)
 					    clear_env),
 	    cmocka_unit_test_setup_teardown(test_unreadable, clear_env,
 					    clear_env),
+	    cmocka_unit_test_setup_teardown(test_http, clear_env, clear_env),
 	    cmocka_unit_test_setup_teardown(test_errors, clear_env, clear_env),
 	    cmocka_unit_test_setup_teardown(test_updates_keys, clear_env,
 					    clear_env),

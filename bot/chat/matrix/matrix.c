@@ -17,6 +17,7 @@
 #include "chat/matrix/format.h"
 #include "chat/matrix/matrix.h"
 #include "chat/reread.h"
+#include "metrics.h"
 #include "net/http.h"
 #include "net/net.h"
 #include "store/store.h"
@@ -81,6 +82,8 @@ static void call_done(void *ud, const struct http_resp *h)
 		if (!r.errcode)
 			r.errcode =
 			    h->status == 429 ? "M_LIMIT_EXCEEDED" : "M_UNKNOWN";
+		if (h->status == 429)
+			metrics_ratelimited("matrix", "client-server API");
 		if (!r.error)
 			r.error = "no reason given";
 	} else if (!c->raw && !body) {
@@ -215,6 +218,7 @@ static void retry_later(struct matrix *m, const struct mx_resp *r,
 
 	if (m->stopping)
 		return;
+	metrics_reconnect("matrix");
 	if (r && r->errcode && !strcmp(r->errcode, "M_NETWORK"))
 		log_warn("matrix: %s: cannot reach the homeserver at %s (%s); "
 			 "again in %llu ms",
@@ -1104,11 +1108,26 @@ static char *matrix_room_link(struct chat *c, const char *room,
 	return mx_room_link(room, alias);
 }
 
+/* Signed in, and the last /sync answered. */
+static bool matrix_ready(struct chat *c, char *why, size_t len)
+{
+	struct matrix *m = c->impl;
+
+	if (!m->user_id)
+		snprintf(why, len, "not signed in to %s", m->hs);
+	else if (!m->syncs || m->attempts)
+		snprintf(why, len, "no /sync answered by %s", m->hs);
+	else
+		return true;
+	return false;
+}
+
 static const struct chat_ops matrix_ops = {
     .name = "matrix",              /* platform name */
     .room_for_channel = NULL,      /* rooms are created through the API */
     .deliver = matrix_deliver,     /* queued per room, answered later */
     .room_link = matrix_room_link, /* a matrix.to link */
+    .ready = matrix_ready,         /* signed in and syncing */
 };
 
 /* ---- lifecycle ------------------------------------------------------------

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <time.h>
+#include <libwebsockets.h>
 
 #include "util/base.h"
 #include "chat/json.h"
@@ -567,6 +568,22 @@ static void block_actions(struct slack_frame *f, const cJSON *p, int64_t now)
 		f->ev.follow_up = own(f, update);
 }
 
+/* One envelope's payload, by the envelope's type: the same for Socket
+ * Mode frames and for the Events API's HTTP requests. */
+static void payload(struct slack_frame *f, const char *type, const cJSON *p,
+		    const struct slack_self *self, int64_t now)
+{
+	if (!strcmp(type, "events_api"))
+		events_api(f, p, self);
+	else if (!strcmp(type, "slash_commands"))
+		slash_command(f, p, now);
+	else if (!strcmp(type, "interactive") && json_str(p, "type") &&
+		 !strcmp(json_str(p, "type"), "block_actions"))
+		block_actions(f, p, now);
+	else
+		set_reason(f, SLACK_IGNORED, "envelope '%.40s'", type);
+}
+
 void slack_frame_parse(const char *data, size_t len,
 		       const struct slack_self *self, int64_t now,
 		       struct slack_frame *f)
@@ -615,15 +632,95 @@ void slack_frame_parse(const char *data, size_t len,
 			   "an envelope needs type and payload");
 		return;
 	}
-	if (!strcmp(type, "events_api"))
-		events_api(f, p, self);
-	else if (!strcmp(type, "slash_commands"))
-		slash_command(f, p, now);
-	else if (!strcmp(type, "interactive") && json_str(p, "type") &&
-		 !strcmp(json_str(p, "type"), "block_actions"))
-		block_actions(f, p, now);
+	payload(f, type, p, self, now);
+}
+
+cJSON *slack_form_parse(const char *body, size_t len)
+{
+	cJSON *o = cJSON_CreateObject();
+	const char *p = body, *end = body + len, *amp, *eq;
+
+	while (p < end) {
+		char *name, *value;
+
+		amp = memchr(p, '&', (size_t)(end - p));
+		if (!amp)
+			amp = end;
+		eq = memchr(p, '=', (size_t)(amp - p));
+		if (!eq)
+			eq = amp;
+		/* lws_urldecode() writes up to len bytes and then a NUL. */
+		name = xstrndup(p, (size_t)(eq - p));
+		value = xstrndup(eq < amp ? eq + 1 : amp,
+				 (size_t)(amp - (eq < amp ? eq + 1 : amp)));
+		if (lws_urldecode(name, name, (int)strlen(name)) ||
+		    lws_urldecode(value, value, (int)strlen(value)) || !*name) {
+			free(name);
+			free(value);
+			cJSON_Delete(o);
+			return NULL;
+		}
+		/* The first of a repeated field counts. */
+		if (!cJSON_GetObjectItemCaseSensitive(o, name))
+			cJSON_AddStringToObject(o, name, value);
+		free(name);
+		free(value);
+		p = amp + 1;
+	}
+	return o;
+}
+
+void slack_http_parse(enum slack_http_kind kind, const char *body, size_t len,
+		      const struct slack_self *self, int64_t now,
+		      struct slack_frame *f)
+{
+	static const char *const types[] = {
+	    [SLACK_HTTP_EVENTS] = "events_api",
+	    [SLACK_HTTP_COMMANDS] = "slash_commands",
+	    [SLACK_HTTP_INTERACTIVITY] = "interactive",
+	};
+	cJSON *root, *inner;
+	const char *type;
+
+	memset(f, 0, sizeof(*f));
+	f->ev.platform = "slack";
+	snprintf(f->type, sizeof(f->type), "%s", types[kind]);
+	if (kind == SLACK_HTTP_EVENTS)
+		root = cJSON_ParseWithLength(body, len);
 	else
-		set_reason(f, SLACK_IGNORED, "envelope '%.40s'", type);
+		root = slack_form_parse(body, len);
+	f->tree = root;
+	if (!cJSON_IsObject(root)) {
+		set_reason(f, SLACK_INVALID, "%s",
+			   kind == SLACK_HTTP_EVENTS
+			       ? "not a JSON object"
+			       : "not a form (application/x-www-form-"
+				 "urlencoded)");
+		return;
+	}
+	if (kind == SLACK_HTTP_INTERACTIVITY) {
+		/* The interaction is the JSON in the form's payload field. */
+		inner = cJSON_Parse(
+		    json_str(root, "payload") ? json_str(root, "payload") : "");
+		cJSON_Delete(root);
+		f->tree = root = inner;
+		if (!cJSON_IsObject(root)) {
+			set_reason(f, SLACK_INVALID,
+				   "an interaction without a JSON payload");
+			return;
+		}
+	}
+	type = json_str(root, "type");
+	if (kind == SLACK_HTTP_EVENTS && type &&
+	    !strcmp(type, "url_verification")) {
+		f->kind = SLACK_URL_VERIFICATION;
+		f->challenge = json_str(root, "challenge");
+		if (!f->challenge || strlen(f->challenge) > 200)
+			set_reason(f, SLACK_INVALID,
+				   "url_verification without a challenge");
+		return;
+	}
+	payload(f, types[kind], root, self, now);
 }
 
 void slack_frame_release(struct slack_frame *f)

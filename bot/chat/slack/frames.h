@@ -26,6 +26,14 @@ enum slack_frame_kind {
 	SLACK_EVENT,      /* ev holds a chat event: record it, then ack */
 	SLACK_IGNORED,    /* an envelope to ack, with nothing to record */
 	SLACK_INVALID,    /* not a frame Scribe understands: reason says */
+	SLACK_URL_VERIFICATION, /* Events API: answer with the challenge */
+};
+
+/* The three request URLs of Slack's Events API over HTTP. */
+enum slack_http_kind {
+	SLACK_HTTP_EVENTS,        /* JSON: event_callback, url_verification */
+	SLACK_HTTP_COMMANDS,      /* a form: a slash command's fields */
+	SLACK_HTTP_INTERACTIVITY, /* a form whose payload field is JSON */
 };
 
 /* Who the bot is (from auth.test), to recognise its own messages. */
@@ -42,6 +50,7 @@ struct slack_frame {
 	int retry_attempt;             /* 0 on the first delivery */
 	bool accepts_response_payload; /* slash commands, interactions */
 	struct chat_event ev;          /* points into the storage below */
+	const char *challenge;         /* url_verification's, in tree */
 	/* Storage that ev points into (owned). */
 	void *tree;     /* the parsed cJSON tree */
 	char *owned[6]; /* strings made for ev */
@@ -56,6 +65,24 @@ void slack_frame_parse(const char *data, size_t len,
 		       const struct slack_self *self, int64_t now,
 		       struct slack_frame *f);
 void slack_frame_release(struct slack_frame *f);
+
+/*
+ * The body of a request Slack POSTed to the Events API (already verified
+ * by its signature), parsed as the payload of the envelope Socket Mode
+ * would have sent: the same events, the same identities (so a message
+ * seen both ways, or redelivered, is one row). Never fails: as
+ * slack_frame_parse(), plus SLACK_URL_VERIFICATION with its challenge.
+ * Release with slack_frame_release().
+ */
+void slack_http_parse(enum slack_http_kind kind, const char *body, size_t len,
+		      const struct slack_self *self, int64_t now,
+		      struct slack_frame *f);
+
+/* An application/x-www-form-urlencoded body as a cJSON object of strings
+ * (the first of a repeated name counts); NULL when it is not one (a bad
+ * %-escape, an empty name). */
+struct cJSON;
+struct cJSON *slack_form_parse(const char *body, size_t len);
 
 /* "1355517523.000005" to UTC milliseconds; SCRIBE_EINVAL when it is not
  * a Slack ts. */

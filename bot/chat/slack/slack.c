@@ -16,6 +16,7 @@
 #include "chat/slack/format.h"
 #include "chat/slack/limits.h"
 #include "chat/slack/slack.h"
+#include "metrics.h"
 #include "net/http.h"
 #include "net/net.h"
 #include "net/ws.h"
@@ -91,6 +92,7 @@ static void api_done(void *ud, const struct http_resp *r)
 		 * call nobody else retries waits out Slack's or the network's
 		 * trouble the same way, a few times. */
 		if (r->status == 429) {
+			metrics_ratelimited("slack", c->method);
 			wait = r->retry_after ? strtol(r->retry_after, NULL, 10)
 					      : 0;
 			wait = (wait > 0 && wait < 3600 ? wait : 1) * 1000;
@@ -351,6 +353,7 @@ static void schedule_reconnect(struct slack *s)
 		return;
 	ms = (uint64_t)backoff_ms(s->attempts++, s->cfg->reconnect_min_ms,
 				  s->cfg->reconnect_max_ms, true);
+	metrics_reconnect("slack");
 	log_info("slack: reconnecting in %llu ms", (unsigned long long)ms);
 	uv_timer_start(&s->reconnect, on_reconnect, ms, 0);
 }
@@ -475,6 +478,7 @@ static void on_frame(void *ud, struct ws *w, const char *text, size_t len)
 	case SLACK_HELLO:
 		log_info("slack: connected");
 		s->attempts = 0;
+		s->connected = true;
 		if (w == s->ws)
 			start_backfill(s);
 		if (w == s->next_ws) {
@@ -515,6 +519,7 @@ static void on_frame(void *ud, struct ws *w, const char *text, size_t len)
 			free(a);
 		}
 		break;
+	case SLACK_URL_VERIFICATION: /* not a Socket Mode frame */
 	case SLACK_INVALID:
 		s->invalid++;
 		log_warn("slack: %s envelope skipped: %s",
@@ -544,6 +549,7 @@ static void on_closed(void *ud, struct ws *w, const char *reason)
 		return; /* an old socket, retired after a refresh */
 	s->ws = NULL;
 	s->ws_id = 0;
+	s->connected = false;
 	if (s->stopping)
 		return;
 	log_warn("slack: socket closed: %s", reason);
@@ -614,6 +620,13 @@ static void on_connections_open(struct slack *s, void *ud, long status,
 
 static void open_socket(struct slack *s)
 {
+	if (s->cfg->mode == SLACK_EVENTS) {
+		/* Slack comes to us (slack_http()): signed in is connected;
+		 * what was said while Scribe was away is read back now. */
+		s->attempts = 0;
+		start_backfill(s);
+		return;
+	}
 	s->opening = true;
 	if (api(s, "apps.connections.open", s->app_token, NULL, 0,
 		on_connections_open, NULL)) {
@@ -1293,12 +1306,71 @@ static char *slack_room_link(struct chat *c, const char *room,
 			 alias ? alias : room, room);
 }
 
+/* Signed in (auth.test) and, in Socket Mode, connected (hello). */
+static bool slack_ready(struct chat *c, char *why, size_t len)
+{
+	struct slack *s = c->impl;
+
+	if (!s->self_user)
+		snprintf(why, len, "not signed in (auth.test)");
+	else if (s->cfg->mode == SLACK_SOCKET && !s->connected)
+		snprintf(why, len, "no Socket Mode connection");
+	else
+		return true;
+	return false;
+}
+
 static const struct chat_ops slack_ops = {
     .name = "slack",              /* platform name */
     .room_for_channel = NULL,     /* channels are created through the API */
     .deliver = slack_deliver,     /* queued per channel, answered later */
     .room_link = slack_room_link, /* app_redirect, shown as #name */
+    .ready = slack_ready,         /* signed in and connected */
 };
+
+/* ---- the Events API over HTTP -------------------------------------------
+ */
+
+int slack_http(struct slack *s, enum slack_http_kind kind, const char *body,
+	       size_t len, void (*done)(void *ud, int status), void *ud,
+	       char *challenge, size_t clen)
+{
+	struct slack_frame f;
+	int rc = SLACK_ANSWER_OK;
+
+	slack_http_parse(kind, body, len, &s->self, wall_ms(), &f);
+	switch (f.kind) {
+	case SLACK_EVENT:
+		s->events++;
+		f.ev.ack = done;
+		f.ev.ack_ud = ud;
+		if (f.ev.author.name == f.ev.author.id)
+			f.ev.author.name =
+			    (char *)display_name(s, f.ev.author.id);
+		if (app_event(s->app, &f.ev, NULL)) {
+			/* Not durable: an error answer, Slack sends it
+			 * again. */
+			log_error("slack: could not record an event");
+			rc = SCRIBE_ESTORE;
+		} else {
+			rc = SLACK_ANSWER_LATER;
+		}
+		break;
+	case SLACK_URL_VERIFICATION:
+		snprintf(challenge, clen, "%s", f.challenge);
+		log_info("slack: request URL verified (url_verification)");
+		rc = SLACK_ANSWER_CHALLENGE;
+		break;
+	case SLACK_INVALID:
+		s->invalid++;
+		log_warn("slack: a %s request skipped: %s", f.type, f.reason);
+		rc = SLACK_ANSWER_BAD;
+		break;
+	default: /* ignored: nothing to record */ break;
+	}
+	slack_frame_release(&f);
+	return rc;
+}
 
 /* ---- lifecycle ------------------------------------------------------------
  */
@@ -1326,8 +1398,11 @@ int slack_init(struct slack *s, struct app *app, struct net *net,
 	s->net = net;
 	s->cfg = cfg;
 	s->bot_token = token(cfg->bot_token_env, err, errlen);
-	s->app_token =
-	    s->bot_token ? token(cfg->app_token_env, err, errlen) : NULL;
+	/* The Events API needs no app token: Slack comes to us. */
+	s->app_token = !s->bot_token ? NULL
+		       : cfg->mode == SLACK_EVENTS
+			   ? xstrdup("")
+			   : token(cfg->app_token_env, err, errlen);
 	if (!s->app_token) {
 		free(s->bot_token);
 		s->bot_token = NULL;

@@ -1,6 +1,11 @@
 /*
- * slack.h - the Slack transport: Socket Mode in, the Web API out.
+ * slack.h - the Slack transport: Socket Mode (or the Events API over HTTP)
+ * in, the Web API out.
  *
+ * With `mode: events` there is no socket: Slack POSTs events, slash
+ * commands and interactions to the HTTP server (web/slack_http.c checks
+ * their signatures), which hands them to slack_http(); the answer waits
+ * for the commit, as a Socket Mode ack does.
  * At start: auth.test with the bot token (who the bot is), then
  * apps.connections.open with the app token for a single-use websocket URL.
  * Every frame is parsed (frames.h) and handed to the app; its ack is sent
@@ -80,6 +85,7 @@ struct slack {
 	size_t nnames, names_cap;
 	uint64_t backfilled;
 	bool stopping;
+	bool connected; /* Socket Mode: hello received on s->ws */
 	uint64_t events, acks, invalid;
 	void (*on_fatal)(void *ud, const char *why); /* e.g. invalid_auth */
 	void *fatal_ud;
@@ -96,5 +102,26 @@ int slack_start(struct slack *s);
 void slack_stop(struct slack *s);
 /* After the loop has ended. */
 void slack_release(struct slack *s);
+
+/* What slack_http() asks its caller to answer. */
+enum slack_answer {
+	SLACK_ANSWER_OK = 0,    /* 200 now: nothing to record */
+	SLACK_ANSWER_LATER = 1, /* done(ud, status) will run after the commit */
+	SLACK_ANSWER_CHALLENGE = 2, /* 200 with the challenge */
+	SLACK_ANSWER_BAD = 3,       /* 400: not a payload Scribe understands */
+};
+
+/*
+ * A request from Slack's Events API (kind: which URL), whose signature
+ * the caller has checked: parsed by the same frame parser as Socket Mode
+ * and handed to the app. Returns an enum slack_answer, or SCRIBE_ESTORE
+ * when the app could not take the event (answer 500: Slack retries). With
+ * SLACK_ANSWER_LATER, done runs once, after the commit (status 0: durable;
+ * else the commit failed); the challenge of a url_verification is copied
+ * into challenge.
+ */
+int slack_http(struct slack *s, enum slack_http_kind kind, const char *body,
+	       size_t len, void (*done)(void *ud, int status), void *ud,
+	       char *challenge, size_t clen);
 
 #endif
