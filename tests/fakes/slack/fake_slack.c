@@ -370,6 +370,9 @@ int fs_push_envelope(const char *type, cJSON *payload,
 int fs_push_envelope_json(const char *type, char *payload, const char *event_id,
 			  int accepts_response_payload, char *envelope_id_out)
 {
+	/* The Events API: POSTed to the app instead of a socket. */
+	if (fs.events_url[0] && payload)
+		return fs_http_push(type, payload, event_id, envelope_id_out);
 	struct fs_pending *p = payload ? calloc(1, sizeof(*p)) : NULL;
 	if (!p) {
 		free(payload);
@@ -564,6 +567,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 		}
 		deliver(p);
 	}
+	fs_http_tick();
 	lws_sul_schedule(g_ctx, 0, &g_tick, tick, TICK_US);
 }
 
@@ -994,6 +998,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 
 static const struct lws_protocols protocols[] = {
     {"fake-slack", callback, sizeof(struct pss), 65536, 0, NULL, 0},
+    {"fake-slack-out", (lws_callback_function *)fs_http_callback, 0, 0, 0, NULL,
+     0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -1059,6 +1065,7 @@ int main(int argc, char **argv)
 	}
 	port = lws_get_vhost_listen_port(vh);
 	fs.port = port;
+	fs_vhost = vh;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -1068,9 +1075,11 @@ int main(int argc, char **argv)
 	while (!g_stop)
 		if (lws_service(g_ctx, 0) < 0)
 			break;
+	fs_http_stop();
 	lws_context_destroy(g_ctx);
 	while (g_conns) /* normally freed by LWS_CALLBACK_CLOSED */
 		conn_free(g_conns);
+	fs_http_free();
 	fs_state_free();
 	return 0;
 }

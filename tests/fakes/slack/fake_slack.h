@@ -137,6 +137,20 @@ struct fs_state {
 	struct fs_log sent;       /* every envelope delivered */
 	struct fs_record uploads; /* every upload POST */
 	long acks_ok;             /* acks recorded "ok" since the last clear */
+	/* the Events API over HTTP (fake_slack_http.c): on when events_url
+	 * is set */
+	char events_url[256];
+	char events_host[64];
+	char events_prefix[128];
+	int events_port;
+	char signing_secret[128]; /* default "fake-signing-secret" */
+	int http_retry_ms[3];     /* Slack: 0, 60000, 300000 */
+	int http_retries;         /* 3 */
+	int http_timeout_ms;      /* 3000 */
+	int http_lanes;           /* connections in parallel: 8 */
+	int http_clock_skew_s;    /* added to the signed timestamps: 0 */
+	struct fs_log http_log;   /* every attempt and its outcome */
+	long http_sent, http_ok, http_failed;
 	/* socket mode */
 	struct fs_pending *pending;
 	struct fs_pending *pending_tail;
@@ -159,6 +173,21 @@ int fs_conn_drop(int conn_id);
 int fs_conn_send_raw(int conn_id, const char *text);
 cJSON *fs_conn_list(void);
 void fs_reply_json(struct fs_reply *r, int status, cJSON *obj);
+
+/* fake_slack_http.c */
+struct lws;
+struct lws_vhost;
+extern struct lws_vhost *fs_vhost;
+int fs_http_push(const char *type, char *payload, const char *event_id,
+		 char *envelope_id_out);
+int fs_http_callback(struct lws *wsi, int reason, void *user, void *in,
+		     size_t len);
+void fs_http_dispatch(void);
+void fs_http_tick(void);
+int fs_http_pending(void);
+int fs_http_set_url(const char *url);
+void fs_http_stop(void);
+void fs_http_free(void);
 
 /* fake_slack_api.c */
 void fs_state_init(void);

@@ -630,6 +630,15 @@ void fs_state_init(void)
 	fs.acks.max = 100000;
 	fs.sent.max = 100000;
 	fs.uploads.max = 1000;
+	snprintf(fs.signing_secret, sizeof(fs.signing_secret),
+		 "fake-signing-secret");
+	fs.http_retry_ms[0] = 0;
+	fs.http_retry_ms[1] = 60000;
+	fs.http_retry_ms[2] = 300000;
+	fs.http_retries = 3;
+	fs.http_timeout_ms = 3000;
+	fs.http_lanes = 8;
+	fs.http_log.max = 100000;
 	fs.users = cJSON_CreateArray();
 	fs.tickets = cJSON_CreateArray();
 	fs.calls.items = cJSON_CreateArray();
@@ -693,6 +702,7 @@ void fs_state_free(void)
 	fs.calls.items = fs.uploads.items = NULL;
 	fs_log_clear(&fs.acks);
 	fs_log_clear(&fs.sent);
+	fs_log_clear(&fs.http_log);
 }
 
 /* ---- methods

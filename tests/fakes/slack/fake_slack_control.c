@@ -660,6 +660,45 @@ static cJSON *ctl_config(cJSON *in)
 	cJSON_AddNumberToObject(o, "acks_max", (double)fs.acks.max);
 	cJSON_AddNumberToObject(o, "max_body", (double)fs.max_body);
 	cJSON_AddNumberToObject(o, "max_upload", (double)fs.max_upload);
+	/* The Events API over HTTP (fake_slack_http.c). */
+	struct {
+		const char *k;
+		int *v;
+	} http_ints[] = {
+	    {"http_retries", &fs.http_retries},
+	    {"http_timeout_ms", &fs.http_timeout_ms},
+	    {"http_lanes", &fs.http_lanes},
+	    {"http_clock_skew_s", &fs.http_clock_skew_s},
+	};
+	for (size_t i = 0; i < sizeof(http_ints) / sizeof(http_ints[0]); i++) {
+		cJSON *v = cJSON_GetObjectItemCaseSensitive(in, http_ints[i].k);
+		if (cJSON_IsNumber(v))
+			*http_ints[i].v = v->valueint;
+		cJSON_AddNumberToObject(o, http_ints[i].k, *http_ints[i].v);
+	}
+	if (fs.http_retries > 3)
+		fs.http_retries = 3;
+	cJSON *rm = cJSON_GetObjectItemCaseSensitive(in, "http_retry_ms");
+	for (int i = 0; i < 3 && cJSON_IsArray(rm); i++) {
+		cJSON *v = cJSON_GetArrayItem(rm, i);
+		if (cJSON_IsNumber(v))
+			fs.http_retry_ms[i] = v->valueint;
+	}
+	cJSON *ra = cJSON_AddArrayToObject(o, "http_retry_ms");
+	for (int i = 0; i < 3; i++)
+		cJSON_AddItemToArray(ra,
+				     cJSON_CreateNumber(fs.http_retry_ms[i]));
+	cJSON *url = cJSON_GetObjectItemCaseSensitive(in, "events_url");
+	if (cJSON_IsString(url) && fs_http_set_url(url->valuestring)) {
+		cJSON_Delete(o);
+		return err_obj(
+		    "events_url must be http://127.0.0.1:PORT[/path]");
+	}
+	cJSON *sec = cJSON_GetObjectItemCaseSensitive(in, "signing_secret");
+	if (cJSON_IsString(sec))
+		snprintf(fs.signing_secret, sizeof(fs.signing_secret), "%s",
+			 sec->valuestring);
+	cJSON_AddStringToObject(o, "events_url", fs.events_url);
 	return o;
 }
 
@@ -718,6 +757,10 @@ static cJSON *ctl_stats(void)
 	}
 	cJSON_Delete(list);
 	cJSON_AddNumberToObject(o, "sent", (double)fs.sent.n);
+	cJSON_AddNumberToObject(o, "http_sent", (double)fs.http_sent);
+	cJSON_AddNumberToObject(o, "http_ok", (double)fs.http_ok);
+	cJSON_AddNumberToObject(o, "http_failed", (double)fs.http_failed);
+	cJSON_AddNumberToObject(o, "http_pending", (double)fs_http_pending());
 	cJSON_AddNumberToObject(o, "acks", (double)fs.acks.n);
 	cJSON_AddNumberToObject(o, "acks_ok", (double)fs.acks_ok);
 	cJSON_AddNumberToObject(o, "calls", (double)fs.calls.n);
@@ -825,7 +868,15 @@ void fs_control_handle(const char *path, const char *http_method,
 		out = ctl_messages(in);
 	else if (!strcmp(path, "calls"))
 		out = filtered(fs.calls.items, "method", qs);
-	else if (!strcmp(path, "acks") || !strcmp(path, "sent")) {
+	else if (!strcmp(path, "http")) {
+		cJSON_Delete(in);
+		cJSON_Delete(q);
+		r->status = 200;
+		r->ctype = "application/json; charset=utf-8";
+		free(r->body);
+		r->body = fs_log_json(&fs.http_log);
+		return;
+	} else if (!strcmp(path, "acks") || !strcmp(path, "sent")) {
 		/* kept as JSON text: sent as it is */
 		cJSON_Delete(in);
 		cJSON_Delete(q);
@@ -849,6 +900,8 @@ void fs_control_handle(const char *path, const char *http_method,
 		fs_log_clear(&fs.acks);
 		fs.acks_ok = 0;
 		fs_log_clear(&fs.sent);
+		fs_log_clear(&fs.http_log);
+		fs.http_sent = fs.http_ok = fs.http_failed = 0;
 		fs_record_clear(&fs.uploads);
 		out = ok_obj();
 	} else if (!strncmp(path, "response_url/", 13) && !get) {
