@@ -907,7 +907,8 @@ static const struct bad bad_files[] = {
      "3: key 'http.header_timeout': '10' is not a duration like 30s, 15m, "
      "2h or 1d"},
     {"http:\n  listen: localhost:80\n  read_timeout: 0s\n",
-     "3: key 'http.read_timeout': must be from 1s to 1d"},
+     "3: key 'http.read_timeout': '0s' is not a duration like 30s, 15m, "
+     "2h or 1d"},
     {"http:\n  listen: localhost:80\n  read_timeout: 2d\n",
      "3: key 'http.read_timeout': must be from 1s to 1d"},
     {"http:\n  listen: localhost:80\n  body_max: 1GB\n",
