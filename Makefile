@@ -3,6 +3,7 @@
 # fresh machine lacks (only those), `make bench` runs the benchmarks.
 
 BUILD   := build/release
+PREFIX  ?= /usr/local
 DEV     := build/dev
 ASAN    := build/asan
 ARGS    ?=
@@ -29,11 +30,15 @@ SYNAPSE_PACKAGES := python3-twisted python3-nacl python3-signedjson \
 
 # Real servers and tools that only the tests labelled `heavy` use; `make test`
 # installs them, `make run` never does.
-TEST_PACKAGES := postgresql mariadb-server openssl $(SYNAPSE_PACKAGES)
+# What `make deb` needs besides the build's packages.
+DEB_PACKAGES := dpkg-dev file fakeroot
+
+TEST_PACKAGES := postgresql mariadb-server openssl $(SYNAPSE_PACKAGES) \
+	systemd man-db bash-completion faketime $(DEB_PACKAGES)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps build run test bench format clean
+.PHONY: deps test-deps build run install deb test bench format clean
 
 # $(call install,PACKAGES): install those of PACKAGES that are missing.
 install = @missing=$$(for p in $(1); do \
@@ -51,12 +56,35 @@ deps:
 test-deps: deps
 	$(call install,$(TEST_PACKAGES))
 
+# Quietly: `make run` shows Scribe's prompt, not a screen of the build
+# (its log is in $(BUILD)/build.log, printed when the build fails).
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build $(BUILD) -j$(JOBS) --target scribe
+	@echo "building $(BUILD)/scribe (log: $(BUILD)/build.log)"
+	@cmake --build $(BUILD) -j$(JOBS) --target scribe -- \
+		--no-print-directory > $(BUILD)/build.log 2>&1 || \
+		{ cat $(BUILD)/build.log; exit 1; }
 
 run: build
-	./$(BUILD)/scribe run $(ARGS)
+	@./$(BUILD)/scribe run $(ARGS)
+
+# `make install [PREFIX=/usr/local] [DESTDIR=]`: the binary, the shipped
+# playbooks, the docs, the man pages, the bash completion and the systemd
+# unit, through CMake's install rules (packaging/CMakeLists.txt).
+install: deps
+	@cmake -S . -B build/install -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build build/install -j$(JOBS) --target scribe
+	DESTDIR=$(DESTDIR) cmake --install build/install
+
+# `make deb`: build/deb/scribe_<version>_<arch>.deb (CPack's DEB generator).
+deb: deps
+	$(call install,$(DEB_PACKAGES))
+	@cmake -S . -B build/deb -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_INSTALL_PREFIX=/usr >/dev/null
+	@cmake --build build/deb -j$(JOBS) --target scribe
+	cd build/deb && cpack -G DEB
+	@ls build/deb/*.deb
 
 test: test-deps
 	cmake -S . -B $(DEV) -DCMAKE_BUILD_TYPE=Debug >/dev/null

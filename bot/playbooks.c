@@ -118,8 +118,7 @@ int playbooks_add_dir(const char *dir, struct pb_library *lib,
 			failed++;
 		} else if ((had = pb_library_find(lib, pb.id)) &&
 			   (size_t)(had - lib->books) < before) {
-			buf_addf(notes,
-				 "%s (id '%s') wins over %s: same id\n",
+			buf_addf(notes, "%s (id '%s') wins over %s: same id\n",
 				 had->file, pb.id, path);
 			playbook_release(&pb);
 		} else if (pb_library_add(lib, &pb)) {

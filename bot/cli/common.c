@@ -80,7 +80,7 @@ static const char *folder_of(const char *path, char *buf, size_t len)
 static int store_path_problem(const char *path, enum cli_store_mode mode,
 			      char *why, size_t len)
 {
-	char buf[4096];
+	char buf[PATH_MAX];
 	const char *dir = folder_of(path, buf, sizeof(buf));
 	struct stat sb;
 
@@ -132,7 +132,7 @@ static int store_path_problem(const char *path, enum cli_store_mode mode,
 int cli_open_store(const struct config *cfg, enum cli_store_mode mode,
 		   struct store **st)
 {
-	char err[1024];
+	char err[3 * PATH_MAX];
 	int rc;
 
 	*st = NULL;
@@ -194,8 +194,10 @@ int cli_data_dir(char *out, size_t len, char *looked, size_t looked_len)
 		*slash = '\0';
 		snprintf(out, len, "%s/../share/scribe", exe);
 		snprintf(looked, looked_len, "%s", out);
-		if (is_dir(out))
+		if (is_dir(out) && realpath(looked, exe)) {
+			snprintf(out, len, "%s", exe); /* for the logs */
 			return 0;
+		}
 	}
 	snprintf(out, len, "%s", SCRIBE_DATADIR);
 	snprintf(looked + strlen(looked), looked_len - strlen(looked), "%s%s",
@@ -239,8 +241,8 @@ void cli_load_playbooks(const struct config *cfg, struct pb_library *lib)
 	buf_init(&errors, BUF_UNBOUNDED);
 	buf_init(&notes, BUF_UNBOUNDED);
 	if (cfg->shipped_playbooks) {
-		found = !cli_data_dir(data, sizeof(data), looked,
-				      sizeof(looked));
+		found =
+		    !cli_data_dir(data, sizeof(data), looked, sizeof(looked));
 		snprintf(shipped, sizeof(shipped), "%s/playbooks", data);
 		if (!found)
 			log_warn("the shipped playbooks were not found (looked "
@@ -248,8 +250,8 @@ void cli_load_playbooks(const struct config *cfg, struct pb_library *lib)
 				 looked);
 	}
 	/* The team's folder first: its playbooks win over shipped ones. */
-	if (cfg->playbooks_dir && !(found && same_dir(cfg->playbooks_dir,
-						      shipped))) {
+	if (cfg->playbooks_dir &&
+	    !(found && same_dir(cfg->playbooks_dir, shipped))) {
 		playbooks_add_dir(cfg->playbooks_dir, lib, &errors, &notes,
 				  &team);
 		snprintf(where, sizeof(where), "%s", cfg->playbooks_dir);
@@ -271,6 +273,7 @@ void cli_load_playbooks(const struct config *cfg, struct pb_library *lib)
 	pb_library_finish(lib);
 	if (!lib->n)
 		log_warn("no playbooks loaded (looked in %s)",
-			 *where ? where : "no folder: shipped_playbooks is "
-					  "false and playbooks_dir unset");
+			 *where ? where
+				: "no folder: shipped_playbooks is "
+				  "false and playbooks_dir unset");
 }

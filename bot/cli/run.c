@@ -7,6 +7,8 @@
  * until end of input (console, without a server) or a signal, then closes
  * everything in order.
  */
+#include <unistd.h>
+
 #include "util/base.h"
 #include "util/log.h"
 #include "app.h"
@@ -17,6 +19,7 @@
 #include "metrics.h"
 #include "net/loop.h"
 #include "net/net.h"
+#include "net/notify.h"
 #include "store/store.h"
 #include "web/routes.h"
 #include "web/web.h"
@@ -36,6 +39,7 @@ struct session {
 	struct slack_route slack_route;
 	struct slack slack;
 	struct matrix matrix;
+	struct notify notify; /* systemd: READY=1, STATUS=, the watchdog */
 };
 
 /* The shutdown order of guides/EVENT-LOOP-AND-STYLE.md 4.2: no new
@@ -45,6 +49,8 @@ static void session_stop(void *ud)
 {
 	struct session *s = ud;
 
+	notify_send("STOPPING=1");
+	notify_close(&s->notify);
 	if (s->web_on)
 		web_close(&s->web);
 	if (s->console_on)
@@ -96,11 +102,53 @@ static int session_begin(struct session *s, const struct config *cfg,
 	return 0;
 }
 
+/* STATUS= for systemd: each platform, ready or what it still lacks
+ * (its chat ops' ready(), as /readyz says). */
+static void session_describe(void *ud, char *buf, size_t len)
+{
+	struct session *s = ud;
+	struct chat *platforms[2];
+	char why[128];
+	size_t n = 0, i, used = 0;
+
+	if (s->slack_on)
+		platforms[n++] = &s->slack.chat;
+	if (s->matrix_on)
+		platforms[n++] = &s->matrix.chat;
+	snprintf(buf, len, "%s", s->console_on ? "console" : "");
+	used = strlen(buf);
+	for (i = 0; i < n && used < len; i++) {
+		const struct chat_ops *ops = platforms[i]->ops;
+
+		why[0] = '\0';
+		snprintf(buf + used, len - used, "%s%s: %s", used ? "; " : "",
+			 ops->name,
+			 !ops->ready ||
+				 ops->ready(platforms[i], why, sizeof(why))
+			     ? "ready"
+			     : why);
+		used = strlen(buf);
+	}
+	if (s->web_on && used < len)
+		snprintf(buf + used, len - used, "%shttp: listening",
+			 used ? "; " : "");
+}
+
+/* The store is open (and the HTTP server listens, when there is one):
+ * systemd may consider Scribe started. Platforms connecting are not
+ * waited for; STATUS= tells how they are doing. */
+static void session_ready(struct session *s)
+{
+	notify_start(&s->notify, &s->loop.uv, session_describe, s);
+	notify_send("READY=1");
+}
+
 /* Runs the loop until everything on it is done, then takes the session
  * down; returns 1 when the loop did not close cleanly. */
 static int session_run(struct session *s)
 {
 	loop_run(&s->loop);
+	notify_close(&s->notify);
 	app_release(&s->app);
 	if (s->web_on) {
 		web_release(&s->web);
@@ -229,6 +277,8 @@ static int run_console(const struct config *cfg, struct store *st)
 	if (rc) {
 		fprintf(stderr, "scribe: console: %s\n", uv_strerror(rc));
 		session_stop(&s);
+	} else {
+		session_ready(&s);
 	}
 	return session_run(&s) || rc ? 1 : 0;
 }
@@ -281,6 +331,7 @@ static int run_platforms(const struct config *cfg, struct store *st)
 		/* What the last run left in the outbox goes out now, not
 		 * with the first event. */
 		app_flush(&s.app);
+		session_ready(&s);
 	}
 	return session_run(&s) || rc || s.failed ? 1 : 0;
 }
@@ -298,6 +349,20 @@ static int run_or_console(const struct opts *o, bool console_only)
 #else
 	metrics_reset("unknown");
 #endif
+	if (!console_only && !cfg.slack.enabled && !cfg.matrix.enabled &&
+	    !cfg.http.enabled && getenv("INVOCATION_ID") &&
+	    !isatty(STDIN_FILENO)) {
+		/* A service with no platform would be a console on
+		 * /dev/null, done at once: say what is missing, and exit
+		 * with EX_CONFIG, which the unit does not restart. */
+		fprintf(stderr,
+			"scribe: no chat platform is configured in %s: add a "
+			"slack: or matrix: section (the console needs a "
+			"terminal)\n",
+			cfg.path ? cfg.path : "the defaults (no -c FILE)");
+		config_release(&cfg);
+		return 78;
+	}
 	if (cli_open_store(&cfg, CLI_STORE_CREATE, &st)) {
 		config_release(&cfg);
 		return 1;

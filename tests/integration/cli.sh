@@ -88,6 +88,14 @@ expect "into that database" "$(q "select title from incidents")" "Before the com
 run -c mars.yaml version
 expect "-c before version is taken (version reads no config)" "$status" "0"
 
+# Under systemd (INVOCATION_ID) without a terminal, `run` with no
+# platform would be a console reading /dev/null: it says what is missing
+# and exits 78 (EX_CONFIG, which the unit does not restart).
+status=0; INVOCATION_ID=test "$SCRIBE" run --db svc.db < /dev/null > out 2> err || status=$?
+expect "a service with no platform exits 78" "$status" "78"
+expect_grep "saying what to add" err "no chat platform is configured in the defaults \(no -c FILE\): add a slack: or matrix: section"
+expect "and creates no database" "$(ls svc.db 2> /dev/null)" ""
+
 # Read-only commands never create a database.
 mkdir empty && cd empty
 for c in "postmortem INC-99" "list" "show INC-1" "db check" "db backup ../b.db"; do

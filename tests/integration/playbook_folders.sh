@@ -27,7 +27,7 @@ cp "$SCRIBE" prefix/bin/scribe
 cp "$SCRIBE_SOURCE_DIR/playbooks/db-deadlock.yaml" prefix/share/scribe/playbooks/
 (cd empty && "$WORK/prefix/bin/scribe" console --db "$WORK/y.db" < /dev/null > /dev/null 2> "$WORK/err")
 expect_grep "a relocated binary finds ../share/scribe" err \
-	"^scribe: info: 1 shipped playbook loaded from $WORK/prefix/bin/../share/scribe/playbooks$"
+	"^scribe: info: 1 shipped playbook loaded from $WORK/prefix/share/scribe/playbooks$"
 
 # SCRIBE_DATA_DIR overrides all of them.
 mkdir -p data/playbooks

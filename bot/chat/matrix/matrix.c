@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 
 #include "util/base.h"
+#include "util/secret.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "app.h"
@@ -1133,13 +1134,6 @@ static const struct chat_ops matrix_ops = {
 /* ---- lifecycle ------------------------------------------------------------
  */
 
-static char *secret(const char *env)
-{
-	const char *v = env ? getenv(env) : NULL;
-
-	return v && *v ? xstrdup(v) : NULL;
-}
-
 int matrix_init(struct matrix *m, struct app *app, struct net *net,
 		const struct config_matrix *cfg, char *err, size_t errlen)
 {
@@ -1151,9 +1145,9 @@ int matrix_init(struct matrix *m, struct app *app, struct net *net,
 	m->app = app;
 	m->net = net;
 	m->cfg = cfg;
-	m->token = secret(cfg->access_token_env);
+	m->token = secret_get(cfg->access_token_env);
 	if (!m->token) {
-		m->password = secret(cfg->password_env);
+		m->password = secret_get(cfg->password_env);
 		if (!m->password) {
 			snprintf(err, errlen,
 				 "matrix: set %s (an access token) or %s (a "

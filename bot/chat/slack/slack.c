@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "util/base.h"
+#include "util/secret.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "app.h"
@@ -1377,14 +1378,14 @@ int slack_http(struct slack *s, enum slack_http_kind kind, const char *body,
 
 static char *token(const char *env, char *err, size_t errlen)
 {
-	const char *v = env ? getenv(env) : NULL;
+	char *v = secret_get(env);
 
-	if (!v || !*v) {
-		snprintf(err, errlen, "slack: set %s in the environment",
+	if (!v)
+		snprintf(err, errlen,
+			 "slack: set %s in the environment (or as a systemd "
+			 "credential of that name)",
 			 env ? env : "the token variable");
-		return NULL;
-	}
-	return xstrdup(v);
+	return v;
 }
 
 int slack_init(struct slack *s, struct app *app, struct net *net,
