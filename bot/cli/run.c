@@ -11,6 +11,7 @@
 
 #include "util/base.h"
 #include "util/log.h"
+#include "util/secret.h"
 #include "app.h"
 #include "cli/cli.h"
 #include "chat/console.h"
@@ -215,44 +216,49 @@ static int session_net(struct session *s)
 static int session_web(struct session *s)
 {
 	const struct config *cfg = s->cfg;
-	const char *token = NULL, *secret;
+	char *token = NULL, *secret = NULL;
 	char err[512];
+	int rc = -1;
 
 	if (!cfg->http.enabled)
 		return 0;
+	/* Secrets: a systemd credential, else the environment. */
 	if (cfg->http.metrics_token_env) {
-		token = getenv(cfg->http.metrics_token_env);
-		if (!token || !*token) {
+		token = secret_get(cfg->http.metrics_token_env);
+		if (!token) {
 			fprintf(stderr,
 				"scribe: set %s in the environment (the bearer "
 				"token of /metrics), or remove "
 				"http.metrics_token_env\n",
 				cfg->http.metrics_token_env);
-			return -1;
+			goto out;
 		}
 	}
 	if (s->slack_on && cfg->slack.mode == SLACK_EVENTS) {
-		secret = getenv(cfg->slack.signing_secret_env);
-		if (!secret || !*secret) {
+		secret = secret_get(cfg->slack.signing_secret_env);
+		if (!secret) {
 			fprintf(stderr,
 				"scribe: slack: set %s in the environment (the "
 				"app's signing secret: Basic Information, App "
 				"Credentials)\n",
 				cfg->slack.signing_secret_env);
-			return -1;
+			goto out;
 		}
 	}
 	if (web_init(&s->web, &s->net, &cfg->http, err, sizeof(err))) {
 		fprintf(stderr, "scribe: %s\n", err);
-		return -1;
+		goto out;
 	}
 	s->web_on = true;
 	health_routes(&s->web, &s->app);
 	metrics_routes(&s->web, &s->metrics_route, &s->app, token);
-	if (s->slack_on && cfg->slack.mode == SLACK_EVENTS)
-		slack_routes(&s->web, &s->slack_route, &s->slack,
-			     getenv(cfg->slack.signing_secret_env));
-	return 0;
+	if (secret)
+		slack_routes(&s->web, &s->slack_route, &s->slack, secret);
+	rc = 0;
+out:
+	free(token);
+	free(secret);
+	return rc;
 }
 
 /* The console on the loop until end of input or a signal; with an http

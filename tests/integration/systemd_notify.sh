@@ -43,6 +43,18 @@ wait_until grep -q '^STATUS=slack: ready$' notify.log
 stop_scribe || true
 expect "WATCHDOG_PID of another process: no watchdog" "$(grep -c '^WATCHDOG=1$' notify.log)" "0"
 
+# With the HTTP server, READY=1 comes once it listens: the first request
+# after READY=1 is answered, with no waiting.
+: > notify.log
+{ cat scribe.yaml; printf 'http:\n  listen: %s\n' "$WORK/http.sock"; } > web.yaml
+SLACK_BOT_TOKEN=xoxb-fake-bot-token SLACK_APP_TOKEN=xapp-fake-app-token \
+	"$SCRIBE" run -c web.yaml 2>> bot.err &
+bot=$!
+wait_until grep -q '^READY=1$' notify.log
+expect "the HTTP server answers as soon as READY=1 is said" "$(curl -s --unix-socket "$WORK/http.sock" -o /dev/null -w '%{http_code}' http://scribe/healthz)" "200"
+wait_until grep -q '^STATUS=slack: ready; http: listening$' notify.log
+stop_scribe || true
+
 # A store that cannot be opened: exit 1, never READY=1.
 : > notify.log
 mkdir -p sub && echo 'not a database' > sub/bad.db
