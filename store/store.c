@@ -27,6 +27,7 @@ enum stmt_id {
 	Q_INC_SET_ROOM,
 	Q_INC_OPEN,
 	Q_INC_LIST,
+	Q_INC_PAGE,
 	Q_ROLES_LOAD,
 	Q_ROLE_SAVE,
 	Q_HYPS_LOAD,
@@ -111,6 +112,17 @@ static const char *const sql[Q_COUNT] = {
     [Q_INC_LIST] = "SELECT id, title, severity, status, channel, room, "
 		   "platform, declared_ms, resolved_ms, closed_ms FROM "
 		   "incidents WHERE declared_ms >= ? ORDER BY id",
+    /* The dashboard's list: open ones first, then closed, newest first;
+     * filtered by state (?1: 0 all, 1 open, 2 closed), severity (?2, 0:
+     * any) and words of the title (?3, a LIKE pattern, NULL: any). */
+    [Q_INC_PAGE] =
+	"SELECT id, title, severity, status, channel, room, platform, "
+	"declared_ms, resolved_ms, closed_ms, started_ms, detected_ms, "
+	"(SELECT user_name FROM roles WHERE incident_id = incidents.id AND "
+	"role = 'commander') FROM incidents WHERE (?1 = 0 OR (?1 = 1) = "
+	"(closed_ms IS NULL)) AND (?2 = 0 OR severity = ?2) AND (?3 IS NULL "
+	"OR title LIKE ?3 ESCAPE '\\') ORDER BY closed_ms IS NOT NULL, id "
+	"DESC LIMIT ?4 OFFSET ?5",
     [Q_ROLES_LOAD] = "SELECT role, user_id, user_name, at_ms FROM roles "
 		     "WHERE incident_id = ? ORDER BY at_ms, role",
     [Q_ROLE_SAVE] = "INSERT OR REPLACE INTO roles VALUES (?, ?, ?, ?, ?)",
@@ -1216,7 +1228,8 @@ int store_reminders_open(struct store *st, struct incident **list, size_t *n)
 	return 0;
 }
 
-/* The rows of Q_INC_OPEN or Q_INC_LIST, without their children. */
+/* The rows of Q_INC_OPEN, Q_INC_LIST or Q_INC_PAGE, without their
+ * children (Q_INC_PAGE: with the commander as the only role). */
 static int incident_rows(struct store *st, sqlite3_stmt *s,
 			 struct incident **list, size_t *n)
 {
@@ -1246,6 +1259,17 @@ static int incident_rows(struct store *st, sqlite3_stmt *s,
 		inc->marks[MARK_DECLARED] = sqlite3_column_int64(s, 7);
 		inc->marks[MARK_RESOLVED] = sqlite3_column_int64(s, 8);
 		inc->marks[MARK_CLOSED] = sqlite3_column_int64(s, 9);
+		if (sqlite3_column_count(s) < 13)
+			continue;
+		/* Q_INC_PAGE: the marks a duration needs, and who leads. */
+		inc->marks[MARK_STARTED] = sqlite3_column_int64(s, 10);
+		inc->marks[MARK_DETECTED] = sqlite3_column_int64(s, 11);
+		if (sqlite3_column_type(s, 12) != SQLITE_NULL) {
+			inc->roles = xcalloc(1, sizeof(*inc->roles));
+			inc->nroles = inc->roles_cap = 1;
+			inc->roles[0].role = xstrdup("commander");
+			inc->roles[0].who.name = col_dup(s, 12);
+		}
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
@@ -1279,6 +1303,41 @@ void store_incidents_free(struct incident *list, size_t n)
 	for (i = 0; i < n; i++)
 		incident_release(&list[i]);
 	free(list);
+}
+
+int store_incidents_page(struct store *st, const struct store_page *q,
+			 struct incident **list, size_t *n)
+{
+	sqlite3_stmt *s = stmt(st, Q_INC_PAGE);
+	struct buf like;
+	const char *p;
+	int rc;
+
+	if (!s)
+		return SCRIBE_ESTORE;
+	/* Words of the title: a LIKE pattern with its own wildcards
+	 * escaped. */
+	buf_init(&like, 1024);
+	if (q->words && *q->words) {
+		buf_addch(&like, '%');
+		for (p = q->words; *p; p++) {
+			if (*p == '%' || *p == '_' || *p == '\\')
+				buf_addch(&like, '\\');
+			buf_addch(&like, *p);
+		}
+		buf_addch(&like, '%');
+	}
+	sqlite3_bind_int(s, 1, q->state);
+	sqlite3_bind_int(s, 2, q->severity);
+	if (like.len)
+		sqlite3_bind_text(s, 3, like.s, (int)like.len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 3);
+	sqlite3_bind_int64(s, 4, q->limit);
+	sqlite3_bind_int64(s, 5, q->offset);
+	rc = incident_rows(st, s, list, n);
+	buf_release(&like);
+	return rc;
 }
 
 /* ---- timeline ---------------------------------------------------------- */

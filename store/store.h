@@ -99,6 +99,17 @@ int store_incidents_open(struct store *st, struct incident **list, size_t *n);
  * with their declared, resolved and closed marks, without children. */
 int store_incidents_list(struct store *st, int64_t since_ms,
 			 struct incident **list, size_t *n);
+/* A page of the dashboard's list of incidents: open ones first, then the
+ * closed ones, newest first, with their marks and their commander (the only
+ * role loaded), without other children. */
+struct store_page {
+	int state;         /* 0: all, 1: open, 2: closed */
+	int severity;      /* N of sev<N>, 0: any */
+	const char *words; /* in the title, as typed; NULL or "": any */
+	int64_t limit, offset;
+};
+int store_incidents_page(struct store *st, const struct store_page *q,
+			 struct incident **list, size_t *n);
 void store_incidents_free(struct incident *list, size_t n);
 
 /* ---- timeline ----------------------------------------------------------- */
