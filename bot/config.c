@@ -80,6 +80,7 @@ static void http_defaults(struct config_http *h)
 	h->header_timeout_ms = 10000;
 	h->read_timeout_ms = 30000;
 	h->body_max = 1024 * 1024;
+	h->dashboard_token_env = xstrdup("SCRIBE_DASHBOARD_TOKEN");
 }
 
 static void matrix_defaults(struct config_matrix *m)
@@ -185,6 +186,8 @@ void config_release(struct config *c)
 	free(c->http.listen);
 	free(c->http.public_url);
 	free(c->http.metrics_token_env);
+	free(c->http.dashboard_token_env);
+	free_list(c->http.trusted_proxies, c->http.ntrusted_proxies);
 
 	memset(c, 0, sizeof(*c));
 }
@@ -1248,6 +1251,31 @@ static int f_listen(struct loader *l, const struct field *f, int line,
 	return f_checked(l, f, line, v, key, obj, check_listen);
 }
 
+static int f_dashboard_auth(struct loader *l, const struct field *f, int line,
+			    yaml_node_t *v, const char *key, void *obj)
+{
+	static const char *const names[] = {
+	    [DASH_AUTH_OFF] = "off",
+	    [DASH_AUTH_TOKEN] = "token",
+	    [DASH_AUTH_PROXY] = "proxy",
+	};
+	const char *s;
+	size_t i;
+	int rc = get_string(l, line, v, key, &s);
+
+	if (rc)
+		return rc;
+	for (i = DASH_AUTH_OFF; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(s, names[i])) {
+			AT(obj, f->off, enum dashboard_auth) = i;
+			return 0;
+		}
+	return fail(l, line, key,
+		    "'%s' is none of token (a shared token), proxy (a trusted "
+		    "reverse proxy's X-Forwarded-User) or off",
+		    s);
+}
+
 #define HTTP(field) offsetof(struct config_http, field)
 static const struct field http_fields[] = {
     {"listen", f_listen, HTTP(listen), 0},
@@ -1257,6 +1285,10 @@ static const struct field http_fields[] = {
     {"read_timeout", f_duration, HTTP(read_timeout_ms), 0},
     {"body_max", f_size, HTTP(body_max), 0},
     {"metrics_token_env", f_optional_env, HTTP(metrics_token_env), 0},
+    {"dashboard_auth", f_dashboard_auth, HTTP(dashboard_auth), 0},
+    {"dashboard_token_env", f_env, HTTP(dashboard_token_env), 0},
+    {"trusted_proxies", f_list, HTTP(trusted_proxies), HTTP(ntrusted_proxies)},
+    {"dashboard_private", f_bool, HTTP(dashboard_private), 0},
 };
 #undef HTTP
 

@@ -72,21 +72,33 @@ struct config_http {
 				  * answer to be taken */
 	size_t body_max;         /* default per route: 1 MiB */
 	char *metrics_token_env; /* a bearer token for /metrics, or NULL */
+	/* Who may read the dashboard (web/dashboard.c). Unset: anyone who
+	 * can reach a loopback or unix-socket listener, nobody otherwise. */
+	enum dashboard_auth {
+		DASH_AUTH_UNSET,
+		DASH_AUTH_OFF,   /* anyone: said explicitly */
+		DASH_AUTH_TOKEN, /* ?token= once, then a cookie */
+		DASH_AUTH_PROXY, /* X-Forwarded-User from trusted proxies */
+	} dashboard_auth;
+	char *dashboard_token_env; /* SCRIBE_DASHBOARD_TOKEN */
+	char **trusted_proxies;    /* addresses whose X-Forwarded-User counts */
+	size_t ntrusted_proxies;
+	bool dashboard_private; /* show incidents in private channels too */
 };
 
 struct config {
-	char *path;           /* the file read, or NULL for defaults */
-	char *dir;            /* its folder, or the working directory */
-	char *timezone;       /* IANA name, "UTC" by default */
-	char *store_path;     /* "scribe.db", resolved against dir */
-	char *postmortem_dir; /* "postmortems", resolved against dir */
-	char *playbooks_dir;  /* the team's playbooks, added to the shipped
-				 ones: "playbooks", resolved against dir */
+	char *path;             /* the file read, or NULL for defaults */
+	char *dir;              /* its folder, or the working directory */
+	char *timezone;         /* IANA name, "UTC" by default */
+	char *store_path;       /* "scribe.db", resolved against dir */
+	char *postmortem_dir;   /* "postmortems", resolved against dir */
+	char *playbooks_dir;    /* the team's playbooks, added to the shipped
+				   ones: "playbooks", resolved against dir */
 	bool shipped_playbooks; /* load the shipped library too: true */
-	char *channel_prefix; /* "inc" */
-	size_t message_max;   /* bytes kept of one message: 40000 */
-	char *log_level;      /* "info" */
-	char **roles;         /* commander, comms, scribe, and more */
+	char *channel_prefix;   /* "inc" */
+	size_t message_max;     /* bytes kept of one message: 40000 */
+	char *log_level;        /* "info" */
+	char **roles;           /* commander, comms, scribe, and more */
 	size_t nroles;
 	struct config_severity *severities; /* sev1..sev4 by default */
 	size_t nseverities;

@@ -105,12 +105,17 @@ int publish_render(struct store *st, const struct config *cfg, int64_t id,
 	case PUBLISH_JSON: rc = pm_json(&pm, out); break;
 	case PUBLISH_SVG: rc = pm_svg(&pm, out); break;
 	case PUBLISH_HTML:
+	case PUBLISH_FRAGMENT:
+	case PUBLISH_FRAGMENT_FULL:
 		/* md4c needs the Markdown whole; the HTML still streams. */
+		pm.no_transcript = fmt == PUBLISH_FRAGMENT;
 		f = open_memstream(&md, &len);
 		rc = f ? pm_markdown(&pm, f) : SCRIBE_ENOMEM;
 		if (f)
 			fclose(f);
-		if (!rc) {
+		if (!rc && fmt != PUBLISH_HTML) {
+			rc = html_of_markdown(md, len, out);
+		} else if (!rc) {
 			char *title =
 			    xasprintf("INC-%lld %s", (long long)id, inc.title);
 

@@ -15,7 +15,14 @@
 #include "config.h"
 #include "store/store.h"
 
-enum publish_format { PUBLISH_MD, PUBLISH_HTML, PUBLISH_JSON, PUBLISH_SVG };
+enum publish_format {
+	PUBLISH_MD,
+	PUBLISH_HTML,
+	PUBLISH_JSON,
+	PUBLISH_SVG,
+	PUBLISH_FRAGMENT,      /* HTML without the page nor the transcript */
+	PUBLISH_FRAGMENT_FULL, /* HTML without the page, with the transcript */
+};
 
 /* Renders revision rev of incident id (0: the latest; PUBLISH_DRAFT: a
  * draft of the live incident as of now) into out. err gets why not. */

@@ -38,6 +38,7 @@ struct session {
 	struct web web;
 	struct metrics_route metrics_route;
 	struct slack_route slack_route;
+	struct dashboard dashboard;
 	struct slack slack;
 	struct matrix matrix;
 	struct notify notify; /* systemd: READY=1, STATUS=, the watchdog */
@@ -155,6 +156,7 @@ static int session_run(struct session *s)
 		web_release(&s->web);
 		metrics_route_release(&s->metrics_route);
 		slack_route_release(&s->slack_route);
+		dashboard_release(&s->dashboard);
 	}
 	if (s->console_on)
 		console_release(&s->con);
@@ -216,7 +218,7 @@ static int session_net(struct session *s)
 static int session_web(struct session *s)
 {
 	const struct config *cfg = s->cfg;
-	char *token = NULL, *secret = NULL;
+	char *token = NULL, *secret = NULL, *dash = NULL;
 	char err[512];
 	int rc = -1;
 
@@ -252,12 +254,15 @@ static int session_web(struct session *s)
 	s->web_on = true;
 	health_routes(&s->web, &s->app);
 	metrics_routes(&s->web, &s->metrics_route, &s->app, token);
+	dash = secret_get(cfg->http.dashboard_token_env);
+	dashboard_routes(&s->web, &s->dashboard, &s->app, dash);
 	if (secret)
 		slack_routes(&s->web, &s->slack_route, &s->slack, secret);
 	rc = 0;
 out:
 	free(token);
 	free(secret);
+	free(dash);
 	return rc;
 }
 

@@ -127,17 +127,17 @@ static void put(const MD_CHAR *t, MD_SIZE n, void *ud)
 	fwrite(t, 1, n, h->out);
 }
 
-/* The title goes into <title>, escaped by md4c's own HTML escaping. */
-static void put_title(FILE *out, const char *title)
+void html_escape(FILE *out, const char *s)
 {
 	const char *p;
 
-	for (p = title; *p; p++) {
+	for (p = s ? s : ""; *p; p++) {
 		switch (*p) {
 		case '<': fputs("&lt;", out); break;
 		case '>': fputs("&gt;", out); break;
 		case '&': fputs("&amp;", out); break;
 		case '"': fputs("&quot;", out); break;
+		case '\'': fputs("&#39;", out); break;
 		default: fputc(*p, out);
 		}
 	}
@@ -167,7 +167,7 @@ int pm_html(const char *md, size_t len, const char *title, FILE *out)
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta "
 	      "charset=\"utf-8\">\n<title>",
 	      out);
-	put_title(out, title);
+	html_escape(out, title);
 	fputs("</title>\n<style>body{font-family:sans-serif;max-width:60em;"
 	      "margin:2em auto;padding:0 1em;line-height:1.5}"
 	      "table{border-collapse:collapse}td,th{border:1px solid #ccc;"

@@ -808,7 +808,8 @@ int pm_markdown(const struct postmortem *pm, FILE *out)
 	}
 	if (!rc) {
 		conclusion(&r, &m);
-		rc = transcript(&r);
+		if (!pm->no_transcript)
+			rc = transcript(&r);
 	}
 	buf_release(&r.tmp);
 	if (!rc && ferror(out))

@@ -56,6 +56,7 @@ struct postmortem {
 	int revision;               /* 0: a draft */
 	int64_t at;                 /* the document's date: its close time */
 	struct pm_source src;
+	bool no_transcript; /* leave the appendix out (the dashboard's page) */
 };
 
 /* A measured interval: from..to, or why it cannot be given. */
@@ -95,6 +96,8 @@ int pm_svg(const struct postmortem *pm, FILE *out);
 int pm_html(const char *md, size_t len, const char *title, FILE *out);
 /* The same HTML without the page: an HTML fragment of md. */
 int html_of_markdown(const char *md, size_t len, FILE *out);
+/* Writes s as HTML text or attribute value: < > & " ' escaped. */
+void html_escape(FILE *out, const char *s);
 
 /* Appends s to b with Markdown's structure characters escaped and crowds
  * defused (text_defuse), newlines as spaces: safe in one line. */

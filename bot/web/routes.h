@@ -42,6 +42,18 @@ int slack_routes(struct web *w, struct slack_route *r, struct slack *s,
 		 const char *secret);
 void slack_route_release(struct slack_route *r);
 
+/* The read-only dashboard (web/dashboard.c): GET / (the incidents),
+ * GET /incidents/INC-<n> (one incident) and its downloads, GET
+ * /static/scribe.css. token (copied; NULL or "" for none) is the shared
+ * token of http.dashboard_auth: token. */
+struct dashboard {
+	struct app *app;
+	char *token;
+};
+int dashboard_routes(struct web *w, struct dashboard *d, struct app *app,
+		     const char *token);
+void dashboard_release(struct dashboard *d);
+
 /*
  * Slack's request signature, v0: HMAC-SHA256 of "v0:<timestamp>:<body>"
  * with secret, as the hex after "v0=" in signature; timestamp (seconds)

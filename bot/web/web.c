@@ -159,6 +159,7 @@ int web_header(struct web_req *r, const char *name, char *out, size_t len)
 		enum lws_token_indexes token;
 	} known[] = {
 	    {"authorization", WSI_TOKEN_HTTP_AUTHORIZATION},
+	    {"cookie", WSI_TOKEN_HTTP_COOKIE},
 	    {"content-type", WSI_TOKEN_HTTP_CONTENT_TYPE},
 	    {"content-length", WSI_TOKEN_HTTP_CONTENT_LENGTH},
 	    {"host", WSI_TOKEN_HOST},
