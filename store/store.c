@@ -112,17 +112,16 @@ static const char *const sql[Q_COUNT] = {
     [Q_INC_LIST] = "SELECT id, title, severity, status, channel, room, "
 		   "platform, declared_ms, resolved_ms, closed_ms FROM "
 		   "incidents WHERE declared_ms >= ? ORDER BY id",
-    /* The dashboard's list: open ones first, then closed, newest first;
-     * filtered by state (?1: 0 all, 1 open, 2 closed), severity (?2, 0:
-     * any) and words of the title (?3, a LIKE pattern, NULL: any). */
+    /* A part of the dashboard's list, newest first: the open (?1 = 1) or
+     * the closed (?1 = 2) incidents of severity ?2 (0: any) with words ?3
+     * in their title (a LIKE pattern, NULL: any). */
     [Q_INC_PAGE] =
 	"SELECT id, title, severity, status, channel, room, platform, "
 	"declared_ms, resolved_ms, closed_ms, started_ms, detected_ms, "
 	"(SELECT user_name FROM roles WHERE incident_id = incidents.id AND "
-	"role = 'commander') FROM incidents WHERE (?1 = 0 OR (?1 = 1) = "
-	"(closed_ms IS NULL)) AND (?2 = 0 OR severity = ?2) AND (?3 IS NULL "
-	"OR title LIKE ?3 ESCAPE '\\') ORDER BY closed_ms IS NOT NULL, id "
-	"DESC LIMIT ?4 OFFSET ?5",
+	"role = 'commander') FROM incidents WHERE (?1 = 1) = (closed_ms IS "
+	"NULL) AND (?2 = 0 OR severity = ?2) AND (?3 IS NULL OR title LIKE ?3 "
+	"ESCAPE '\\') ORDER BY id DESC LIMIT ?4 OFFSET ?5",
     [Q_ROLES_LOAD] = "SELECT role, user_id, user_name, at_ms FROM roles "
 		     "WHERE incident_id = ? ORDER BY at_ms, role",
     [Q_ROLE_SAVE] = "INSERT OR REPLACE INTO roles VALUES (?, ?, ?, ?, ?)",
@@ -1305,16 +1304,39 @@ void store_incidents_free(struct incident *list, size_t n)
 	free(list);
 }
 
-int store_incidents_page(struct store *st, const struct store_page *q,
-			 struct incident **list, size_t *n)
+/* One part of a page: the open (state 1) or the closed (2) incidents that
+ * match, newest first, from offset, at most limit (-1: all). */
+static int page_part(struct store *st, const struct store_page *q,
+		     const struct buf *like, int state, int64_t limit,
+		     int64_t offset, struct incident **list, size_t *n)
 {
 	sqlite3_stmt *s = stmt(st, Q_INC_PAGE);
-	struct buf like;
-	const char *p;
-	int rc;
 
 	if (!s)
 		return SCRIBE_ESTORE;
+	sqlite3_bind_int(s, 1, state);
+	sqlite3_bind_int(s, 2, q->severity);
+	if (like->len)
+		sqlite3_bind_text(s, 3, like->s, (int)like->len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 3);
+	sqlite3_bind_int64(s, 4, limit);
+	sqlite3_bind_int64(s, 5, offset);
+	return incident_rows(st, s, list, n);
+}
+
+int store_incidents_page(struct store *st, const struct store_page *q,
+			 struct incident **list, size_t *n)
+{
+	struct incident *open = NULL, *closed = NULL;
+	size_t nopen = 0, nclosed = 0, skip;
+	struct buf like;
+	const char *p;
+	int64_t want = q->limit;
+	int rc = 0;
+
+	*list = NULL;
+	*n = 0;
 	/* Words of the title: a LIKE pattern with its own wildcards
 	 * escaped. */
 	buf_init(&like, 1024);
@@ -1327,17 +1349,32 @@ int store_incidents_page(struct store *st, const struct store_page *q,
 		}
 		buf_addch(&like, '%');
 	}
-	sqlite3_bind_int(s, 1, q->state);
-	sqlite3_bind_int(s, 2, q->severity);
-	if (like.len)
-		sqlite3_bind_text(s, 3, like.s, (int)like.len, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 3);
-	sqlite3_bind_int64(s, 4, q->limit);
-	sqlite3_bind_int64(s, 5, q->offset);
-	rc = incident_rows(st, s, list, n);
+	/* Open ones first: they are few, so they are read whole and the
+	 * page cut from them; the closed ones are a walk down the rowid from
+	 * what the open ones left of the offset (no sort of the table). */
+	if (q->state != 2)
+		rc = page_part(st, q, &like, 1, -1, 0, &open, &nopen);
+	skip = (size_t)q->offset < nopen ? (size_t)q->offset : nopen;
+	if (!rc && q->state != 1 && want > (int64_t)(nopen - skip))
+		rc = page_part(st, q, &like, 2, want - (int64_t)(nopen - skip),
+			       q->offset - (int64_t)skip, &closed, &nclosed);
 	buf_release(&like);
-	return rc;
+	if (rc) {
+		store_incidents_free(open, nopen);
+		store_incidents_free(closed, nclosed);
+		return rc;
+	}
+	/* The page: open[skip .. skip + want), then the closed ones. */
+	*list = xcalloc(nopen - skip + nclosed + 1, sizeof(**list));
+	for (; skip < nopen && (int64_t)*n < want; skip++)
+		(*list)[(*n)++] = open[skip];
+	while (skip < nopen)
+		incident_release(&open[skip++]);
+	free(open);
+	memcpy(*list + *n, closed, nclosed * sizeof(*closed));
+	*n += nclosed;
+	free(closed);
+	return 0;
 }
 
 /* ---- timeline ---------------------------------------------------------- */

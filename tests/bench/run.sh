@@ -99,3 +99,5 @@ echo
 "$here/slack.sh" "$build"
 echo
 "$here/matrix.sh" "$build"
+echo
+"$here/dashboard.sh" "$build"
