@@ -91,13 +91,27 @@ static void prompt(struct console *c)
 	}
 }
 
+/* The argument of the console command name typed as line ("/as" alone
+ * too: it answers with its usage, it is not chat), or NULL. */
+static const char *local_arg(const char *line, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(line, name, n) ||
+	    (line[n] && line[n] != ' ' && line[n] != '\t'))
+		return NULL;
+	line += n;
+	while (*line == ' ' || *line == '\t')
+		line++;
+	return line;
+}
+
 /* "/as alice", "/join #ops", "/help": the console's own commands. */
 static bool local_command(struct console *c, const char *line)
 {
 	const char *arg;
 
-	if (!strncmp(line, "/as ", 4)) {
-		arg = line + 4;
+	if ((arg = local_arg(line, "/as"))) {
 		while (*arg == ' ' || *arg == '@')
 			arg++;
 		if (!*arg || strpbrk(arg, " \t<>")) {
@@ -108,10 +122,7 @@ static bool local_command(struct console *c, const char *line)
 		c->speaker = xstrdup(arg);
 		return true;
 	}
-	if (!strncmp(line, "/join ", 6)) {
-		arg = line + 6;
-		while (*arg == ' ')
-			arg++;
+	if ((arg = local_arg(line, "/join"))) {
 		if (!*arg || strpbrk(arg, " \t")) {
 			fprintf(c->out, "usage: /join #channel\n");
 			return true;
