@@ -51,12 +51,16 @@ const struct cli_command cli_commands[] = {
      "print an incident's postmortem",
      "The latest revision, byte for byte the file that 'close' wrote.\n",
      OPT(OPT_FORMAT) | OPT(OPT_REVISION), cli_postmortem},
-    {"playbook", "lint FILE... | snippets FILE --flavor F --out DIR",
-     "check playbooks; write their snippets to files",
+    {"playbook",
+     "lint FILE... | snippets FILE --flavor F --out DIR | backtest FILE...",
+     "check playbooks; write their snippets to files; backtest them",
      "lint: every error with its line and column; exit 1 if any file is\n"
      "invalid. snippets: each snippet of flavour F as DIR/<id>-S<n>-<k>.sql\n"
-     "(or .sh).\n",
-     OPT(OPT_FLAVOR) | OPT(OPT_OUT), cli_playbook},
+     "(or .sh). backtest: replays transcripts against the playbook library\n"
+     "without recording anything; prints per transcript when each playbook\n"
+     "would be suggested (minutes after the declare), by which words, and\n"
+     "the suggestions that fired on chatter (from a message, never started).\n",
+     OPT(OPT_FLAVOR) | OPT(OPT_OUT) | OPT(OPT_TZ), cli_playbook},
     {"db", "migrate | check | backup DEST [--force]",
      "migrate, check or back up the database",
      "migrate: bring the database to this version (also done at start).\n"
