@@ -98,4 +98,36 @@ expect_grep "and says where they are" s1.out 'snippets for other SQL flavours: `
 expect_grep "done ahead is refused, with how" rep.out "✗ S1–S2 of db-deadlock are still open: skip each with a reason first \(\`!inc step skip S1 <why>\`\), then \`!inc step done S3\`$"
 expect_grep "the confirmation says who, how long, the evidence" rep.out '✅ S1 of db-deadlock done by alice in 4 min — evidence: migration 0042 altered orders$'
 expect_grep "step show --all shows every flavour" rep.out '^    PostgreSQL — '
+# A playbook started without a suggestion is not suggested while it runs,
+# nor after; `playbook show` after it finished shows the finished run.
+mkdir -p tiny
+cat > tiny/cache-check.yaml <<'P'
+id: cache-check
+title: Cache check
+triggers:
+  keywords: [cache]
+steps:
+  - id: hit-ratio
+    title: Hit ratio
+    instructions: Look at the hit ratio.
+  - id: warm
+    title: Warm it
+    instructions: Warm the cache.
+P
+printf 'playbooks_dir: tiny\n' > tiny.yaml
+cat > t2.jsonl <<'T'
+{"ts":"2026-12-03T08:00:00Z","user":"sam","text":"!inc declare Login slow sev3"}
+{"ts":"2026-12-03T08:01:00Z","user":"sam","text":"!inc playbook start cache-check"}
+{"ts":"2026-12-03T08:02:00Z","user":"kim","text":"the cache is cold"}
+{"ts":"2026-12-03T08:03:00Z","user":"kim","text":"!inc step skip S1 ratio is obviously 0"}
+{"ts":"2026-12-03T08:05:00Z","user":"kim","text":"!inc step done warmed from the replica"}
+{"ts":"2026-12-03T08:06:00Z","user":"sam","text":"cache looks fine now"}
+{"ts":"2026-12-03T08:07:00Z","user":"sam","text":"!inc playbook show"}
+T
+"$SCRIBE" replay -c tiny.yaml --db rep2.db t2.jsonl > rep2.out 2> rep2.err
+expect "a running or finished playbook is not suggested" \
+	"$(DB=rep2.db q "select count(*) from timeline where text like 'suggested%'")" "0"
+expect_grep "playbook show after the run: the finished run" rep2.out 'scribe: 🏁 cache-check finished at 08:05 UTC, 4 min after sam started it:$'
+expect_grep "with each step" rep2.out '^    ⏭ S1 Hit ratio — skipped by kim at 08:03: ratio is obviously 0$'
+expect_grep "and how to run it again" rep2.out '^    `!inc playbook start cache-check` runs it again; `!inc playbook list` shows the others\.$'
 done_checks
