@@ -175,7 +175,7 @@ static const struct core_cmd commands[] = {
      "playbook list|start <name>|show [<name>]", "guided triage",
      "what to do: list, start or show"},
     {"step", cmd_step, 1, -1, I, 0,
-     "step done|skip [S<n>] [evidence or why] · step show [S<n>] [--all]",
+     "step done|skip|show [S<n>] [evidence, why or --all]",
      "complete, skip or show a playbook step", "done, skip or show"},
     {"update", cmd_update, 1, -1, I, CMD_OPEN, "update <text>",
      "a status update, here and in the announcement channels",

@@ -1356,7 +1356,7 @@ static void test_playbook_none_loaded(void **state)
 	refused(&s, "playbook frob", "'frob' is not list, start or show");
 	refused(&s, "playbook", "`playbook` needs ");
 	refused_usage(&s, "step done", "no playbook is running",
-		      "step done|skip [S<n>] [evidence or why]");
+		      "step done|skip|show [S<n>] [evidence, why or --all]");
 	refused(&s, "step skip S1 why", "no playbook is running");
 	refused(&s, "step frob", "'frob' is not done, skip or show");
 	refused(&s, "step", "`step` needs ");
