@@ -1270,6 +1270,8 @@ int app_flush(struct app *a)
 		if (a->loop)
 			uv_timer_start(&a->wal_quiet, on_wal_idle, WAL_IDLE_MS,
 				       0);
+		if (a->on_commit)
+			a->on_commit(a->on_commit_ud);
 	}
 	now = wall_ms();
 	for (i = 0; i < a->ntransports && !rc; i++)

@@ -53,10 +53,14 @@ struct app {
 	int64_t cache_incident;
 	char *cache_suggested; /* its suggested playbooks; NULL: not read */
 	uint64_t events, duplicates, refused;
-	uv_timer_t remind;   /* wakes app_remind() at the next due time */
-	int64_t remind_next; /* the next due time; 0: none; -1: unknown */
+	uv_timer_t remind;        /* wakes app_remind() at the next due time */
+	int64_t remind_next;      /* the next due time; 0: none; -1: unknown */
 	uint64_t commit_failures; /* batches the store could not commit */
 	bool store_failing;       /* the last commit failed */
+	/* Called after each commit that worked: what readers show may have
+	 * changed (the dashboard's live pages). One listener; may be NULL. */
+	void (*on_commit)(void *ud);
+	void *on_commit_ud;
 };
 
 /* What became of one event, for the console and replay. */

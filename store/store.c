@@ -1371,7 +1371,8 @@ int store_incidents_page(struct store *st, const struct store_page *q,
 	while (skip < nopen)
 		incident_release(&open[skip++]);
 	free(open);
-	memcpy(*list + *n, closed, nclosed * sizeof(*closed));
+	if (nclosed)
+		memcpy(*list + *n, closed, nclosed * sizeof(*closed));
 	*n += nclosed;
 	free(closed);
 	return 0;

@@ -53,8 +53,10 @@ static void session_stop(void *ud)
 
 	notify_send("STOPPING=1");
 	notify_close(&s->notify);
-	if (s->web_on)
+	if (s->web_on) {
+		dashboard_close(&s->dashboard);
 		web_close(&s->web);
+	}
 	if (s->console_on)
 		console_stop(&s->con);
 	if (s->slack_on)

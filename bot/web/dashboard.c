@@ -36,7 +36,31 @@
 
 static const char csp[] =
     "default-src 'none'; style-src 'self'; img-src 'self'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+    "script-src 'self'; connect-src 'self'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'";
+
+/* The one script: an open incident's page stays current without a
+ * reload. When the server says the timeline grew, the page is fetched
+ * again and its <main> swapped in (the same escaped HTML the server
+ * writes). Without JavaScript the page is whole, only not live. */
+static const char live_js[] =
+    "// live.js - keeps an open incident's page current (Scribe).\n"
+    "(function () {\n"
+    "  var main = document.querySelector('main[data-live]');\n"
+    "  if (!main || !window.EventSource) return;\n"
+    "  var es = new EventSource(main.getAttribute('data-live'));\n"
+    "  es.onmessage = function () {\n"
+    "    fetch(location.href, {credentials: 'same-origin'})\n"
+    "      .then(function (r) { return r.ok ? r.text() : null; })\n"
+    "      .then(function (t) {\n"
+    "        if (!t) return;\n"
+    "        var doc = new DOMParser().parseFromString(t, 'text/html');\n"
+    "        var fresh = doc.querySelector('main[data-live]');\n"
+    "        if (fresh) main.innerHTML = fresh.innerHTML;\n"
+    "        else location.reload();\n"
+    "      });\n"
+    "  };\n"
+    "})();\n";
 
 /* The stylesheet: light and dark, readable printed. */
 static const char css[] =
@@ -207,7 +231,7 @@ static bool visible(const struct dashboard *d, const struct incident *inc)
 
 /* ---- pages ------------------------------------------------------------- */
 
-static void page_start(FILE *f, const char *title)
+static void page_start(FILE *f, const char *title, bool live)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta "
 	      "charset=\"utf-8\">\n<meta name=\"viewport\" "
@@ -215,8 +239,11 @@ static void page_start(FILE *f, const char *title)
 	      f);
 	html_escape(f, title);
 	fputs(" · Scribe</title>\n<link rel=\"stylesheet\" "
-	      "href=\"/static/scribe.css\">\n</head>\n<body>\n",
+	      "href=\"/static/scribe.css\">\n",
 	      f);
+	if (live)
+		fputs("<script src=\"/static/live.js\" defer></script>\n", f);
+	fputs("</head>\n<body>\n", f);
 }
 
 static void send_page(struct web_req *r, int status, char *text, size_t len)
@@ -333,7 +360,7 @@ static void list_page(struct web_req *r, void *ud)
 		web_respond_error(r, 500, "out of memory");
 		return;
 	}
-	page_start(out, "Incidents");
+	page_start(out, "Incidents", false);
 	fputs("<h1>Incidents</h1>\n<form method=\"get\" action=\"/\">"
 	      "<label>Status <select name=\"status\">",
 	      out);
@@ -454,7 +481,7 @@ static void incident_page(struct web_req *r, struct dashboard *d,
 	const char *lead = commander_of(inc);
 	char *text = NULL, *title;
 	size_t len = 0, i;
-	int64_t now = wall_ms();
+	int64_t now = wall_ms(), entries = 0;
 	FILE *out = open_memstream(&text, &len);
 
 	if (!out) {
@@ -462,8 +489,16 @@ static void incident_page(struct web_req *r, struct dashboard *d,
 		return;
 	}
 	title = xasprintf("INC-%lld %s", (long long)inc->id, inc->title);
-	page_start(out, title);
-	fputs("<p><a href=\"/\">← Incidents</a></p>\n<h1>", out);
+	page_start(out, title, rev == PUBLISH_DRAFT);
+	fputs("<p><a href=\"/\">← Incidents</a></p>\n", out);
+	if (rev == PUBLISH_DRAFT)
+		fprintf(out,
+			"<main data-live=\"/incidents/INC-%lld/events\">\n",
+			(long long)inc->id);
+	else
+		fputs("<main>\n", out);
+	store_timeline_count(d->app->st, inc->id, &entries);
+	fputs("<h1>", out);
 	html_escape(out, title);
 	free(title);
 	duration_of(inc, now, dur);
@@ -487,10 +522,10 @@ static void incident_page(struct web_req *r, struct dashboard *d,
 		fact(out, mark_name(marks[i]), inc->marks[marks[i]]);
 	fprintf(out,
 		"</dl>\n<p><img class=\"picture\" "
-		"src=\"/incidents/INC-%lld/picture.svg\" alt=\"The incident's "
-		"picture: marks, hypotheses, playbook steps and key moments "
-		"on a time axis\"></p>\n<p>Postmortem%s: ",
-		(long long)inc->id,
+		"src=\"/incidents/INC-%lld/picture.svg?v=%lld\" alt=\"The "
+		"incident's picture: marks, hypotheses, playbook steps and key "
+		"moments on a time axis\"></p>\n<p>Postmortem%s: ",
+		(long long)inc->id, (long long)entries,
 		rev == PUBLISH_DRAFT ? " (a draft: the incident is open)" : "");
 	for (i = 0; i < ARRAY_SIZE(downloads); i++)
 		fprintf(
@@ -510,9 +545,90 @@ static void incident_page(struct web_req *r, struct dashboard *d,
 		html_escape(out, err);
 		fputs("</p>", out);
 	}
-	fputs("</article>\n</body>\n</html>\n", out);
+	fputs("</article>\n</main>\n</body>\n</html>\n", out);
 	fclose(out);
 	send_page(r, 200, text, len);
+}
+
+/* ---- live pages ------------------------------------------------------- */
+
+#define TICK_MS      250
+#define HEARTBEAT_MS 15000
+
+static void stream_drop(struct dashboard *d, size_t i)
+{
+	web_stream_end(d->streams[i].req);
+	d->streams[i] = d->streams[--d->nstreams];
+}
+
+/* Tells each stream whose incident's timeline grew; drops the streams
+ * whose client is gone. */
+static void on_tick(uv_timer_t *t)
+{
+	struct dashboard *d = t->data;
+	size_t i = 0;
+
+	while (i < d->nstreams) {
+		struct dashboard_stream *s = &d->streams[i];
+		int64_t n = s->entries;
+		char msg[64];
+		int len;
+
+		store_timeline_count(d->app->st, s->incident_id, &n);
+		if (n != s->entries) {
+			s->entries = n;
+			len = snprintf(msg, sizeof(msg), "data: %lld\n\n",
+				       (long long)n);
+		} else {
+			len = snprintf(msg, sizeof(msg), ": quiet\n\n");
+		}
+		if (web_stream_write(s->req, msg, (size_t)len)) {
+			stream_drop(d, i);
+			continue;
+		}
+		i++;
+	}
+	if (!d->nstreams) {
+		uv_timer_stop(&d->tick);
+		d->tick_on = false;
+	}
+}
+
+/* The app committed: look again soon (not at every commit). */
+static void on_commit(void *ud)
+{
+	struct dashboard *d = ud;
+
+	if (!d->nstreams ||
+	    (d->tick_on && uv_timer_get_due_in(&d->tick) <= TICK_MS))
+		return;
+	uv_timer_start(&d->tick, on_tick, TICK_MS, HEARTBEAT_MS);
+	d->tick_on = true;
+}
+
+static void events_route(struct web_req *r, struct dashboard *d, int64_t id)
+{
+	struct dashboard_stream *s;
+	static const char hello[] = "retry: 2000\n: live\n\n";
+
+	if (!d->tick_init) {
+		uv_timer_init(d->app->loop, &d->tick);
+		d->tick.data = d;
+		d->tick_init = true;
+	}
+	if (web_stream_start(r, "text/event-stream"))
+		return;
+	ALLOC_GROW(d->streams, d->nstreams + 1, d->streams_cap);
+	s = &d->streams[d->nstreams++];
+	s->req = r;
+	s->incident_id = id;
+	s->entries = 0;
+	store_timeline_count(d->app->st, id, &s->entries);
+	web_stream_write(r, hello, sizeof(hello) - 1);
+	if (!d->tick_on) {
+		uv_timer_start(&d->tick, on_tick, HEARTBEAT_MS, HEARTBEAT_MS);
+		d->tick_on = true;
+	}
 }
 
 /* GET /incidents/INC-<n>[/postmortem.<ext>|/picture.svg] */
@@ -554,6 +670,11 @@ static void incident_route(struct web_req *r, void *ud)
 		incident_release(&inc);
 		return;
 	}
+	if (!strcmp(rest, "/events")) {
+		incident_release(&inc);
+		events_route(r, d, id);
+		return;
+	}
 	for (i = 0; i < ARRAY_SIZE(files); i++)
 		if (!strcmp(rest, files[i].suffix))
 			break;
@@ -591,22 +712,50 @@ static void stylesheet(struct web_req *r, void *ud)
 	web_respond(r, 200, "text/css; charset=utf-8", css, sizeof(css) - 1);
 }
 
+static void script(struct web_req *r, void *ud)
+{
+	web_header_add(r, "Cache-Control", "max-age=3600");
+	web_respond(r, 200, "text/javascript; charset=utf-8", live_js,
+		    sizeof(live_js) - 1);
+}
+
 static const struct web_route routes[] = {
     {"GET", "/", list_page, 0, 0},
     {"GET", "/static/scribe.css", stylesheet, 0, 0},
+    {"GET", "/static/live.js", script, 0, 0},
     {"GET", "/incidents/", incident_route, 0, WEB_PREFIX},
 };
 
 int dashboard_routes(struct web *w, struct dashboard *d, struct app *app,
 		     const char *token)
 {
+	memset(d, 0, sizeof(*d));
 	d->app = app;
 	d->token = token && *token ? xstrdup(token) : NULL;
+	app->on_commit = on_commit;
+	app->on_commit_ud = d;
 	return web_add_routes(w, routes, ARRAY_SIZE(routes), d);
+}
+
+void dashboard_close(struct dashboard *d)
+{
+	while (d->nstreams)
+		stream_drop(d, d->nstreams - 1);
+	if (d->app && d->app->on_commit_ud == d)
+		d->app->on_commit = NULL;
+	if (d->tick_init) {
+		uv_timer_stop(&d->tick);
+		uv_close((uv_handle_t *)&d->tick, NULL);
+		d->tick_init = false;
+	}
+	d->tick_on = false;
 }
 
 void dashboard_release(struct dashboard *d)
 {
+	free(d->streams);
+	d->streams = NULL;
+	d->nstreams = d->streams_cap = 0;
 	free(d->token);
 	d->token = NULL;
 }

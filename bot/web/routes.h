@@ -8,6 +8,8 @@
 #ifndef SCRIBE_WEB_ROUTES_H
 #define SCRIBE_WEB_ROUTES_H
 
+#include <uv.h>
+
 #include "util/base.h"
 #include "web/web.h"
 
@@ -43,15 +45,29 @@ int slack_routes(struct web *w, struct slack_route *r, struct slack *s,
 void slack_route_release(struct slack_route *r);
 
 /* The read-only dashboard (web/dashboard.c): GET / (the incidents),
- * GET /incidents/INC-<n> (one incident) and its downloads, GET
- * /static/scribe.css. token (copied; NULL or "" for none) is the shared
- * token of http.dashboard_auth: token. */
+ * GET /incidents/INC-<n> (one incident), its downloads and its live
+ * updates (/incidents/INC-<n>/events), GET /static/scribe.css and
+ * /static/live.js. token (copied; NULL or "" for none) is the shared token
+ * of http.dashboard_auth: token. It becomes the app's on_commit listener.
+ * dashboard_close() ends the live streams (before the server closes). */
 struct dashboard {
 	struct app *app;
 	char *token;
+	/* Live pages: one server-sent event stream per open incident page,
+	 * told when the incident's timeline grew (checked at most every
+	 * 250 ms after a commit; a comment every 15 s keeps it open). */
+	struct dashboard_stream {
+		struct web_req *req;
+		int64_t incident_id;
+		int64_t entries; /* the timeline's length last told */
+	} * streams;
+	size_t nstreams, streams_cap;
+	uv_timer_t tick;
+	bool tick_on, tick_init;
 };
 int dashboard_routes(struct web *w, struct dashboard *d, struct app *app,
 		     const char *token);
+void dashboard_close(struct dashboard *d);
 void dashboard_release(struct dashboard *d);
 
 /*

@@ -49,6 +49,7 @@ enum conn_state {
 	CONN_BODY,    /* reading its body */
 	CONN_HANDLER, /* the handler has it: waiting for the answer */
 	CONN_WRITING, /* writing the answer */
+	CONN_STREAM,  /* a streamed answer (web_stream_start) */
 };
 
 struct web_conn {
@@ -69,6 +70,10 @@ struct web_conn {
 	const char *ctype; /* static, or in out_ctype */
 	char out_ctype[64];
 	bool head_sent;
+	/* A streamed answer: what waits to be written, and whether its
+	 * owner has ended it. */
+	struct buf pending;
+	bool stream_end;
 };
 
 /* ---- requests and answers ------------------------------------------- */
@@ -150,6 +155,60 @@ void web_respond_error(struct web_req *r, int status, const char *error)
 	char *body = xasprintf("{\"ok\":false,\"error\":\"%s\"}\n", error);
 
 	web_respond_take(r, status, "application/json", body, strlen(body));
+}
+
+/* The most a stream may have waiting for its client: past it the client
+ * is too slow, and the stream is given up. */
+#define STREAM_PENDING_MAX (1024 * 1024)
+
+int web_stream_start(struct web_req *r, const char *ctype)
+{
+	struct web_conn *c = r->conn;
+	size_t ct = ctype ? strlen(ctype) : 0;
+
+	r->status = 200;
+	r->close = true;
+	log_request(r);
+	if (!c || !c->wsi || ct >= sizeof(c->out_ctype)) {
+		if (c)
+			c->req = NULL;
+		req_free(r);
+		return -1;
+	}
+	metrics_http_request(r->route ? r->route->path : "other", 200,
+			     uv_hrtime() - r->started_ns);
+	memcpy(c->out_ctype, ctype ? ctype : "", ct + 1);
+	buf_init(&c->pending, STREAM_PENDING_MAX);
+	c->head_sent = false;
+	c->stream_end = false;
+	c->state = CONN_STREAM;
+	lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+int web_stream_write(struct web_req *r, const char *data, size_t len)
+{
+	struct web_conn *c = r->conn;
+
+	if (!c || !c->wsi || c->state != CONN_STREAM ||
+	    buf_add(&c->pending, data, len))
+		return -1;
+	lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+void web_stream_end(struct web_req *r)
+{
+	struct web_conn *c = r->conn;
+
+	if (!c || !c->wsi || c->state != CONN_STREAM) {
+		if (c)
+			c->req = NULL;
+		req_free(r);
+		return;
+	}
+	c->stream_end = true;
+	lws_callback_on_writable(c->wsi);
 }
 
 int web_header(struct web_req *r, const char *name, char *out, size_t len)
@@ -391,6 +450,51 @@ static int on_body(struct web_conn *c, const void *in, size_t len)
 }
 
 /* LWS_CALLBACK_HTTP_WRITEABLE: the head, then the body in chunks. */
+/* A streamed answer: its head once (no length: the connection ends with
+ * it), then whatever is pending; closed once its owner has ended it. */
+static int stream_writable(struct web_conn *c)
+{
+	struct lws *wsi = c->wsi;
+	struct web_req *r = c->req;
+	unsigned char *chunk;
+	int rc;
+
+	if (!c->head_sent) {
+		unsigned char head[LWS_PRE + 1024];
+		unsigned char *start = head + LWS_PRE, *p = start,
+			      *end = head + sizeof(head) - 1;
+
+		if (lws_add_http_common_headers(wsi, 200, c->out_ctype,
+						LWS_ILLEGAL_HTTP_CONTENT_LEN,
+						&p, end) ||
+		    lws_add_http_header_by_token(
+			wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+			(unsigned char *)"no-store", 8, &p, end) ||
+		    (size_t)(end - p) < r->headers_len + 4)
+			return -1;
+		memcpy(p, r->headers, r->headers_len);
+		p += r->headers_len;
+		if (lws_finalize_write_http_header(wsi, start, &p, end))
+			return -1;
+		c->head_sent = true;
+	}
+	if (c->pending.len) {
+		chunk = xmalloc(LWS_PRE + c->pending.len);
+		memcpy(chunk + LWS_PRE, c->pending.s, c->pending.len);
+		rc = lws_write(wsi, chunk + LWS_PRE, c->pending.len,
+			       LWS_WRITE_HTTP);
+		free(chunk);
+		if (rc < (int)c->pending.len)
+			return -1;
+		buf_reset(&c->pending);
+	}
+	if (!c->stream_end)
+		return 0;
+	c->req = NULL;
+	req_free(r);
+	return -1;
+}
+
 static int on_writable(struct web_conn *c)
 {
 	struct lws *wsi = c->wsi;
@@ -398,6 +502,8 @@ static int on_writable(struct web_conn *c)
 	size_t n;
 	int final;
 
+	if (c->state == CONN_STREAM)
+		return stream_writable(c);
 	if (c->state != CONN_WRITING || !c->out)
 		return 0;
 	if (!c->head_sent) {
@@ -529,12 +635,14 @@ static void conn_free(struct web_conn *c)
 		c->next->pprev = c->pprev;
 	w->nconns--;
 	if (c->req) {
-		if (c->state == CONN_HANDLER)
+		if (c->state == CONN_HANDLER ||
+		    (c->state == CONN_STREAM && !c->stream_end))
 			c->req->conn = NULL; /* its handler still holds it */
 		else
 			req_free(c->req);
 	}
 	buf_release(&c->body);
+	buf_release(&c->pending);
 	free(c->out);
 	free(c);
 	if (w->refusing && w->nconns < w->cfg->max_connections) {
@@ -611,7 +719,8 @@ static void on_reap(uv_timer_t *t)
 		char peer[64] = "";
 
 		next = c->next;
-		if (c->state == CONN_HANDLER || now < c->deadline || !c->wsi)
+		if (c->state == CONN_HANDLER || c->state == CONN_STREAM ||
+		    now < c->deadline || !c->wsi)
 			continue;
 		lws_get_peer_simple(c->wsi, peer, sizeof(peer));
 		/* A kept-alive connection going idle is routine; a request

@@ -135,6 +135,20 @@ void web_respond_take(struct web_req *r, int status, const char *ctype,
 /* {"ok":false,"error":"<error>"} with status; error is plain ASCII. */
 void web_respond_error(struct web_req *r, int status, const char *error);
 
+/*
+ * A streamed answer (server-sent events): status 200 and ctype, no length
+ * (the connection ends with the stream), the headers added before. Then
+ * web_stream_write() any number of times, and web_stream_end() exactly
+ * once, which frees r. The deadlines do not apply to a stream. Returns 0,
+ * or -1 when the client is already gone (r is then freed).
+ */
+int web_stream_start(struct web_req *r, const char *ctype);
+/* Queues len bytes for the client. Returns 0, or -1 when the client is
+ * gone or too slow (more than 1 MiB waiting): end the stream then. */
+int web_stream_write(struct web_req *r, const char *data, size_t len);
+/* Ends the stream once what is queued is out, and frees r. */
+void web_stream_end(struct web_req *r);
+
 /* Adds "name: value" to r's answer (before web_respond). Returns 0, or
  * SCRIBE_ETOOBIG when the header space is full. */
 int web_header_add(struct web_req *r, const char *name, const char *value);

@@ -76,7 +76,7 @@ curl -s -D inc.h "$url/incidents/INC-7" > inc.html
 expect_grep "the incident's page" inc.h '^HTTP/1.1 200'
 expect_grep "its CSP" inc.h "^Content-Security-Policy: default-src 'none'"
 expect_grep "its key facts" inc.html '<dt>Severity</dt><dd>sev1</dd>'
-expect_grep "its picture" inc.html '<img class="picture" src="/incidents/INC-7/picture.svg"'
+expect_grep "its picture" inc.html '<img class="picture" src="/incidents/INC-7/picture\.svg\?v=[0-9]+"'
 expect_grep "its postmortem" inc.html '<h1>Postmortem: INC-7 Orders database errors</h1>'
 expect "no transcript unless asked" "$(grep -c 'Appendix: transcript' inc.html || true)" 0
 curl -s "$url/incidents/INC-7?transcript=1" > full.html
@@ -95,6 +95,26 @@ expect_grep "an open incident shows a draft" open.html 'a draft: the incident is
 curl -s "$url/incidents/INC-31?transcript=1" > hostile.html
 expect "its hostile message is no markup" "$(grep -ci '<img src=x' hostile.html || true)" 0
 expect_grep "its hostile message is text" hostile.html '&lt;img src=x onerror=alert\(2\)&gt;' 
+
+# Live: an open incident's page carries the one script and a stream of
+# server-sent events; a message said in the incident's channel reaches the
+# stream (the page then fetches itself again: tests/integration does not
+# drive a browser here). A closed incident's page is not live.
+expect_grep "an open page is live" open.html '<main data-live="/incidents/INC-31/events">'
+expect_grep "with its script" open.html '<script src="/static/live.js" defer></script>'
+expect "a closed page is not" "$(grep -c 'data-live\|live.js' inc.html || true)" 0
+expect "the script" "$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "$url/static/live.js")" "200 text/javascript; charset=utf-8"
+curl -sN -D sse.h "$url/incidents/INC-31/events" > sse.out &
+sse=$!
+bots+=("$sse")
+wait_until grep -qs '^: live' sse.out
+expect_grep "the stream is server-sent events" sse.h '^content-type: text/event-stream'
+chan=$(DB=d.db q "select channel from incidents where id = 31")
+printf '/as bob\n/join #%s\nthe queue is draining now\n' "$chan" > a.in
+wait_until grep -qs '^data: ' sse.out
+expect_grep "a new entry is told" sse.out '^data: [0-9]+$'
+expect_grep "and is on the page" <(curl -s "$url/incidents/INC-31?transcript=1") 'the queue is draining now'
+kill "$sse" 2> /dev/null || true
 
 # What is not there.
 expect "an unknown incident" "$(code "$url/incidents/INC-99")" 404
