@@ -33,7 +33,7 @@ SYNAPSE_PACKAGES := python3-twisted python3-nacl python3-signedjson \
 # What `make deb` needs besides the build's packages.
 DEB_PACKAGES := dpkg-dev file fakeroot
 
-TEST_PACKAGES := postgresql mariadb-server openssl $(SYNAPSE_PACKAGES) \
+TEST_PACKAGES := postgresql mariadb-server chromium openssl $(SYNAPSE_PACKAGES) \
 	systemd man-db bash-completion faketime $(DEB_PACKAGES)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -519,7 +519,10 @@ static void incident_page(struct web_req *r, struct dashboard *d,
 	html_escape(out, inc->channel);
 	fputs("</dd>", out);
 	for (i = 0; i < ARRAY_SIZE(marks); i++)
-		fact(out, mark_name(marks[i]), inc->marks[marks[i]]);
+		fact(out, mark_name(marks[i]),
+		     marks[i] == MARK_STARTED    ? incident_started(inc)
+		     : marks[i] == MARK_DETECTED ? incident_detected(inc)
+						 : inc->marks[marks[i]]);
 	fprintf(out,
 		"</dl>\n<p><img class=\"picture\" "
 		"src=\"/incidents/INC-%lld/picture.svg?v=%lld\" alt=\"The "
