@@ -277,6 +277,31 @@ static const char *commander_of(const struct incident *inc)
 	return NULL;
 }
 
+/* Status, commander and duration, as three cells of the list's row (tag
+ * "td") or three facts of the incident's page ("dd", each after its
+ * name). */
+static void state_cells(FILE *out, const struct incident *inc, const char *tag,
+			int64_t now)
+{
+	bool facts = !strcmp(tag, "dd");
+	const char *lead = commander_of(inc);
+	char dur[WHEN_BUFSZ];
+
+	duration_of(inc, now, dur);
+	fprintf(out, "%s<%s%s>%s%s</%s>", facts ? "<dt>Status</dt>" : "", tag,
+		inc->marks[MARK_CLOSED] ? "" : " class=\"open\"",
+		inc->marks[MARK_CLOSED] ? "closed · " : "",
+		status_name(inc->status), tag);
+	fprintf(out, "%s<%s>", facts ? "<dt>Commander</dt>" : "", tag);
+	if (lead)
+		html_escape(out, lead);
+	else
+		fputs("<span class=\"muted\">none</span>", out);
+	fprintf(out, "</%s>%s<%s>%s%s</%s>", tag,
+		facts ? "<dt>Duration</dt>" : "", tag, dur,
+		inc->marks[MARK_RESOLVED] ? "" : " so far", tag);
+}
+
 /* The filter's values, read from the query and written back into links. */
 struct filter {
 	char state[16]; /* "", "open", "closed" */
@@ -387,29 +412,18 @@ static void list_page(struct web_req *r, void *ud)
 	      out);
 	for (i = 0; i < n && i < PAGE_SIZE; i++) {
 		const struct incident *inc = &list[i];
-		char dur[WHEN_BUFSZ];
-		const char *lead = commander_of(inc);
 
 		if (!visible(d, inc))
 			continue;
 		shown++;
-		duration_of(inc, now, dur);
 		fprintf(out,
 			"<tr><td><a href=\"/incidents/INC-%lld\">INC-%lld</a>"
 			"</td><td>",
 			(long long)inc->id, (long long)inc->id);
 		html_escape(out, inc->title);
-		fprintf(out, "</td><td>sev%d</td><td%s>%s%s</td><td>",
-			inc->severity,
-			inc->marks[MARK_CLOSED] ? "" : " class=\"open\"",
-			inc->marks[MARK_CLOSED] ? "closed · " : "",
-			status_name(inc->status));
-		if (lead)
-			html_escape(out, lead);
-		else
-			fputs("<span class=\"muted\">none</span>", out);
-		fprintf(out, "</td><td>%s%s</td><td>", dur,
-			inc->marks[MARK_RESOLVED] ? "" : " so far");
+		fprintf(out, "</td><td>sev%d</td>", inc->severity);
+		state_cells(out, inc, "td", now);
+		fputs("<td>", out);
 		html_escape(out, inc->platform);
 		fputs("</td></tr>\n", out);
 	}
@@ -473,12 +487,11 @@ static void incident_page(struct web_req *r, struct dashboard *d,
 	    MARK_DECLARED,  MARK_STARTED,  MARK_DETECTED, MARK_ACKNOWLEDGED,
 	    MARK_MITIGATED, MARK_RESOLVED, MARK_CLOSED,
 	};
-	char transcript[4], err[256] = "", dur[WHEN_BUFSZ];
+	char transcript[4], err[256] = "";
 	bool full =
 	    web_query(r, "transcript", transcript, sizeof(transcript)) == 1 &&
 	    transcript[0] == '1';
 	int rev = inc->marks[MARK_CLOSED] ? 0 : PUBLISH_DRAFT;
-	const char *lead = commander_of(inc);
 	char *text = NULL, *title;
 	size_t len = 0, i;
 	int64_t now = wall_ms(), entries = 0;
@@ -501,19 +514,11 @@ static void incident_page(struct web_req *r, struct dashboard *d,
 	fputs("<h1>", out);
 	html_escape(out, title);
 	free(title);
-	duration_of(inc, now, dur);
 	fprintf(out,
-		"</h1>\n<dl class=\"facts\"><dt>Severity</dt><dd>sev%d</dd>"
-		"<dt>Status</dt><dd%s>%s%s</dd><dt>Commander</dt><dd>",
-		inc->severity, inc->marks[MARK_CLOSED] ? "" : " class=\"open\"",
-		inc->marks[MARK_CLOSED] ? "closed · " : "",
-		status_name(inc->status));
-	if (lead)
-		html_escape(out, lead);
-	else
-		fputs("<span class=\"muted\">none</span>", out);
-	fprintf(out, "</dd><dt>Duration</dt><dd>%s%s</dd><dt>Where</dt><dd>",
-		dur, inc->marks[MARK_RESOLVED] ? "" : " so far");
+		"</h1>\n<dl class=\"facts\"><dt>Severity</dt><dd>sev%d</dd>",
+		inc->severity);
+	state_cells(out, inc, "dd", now);
+	fputs("<dt>Where</dt><dd>", out);
 	html_escape(out, inc->platform);
 	fputs(" · ", out);
 	html_escape(out, inc->channel);

@@ -450,6 +450,42 @@ static int on_body(struct web_conn *c, const void *in, size_t len)
 }
 
 /* LWS_CALLBACK_HTTP_WRITEABLE: the head, then the body in chunks. */
+/* The answer's head: status, type, length (LWS_ILLEGAL_HTTP_CONTENT_LEN:
+ * none, the connection ends with the answer), "connection: close" when it
+ * will, "cache-control: no-store" for a stream, and the handler's own. */
+static int write_head(struct web_conn *c, lws_filepos_t len)
+{
+	struct lws *wsi = c->wsi;
+	struct web_req *r = c->req;
+	unsigned char head[LWS_PRE + 1024];
+	unsigned char *start = head + LWS_PRE, *p = start,
+		      *end = head + sizeof(head) - 1;
+
+	if (lws_add_http_common_headers(wsi, (unsigned)r->status,
+					c->out_ctype[0] ? c->out_ctype : NULL,
+					len, &p, end))
+		return -1;
+	if (r->close &&
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+					 (unsigned char *)"close", 5, &p, end))
+		return -1;
+	if (c->state == CONN_STREAM &&
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+					 (unsigned char *)"no-store", 8, &p,
+					 end))
+		return -1;
+	/* lws_finalize_write_http_header() adds the blank line after
+	 * these. */
+	if ((size_t)(end - p) < r->headers_len + 4)
+		return -1;
+	memcpy(p, r->headers, r->headers_len);
+	p += r->headers_len;
+	if (lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	c->head_sent = true;
+	return 0;
+}
+
 /* A streamed answer: its head once (no length: the connection ends with
  * it), then whatever is pending; closed once its owner has ended it. */
 static int stream_writable(struct web_conn *c)
@@ -459,25 +495,8 @@ static int stream_writable(struct web_conn *c)
 	unsigned char *chunk;
 	int rc;
 
-	if (!c->head_sent) {
-		unsigned char head[LWS_PRE + 1024];
-		unsigned char *start = head + LWS_PRE, *p = start,
-			      *end = head + sizeof(head) - 1;
-
-		if (lws_add_http_common_headers(wsi, 200, c->out_ctype,
-						LWS_ILLEGAL_HTTP_CONTENT_LEN,
-						&p, end) ||
-		    lws_add_http_header_by_token(
-			wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
-			(unsigned char *)"no-store", 8, &p, end) ||
-		    (size_t)(end - p) < r->headers_len + 4)
-			return -1;
-		memcpy(p, r->headers, r->headers_len);
-		p += r->headers_len;
-		if (lws_finalize_write_http_header(wsi, start, &p, end))
-			return -1;
-		c->head_sent = true;
-	}
+	if (!c->head_sent && write_head(c, LWS_ILLEGAL_HTTP_CONTENT_LEN))
+		return -1;
 	if (c->pending.len) {
 		chunk = xmalloc(LWS_PRE + c->pending.len);
 		memcpy(chunk + LWS_PRE, c->pending.s, c->pending.len);
@@ -506,34 +525,10 @@ static int on_writable(struct web_conn *c)
 		return stream_writable(c);
 	if (c->state != CONN_WRITING || !c->out)
 		return 0;
-	if (!c->head_sent) {
-		unsigned char head[LWS_PRE + 1024];
-		unsigned char *start = head + LWS_PRE, *p = start,
-			      *end = head + sizeof(head) - 1;
-
-		if (lws_add_http_common_headers(wsi, (unsigned)r->status,
-						c->out_ctype[0] ? c->out_ctype
-								: NULL,
-						c->out_len, &p, end))
-			return -1;
-		if (r->close && lws_add_http_header_by_token(
-				    wsi, WSI_TOKEN_CONNECTION,
-				    (unsigned char *)"close", 5, &p, end))
-			return -1;
-		if (r->headers_len) {
-			if ((size_t)(end - p) < r->headers_len + 4)
-				return -1;
-			/* lws_finalize_write_http_header() adds the blank
-			 * line after these. */
-			memcpy(p, r->headers, r->headers_len);
-			p += r->headers_len;
-		}
-		if (lws_finalize_write_http_header(wsi, start, &p, end))
-			return -1;
-		c->head_sent = true;
-		/* The body follows in the same callback, as h1 allows: lws
-		 * keeps what the socket does not take. */
-	}
+	/* The body follows the head in the same callback, as h1 allows: lws
+	 * keeps what the socket does not take. */
+	if (!c->head_sent && write_head(c, c->out_len))
+		return -1;
 	n = c->out_len - c->out_off;
 	if (n > WRITE_CHUNK)
 		n = WRITE_CHUNK;
