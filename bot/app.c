@@ -368,7 +368,7 @@ static int record_effects(struct app *a, const struct chat_event *ev,
 		char rev[16];
 
 		snprintf(rev, sizeof(rev), "%d", inc->revision);
-		rc = publish_snapshot(a->st, inc);
+		rc = publish_snapshot(a->st, inc, ev->ts);
 		if (!rc)
 			rc = store_outbox_add(a->st, inc->id, inc->platform,
 					      NULL, NULL, "postmortem", rev,

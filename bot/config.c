@@ -42,11 +42,14 @@ static const struct {
 	int level;
 	const char *description;
 	int64_t update_every;
+	int64_t ack_target_ms;
 } default_severities[] = {
-    {1, "critical: customer-facing outage or data loss", 30 * 60000},
-    {2, "major: a customer-facing service is badly degraded", 60 * 60000},
-    {3, "moderate: partial degradation, limited customer impact", 0},
-    {4, "minor: little or no customer impact", 0},
+    {1, "critical: customer-facing outage or data loss", 30 * 60000, 5 * 60000},
+    {2, "major: a customer-facing service is badly degraded", 60 * 60000,
+     15 * 60000},
+    {3, "moderate: partial degradation, limited customer impact", 0,
+     60 * 60000},
+    {4, "minor: little or no customer impact", 0, 0},
 };
 
 /* ------------------------------------------------------------------ */
@@ -120,12 +123,16 @@ void config_defaults(struct config *c)
 		    xstrdup(default_severities[i].description);
 		c->severities[i].update_every =
 		    default_severities[i].update_every;
+		c->severities[i].ack_target_ms =
+		    default_severities[i].ack_target_ms;
 	}
 	c->default_severity = 3;
 	c->nsql_flavors = ARRAY_SIZE(sql_flavors);
 	c->sql_flavors = xcalloc(c->nsql_flavors, sizeof(*c->sql_flavors));
 	for (i = 0; i < c->nsql_flavors; i++)
 		c->sql_flavors[i] = xstrdup(sql_flavors[i]);
+	c->context_before_ms = 30 * 60000;
+	c->moments.english = true;
 	slack_defaults(&c->slack);
 	matrix_defaults(&c->matrix);
 	http_defaults(&c->http);
@@ -153,6 +160,7 @@ void config_release(struct config *c)
 {
 	struct config_slack *s = &c->slack;
 	struct config_matrix *m = &c->matrix;
+	size_t i;
 
 	free(c->path);
 	free(c->dir);
@@ -165,6 +173,10 @@ void config_release(struct config *c)
 	free_list(c->roles, c->nroles);
 	free_list(c->sql_flavors, c->nsql_flavors);
 	free_severities(c->severities, c->nseverities);
+	for (i = 0; i < MOMENT_KINDS; i++)
+		free_list(c->moments.phrases[i], c->moments.nphrases[i]);
+	free_list(c->moments.alert_bots, c->moments.nalert_bots);
+	free_list(c->moments.deploy_bots, c->moments.ndeploy_bots);
 
 	free(s->api_url);
 	free(s->socket_url);
@@ -568,6 +580,26 @@ static int check_role(struct loader *l, int line, const char *key,
 		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
 			return fail(l, line, key, "role '%s' must be one word",
 				    s);
+	return 0;
+}
+
+/* A phrase of the moments lexicon: it starts with three bytes that are
+ * not spaces (the picker indexes phrases by them), and '*' only ends it. */
+static int check_phrase(struct loader *l, int line, const char *key,
+			const char *s)
+{
+	const char *star = strchr(s, '*');
+	size_t lead = strspn(s, " \t");
+
+	if (strcspn(s + lead, " \t*") < 3)
+		return fail(l, line, key,
+			    "'%s' must start with a word of at least 3 "
+			    "characters",
+			    s);
+	if (star && star[1])
+		return fail(l, line, key, "'%s' may only end in '*'", s);
+	if (strlen(s) > 100)
+		return fail(l, line, key, "must be at most 100 bytes");
 	return 0;
 }
 
@@ -1008,11 +1040,28 @@ static int f_every(struct loader *l, const struct field *f, int line,
 	return 0;
 }
 
+/* context_before: a duration of at most a day, or 0 (off). */
+static int f_context_before(struct loader *l, const struct field *f, int line,
+			    yaml_node_t *v, const char *key, void *obj)
+{
+	int rc;
+
+	if (v->type == YAML_SCALAR_NODE && !strcmp(scalar(v), "0")) {
+		AT(obj, f->off, int64_t) = 0;
+		return 0;
+	}
+	rc = f_every(l, f, line, v, key, obj);
+	if (!rc && AT(obj, f->off, int64_t) > 86400000)
+		return fail(l, line, key, "must be at most 1d, or 0");
+	return rc;
+}
+
 static const struct field severity_fields[] = {
     {"level", f_level, offsetof(struct config_severity, level), 0},
     {"description", f_text, offsetof(struct config_severity, description), 0},
     {"update_every", f_every, offsetof(struct config_severity, update_every),
      0},
+    {"ack_target", f_every, offsetof(struct config_severity, ack_target_ms), 0},
 };
 
 static int cmp_severity(const void *a, const void *b)
@@ -1315,6 +1364,40 @@ static int f_http(struct loader *l, const struct field *f, int line,
 	return 0;
 }
 
+static int f_phrases(struct loader *l, const struct field *f, int line,
+		     yaml_node_t *v, const char *key, void *obj)
+{
+	return f_list_checked(l, f, line, v, key, obj, check_phrase, true);
+}
+
+#define MOMENTS(field) offsetof(struct config_moments, field)
+static const struct field moments_fields[] = {
+    {"english", f_bool, MOMENTS(english), 0},
+    {"actions", f_phrases, MOMENTS(phrases[MOMENT_ACTION]),
+     MOMENTS(nphrases[MOMENT_ACTION])},
+    {"findings", f_phrases, MOMENTS(phrases[MOMENT_FINDING]),
+     MOMENTS(nphrases[MOMENT_FINDING])},
+    {"recoveries", f_phrases, MOMENTS(phrases[MOMENT_RECOVERY]),
+     MOMENTS(nphrases[MOMENT_RECOVERY])},
+    {"changes", f_phrases, MOMENTS(phrases[MOMENT_CHANGE]),
+     MOMENTS(nphrases[MOMENT_CHANGE])},
+    {"alerts", f_phrases, MOMENTS(phrases[MOMENT_ALERT]),
+     MOMENTS(nphrases[MOMENT_ALERT])},
+    {"alert_bots", f_list, MOMENTS(alert_bots), MOMENTS(nalert_bots)},
+    {"deploy_bots", f_list, MOMENTS(deploy_bots), MOMENTS(ndeploy_bots)},
+};
+#undef MOMENTS
+
+static int f_moments(struct loader *l, const struct field *f, int line,
+		     yaml_node_t *v, const char *key, void *obj)
+{
+	int lines[ARRAY_SIZE(moments_fields)] = {0};
+
+	return walk_mapping(l, line, v, key, moments_fields,
+			    ARRAY_SIZE(moments_fields),
+			    &AT(obj, f->off, struct config_moments), lines);
+}
+
 #define CONFIG(field) offsetof(struct config, field)
 static const struct field top_fields[] = {
     {"timezone", f_timezone, CONFIG(timezone), 0},
@@ -1329,6 +1412,8 @@ static const struct field top_fields[] = {
     {"severities", f_severities, 0, 0},
     {"sql_flavors", f_sql_flavors, CONFIG(sql_flavors), CONFIG(nsql_flavors)},
     {"default_severity", f_level, CONFIG(default_severity), 0},
+    {"context_before", f_context_before, CONFIG(context_before_ms), 0},
+    {"moments", f_moments, CONFIG(moments), 0},
     {"slack", f_slack, CONFIG(slack), 0},
     {"matrix", f_matrix, CONFIG(matrix), 0},
     {"http", f_http, CONFIG(http), 0},

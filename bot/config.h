@@ -17,6 +17,29 @@ struct config_severity {
 	int level;            /* N of "sev<N>" */
 	char *description;    /* owned */
 	int64_t update_every; /* ms between status updates; 0: no reminders */
+	int64_t ack_target_ms; /* acknowledge within this; 0: no target */
+};
+
+/* The key-moment picker's lexicon (see core/moments.h): phrases that make
+ * a message a key moment of the postmortem's Timeline, by kind. The
+ * shipped English phrases are used too unless `english: false`. */
+enum moment_kind {
+	MOMENT_ACTION,   /* "rolling back", "restarted", "escalating" */
+	MOMENT_FINDING,  /* "found it", "root cause", "has expired" */
+	MOMENT_RECOVERY, /* "back to baseline", "recovered" */
+	MOMENT_CHANGE,   /* "deployed", "migration", "release" */
+	MOMENT_ALERT,    /* "firing", "paged" */
+	MOMENT_KINDS
+};
+
+struct config_moments {
+	bool english;                 /* true */
+	char **phrases[MOMENT_KINDS]; /* the team's own, owned */
+	size_t nphrases[MOMENT_KINDS];
+	char **alert_bots; /* senders whose messages are alerts (names/ids) */
+	size_t nalert_bots;
+	char **deploy_bots; /* senders whose messages are changes */
+	size_t ndeploy_bots;
 };
 
 enum slack_mode {
@@ -105,10 +128,17 @@ struct config {
 	int default_severity; /* 3 */
 	char **sql_flavors;   /* the SQL flavours steps show: all by default */
 	size_t nsql_flavors;
+	/* Messages of the declare's channel this long before it become the
+	 * incident's context: 30 min (at most CONTEXT_MAX); 0 turns it off. */
+	int64_t context_before_ms;
+	struct config_moments moments;
 	struct config_slack slack;
 	struct config_matrix matrix;
 	struct config_http http;
 };
+
+/* At most this many messages of context before a declare. */
+#define CONTEXT_MAX 200
 
 /* Fills c with the defaults. Never fails. */
 void config_defaults(struct config *c);

@@ -11,7 +11,7 @@
 #include "core/postmortem.h"
 #include "publish.h"
 
-int publish_snapshot(struct store *st, const struct incident *inc)
+int publish_snapshot(struct store *st, const struct incident *inc, int64_t at)
 {
 	char *json = NULL;
 	size_t len = 0;
@@ -28,9 +28,8 @@ int publish_snapshot(struct store *st, const struct incident *inc)
 	rc = pm_incident_json(inc, f);
 	fclose(f);
 	if (!rc)
-		rc = store_postmortem_add(st, inc->id, inc->revision,
-					  inc->marks[MARK_CLOSED], through,
-					  json);
+		rc = store_postmortem_add(st, inc->id, inc->revision, at,
+					  through, json);
 	free(json);
 	return rc;
 }

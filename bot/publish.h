@@ -37,8 +37,9 @@ int publish_render(struct store *st, const struct config *cfg, int64_t id,
 int publish_write(struct store *st, const struct config *cfg, int64_t id,
 		  int rev, char **path, char *err, size_t errlen);
 
-/* Takes the snapshot of revision inc->revision at close, in the current
- * transaction: the incident as it is now, through the newest timeline row. */
-int publish_snapshot(struct store *st, const struct incident *inc);
+/* Takes the snapshot of revision inc->revision at close (or at
+ * `postmortem update`), in the current transaction: the incident as it is
+ * now, through the newest timeline row, dated at. */
+int publish_snapshot(struct store *st, const struct incident *inc, int64_t at);
 
 #endif

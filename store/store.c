@@ -84,16 +84,17 @@ static const char *const sql[Q_COUNT] = {
 	"declared_ms, started_ms, detected_ms, acknowledged_ms, "
 	"mitigated_ms, resolved_ms, closed_ms, resolved_explicit, "
 	"summary, impact, rootcause, resolution, conclusion, revision, "
-	"current_run, suggested FROM incidents WHERE id = ?",
+	"current_run, suggested, identified_ms FROM incidents WHERE id = ?",
     [Q_INC_INSERT] =
 	"INSERT INTO incidents (id, title, slug, severity, status, "
 	"platform, channel, room, origin_room, declared_by_id, "
 	"declared_by_name, declared_ms, started_ms, detected_ms, "
 	"acknowledged_ms, mitigated_ms, resolved_ms, closed_ms, "
 	"resolved_explicit, summary, impact, rootcause, resolution, "
-	"conclusion, revision, current_run, suggested) VALUES (?1, ?2, "
-	"?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-	"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
+	"conclusion, revision, current_run, suggested, identified_ms) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+	"?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, "
+	"?27, ?28)",
     [Q_INC_UPDATE] =
 	"UPDATE incidents SET title = ?2, slug = ?3, severity = ?4, "
 	"status = ?5, platform = ?6, channel = ?7, room = ?8, "
@@ -102,8 +103,8 @@ static const char *const sql[Q_COUNT] = {
 	"acknowledged_ms = ?15, mitigated_ms = ?16, resolved_ms = ?17, "
 	"closed_ms = ?18, resolved_explicit = ?19, summary = ?20, "
 	"impact = ?21, rootcause = ?22, resolution = ?23, conclusion = "
-	"?24, revision = ?25, current_run = ?26, suggested = ?27 WHERE "
-	"id = ?1",
+	"?24, revision = ?25, current_run = ?26, suggested = ?27, "
+	"identified_ms = ?28 WHERE id = ?1",
     [Q_INC_SET_ROOM] = "UPDATE incidents SET room = ?, room_alias = ? "
 		       "WHERE id = ?",
     [Q_INC_OPEN] = "SELECT id, title, severity, status, channel, room, "
@@ -195,25 +196,29 @@ static const char *const sql[Q_COUNT] = {
 		 "OR ?2 = 0) ORDER BY revision DESC LIMIT 1",
     [Q_TL_LAST] = "SELECT coalesce(max(id), 0) FROM timeline",
     /* The postmortem's passes: see enum pm_pass. */
-    [Q_PM_KEY] = "SELECT kind, at_ms, author_name, text, deleted_ms FROM "
-		 "timeline WHERE incident_id = ? AND id <= ? AND key = 1 "
-		 "AND kind != 'command' ORDER BY at_ms, id",
+    /* The story is picked from these (core/story.h): every entry on
+     * the postmortem's timeline, and every message it may pick. */
+    [Q_PM_KEY] = "SELECT kind, at_ms, author_name, text, deleted_ms, "
+		 "author_id, room, key FROM timeline WHERE incident_id = ? "
+		 "AND id <= ? AND (key = 1 OR kind IN ('message', 'file', "
+		 "'context')) AND kind != 'command' ORDER BY at_ms, id",
     [Q_PM_PLAYBOOK] = "SELECT kind, at_ms, author_name, text FROM "
 		      "timeline WHERE incident_id = ? AND id <= ? AND "
 		      "kind = 'playbook' ORDER BY at_ms, id",
-    [Q_PM_PEOPLE] = "SELECT author_name, count(*) AS n FROM timeline "
-		    "WHERE incident_id = ? AND id <= ? AND kind IN "
-		    "('message', 'file', 'command') GROUP BY author_id "
-		    "ORDER BY n DESC, author_name",
+    /* What people said; someone who only typed commands counts 0. */
+    [Q_PM_PEOPLE] = "SELECT author_name, sum(kind != 'command') AS n "
+		    "FROM timeline WHERE incident_id = ? AND id <= ? AND "
+		    "kind IN ('message', 'file', 'command') GROUP BY "
+		    "author_id ORDER BY n DESC, author_name",
     [Q_PM_TRANSCRIPT] =
 	"SELECT t.kind, t.at_ms, t.author_name, t.text, t.edits, "
 	"t.deleted_ms, t.deleted_by, t.truncated, f.name, f.type, "
-	"f.url, r.id IS NOT NULL FROM timeline t LEFT JOIN files f ON "
+	"f.url, r.id IS NOT NULL, t.room FROM timeline t LEFT JOIN files f ON "
 	"f.entry_id = t.id LEFT JOIN timeline r ON t.thread IS NOT "
 	"NULL AND r.platform = t.platform AND r.room = t.room AND "
 	"r.source_id = t.thread AND r.id != t.id AND r.incident_id = "
 	"t.incident_id WHERE t.incident_id = ?1 AND t.id <= ?2 AND "
-	"t.kind IN ('message', 'file', 'command') ORDER BY "
+	"t.kind IN ('message', 'file', 'command', 'context') ORDER BY "
 	"coalesce(r.at_ms, t.at_ms), coalesce(r.id, t.id), r.id IS "
 	"NOT NULL, t.at_ms, t.id",
     [Q_OUT_NEXT] = "SELECT coalesce(min(next_ms), 0) FROM outbox WHERE "
@@ -1024,6 +1029,7 @@ int store_incident_load(struct store *st, int64_t id, struct incident *inc)
 	inc->revision = sqlite3_column_int(s, 24);
 	inc->current_run = sqlite3_column_int(s, 25);
 	inc->suggested = col_dup(s, 26);
+	inc->identified = sqlite3_column_int64(s, 27);
 	sqlite3_reset(s);
 	rc = load_children(st, inc);
 	if (!rc)
@@ -1149,6 +1155,7 @@ int store_incident_save(struct store *st, struct incident *inc, bool insert)
 		sqlite3_bind_int(s, 25, inc->revision);
 		sqlite3_bind_int(s, 26, inc->current_run);
 		bind_text(s, 27, inc->suggested ? inc->suggested : "");
+		bind_ms(s, 28, inc->identified);
 		if ((rc = run(st, s, "incident")))
 			return rc;
 		if (!insert && !sqlite3_changes(st->db))
@@ -1716,8 +1723,12 @@ static int pm_each(void *ud, enum pm_pass pass, pm_row_cb *cb, void *cbud)
 			row.who = col_str(s, 2);
 			row.text = col_str(s, 3);
 		}
-		if (pass == PM_KEY)
+		if (pass == PM_KEY) {
 			row.deleted = sqlite3_column_int64(s, 4);
+			row.who_id = col_str(s, 5);
+			row.room = col_str(s, 6);
+			row.key = sqlite3_column_int(s, 7);
+		}
 		if (pass == PM_TRANSCRIPT) {
 			row.edits = sqlite3_column_int(s, 4);
 			row.deleted = sqlite3_column_int64(s, 5);
@@ -1727,6 +1738,7 @@ static int pm_each(void *ud, enum pm_pass pass, pm_row_cb *cb, void *cbud)
 			row.file_type = col_str(s, 9);
 			row.file_url = col_str(s, 10);
 			row.reply = sqlite3_column_int(s, 11);
+			row.room = col_str(s, 12);
 		}
 		stop = cb(cbud, &row);
 	}

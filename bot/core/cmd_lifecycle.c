@@ -131,16 +131,34 @@ static void resolve_at(struct ctx *c, int64_t at)
 	}
 }
 
-static void set_status(struct ctx *c, enum status st)
+/* Returns whether the incident became resolved. */
+static bool set_status(struct ctx *c, enum status st)
 {
 	enum status old = c->inc->status;
 
 	c->inc->status = st;
 	c->inc->dirty = true;
+	if (st == STATUS_IDENTIFIED && !c->inc->identified)
+		c->inc->identified = c->env->now;
 	ctx_entry(c, ENTRY_STATUS, c->env->now, "status %s → %s",
 		  status_name(old), status_name(st));
 	if (st == STATUS_RESOLVED)
 		resolve_at(c, c->env->now);
+	return st == STATUS_RESOLVED && old != STATUS_RESOLVED;
+}
+
+/* What the postmortem still lacks, said in the channel, its commands with
+ * the channel's prefix. */
+static void post_checklist(struct ctx *c)
+{
+	char *list = core_checklist(c->inc);
+	struct buf b;
+
+	buf_init(&b, BUF_UNBOUNDED);
+	ctx_add_hints(c, true, &b, list);
+	ctx_post_incident(c, "%s", b.s);
+	buf_release(&b);
+	free(list);
 }
 
 /* Resolved, in the announcement channels. */
@@ -157,6 +175,7 @@ static void announce_resolved(struct ctx *c)
 int cmd_status(struct ctx *c)
 {
 	int st = status_parse(c->w.w[0]);
+	bool resolved;
 
 	if (st < 0) {
 		const char *names[STATUS_COUNT];
@@ -173,11 +192,14 @@ int cmd_status(struct ctx *c)
 	if ((enum status)st == c->inc->status)
 		return ctx_refuse(c, "INC-%lld is already %s",
 				  (long long)c->inc->id, status_name(st));
-	set_status(c, (enum status)st);
+	resolved = set_status(c, (enum status)st);
+
 	ctx_announce(c, "INC-%lld status: %s", (long long)c->inc->id,
 		     status_name(st));
 	if (st == STATUS_RESOLVED)
 		announce_resolved(c);
+	if (resolved)
+		post_checklist(c);
 	return 0;
 }
 
@@ -190,6 +212,7 @@ int cmd_resolve(struct ctx *c)
 	ctx_announce(c, "✅ INC-%lld resolved. `close` writes the postmortem.",
 		     (long long)c->inc->id);
 	announce_resolved(c);
+	post_checklist(c);
 	return 0;
 }
 
@@ -197,6 +220,7 @@ int cmd_mark(struct ctx *c)
 {
 	char when[2 * WHEN_BUFSZ];
 	int m = mark_parse(c->w.w[0]);
+	bool resolved = false;
 	int64_t at;
 	size_t used;
 	int rc;
@@ -223,26 +247,28 @@ int cmd_mark(struct ctx *c)
 	if (m == MARK_RESOLVED) {
 		c->inc->resolved_explicit = true;
 		if (c->inc->status != STATUS_RESOLVED)
-			set_status(c, STATUS_RESOLVED);
+			resolved = set_status(c, STATUS_RESOLVED);
 	}
 	ctx_entry(c, ENTRY_MARK, at, "%s", mark_name(m));
 	when_echo(at, c->env->now, when);
 	ctx_announce(c, "INC-%lld %s at %s", (long long)c->inc->id,
 		     mark_name(m), when);
+	if (resolved)
+		post_checklist(c);
 	return 0;
 }
 
 int cmd_close(struct ctx *c)
 {
 	struct incident *inc = c->inc;
-	bool defaulted = !inc->marks[MARK_RESOLVED];
+	bool defaulted = !inc->marks[MARK_RESOLVED], resolved = false;
 
 	if (inc->marks[MARK_CLOSED])
 		return ctx_refuse(c,
 				  "INC-%lld is already closed (`reopen` first)",
 				  (long long)inc->id);
-	if (inc->status != STATUS_RESOLVED)
-		set_status(c, STATUS_RESOLVED); /* also resolves, if unset */
+	if (inc->status != STATUS_RESOLVED) /* also resolves, if unset */
+		resolved = set_status(c, STATUS_RESOLVED);
 	resolve_at(c, c->env->now);
 	inc->marks[MARK_CLOSED] = c->env->now;
 	inc->revision++;
@@ -258,6 +284,9 @@ int cmd_close(struct ctx *c)
 		     inc->revision);
 	updates_announce(c, "📕 INC-%lld closed: %s. The postmortem is in → ",
 			 (long long)inc->id, inc->title);
+	/* Not resolved before: the checklist was never posted. */
+	if (resolved)
+		post_checklist(c);
 	return 0;
 }
 

@@ -166,8 +166,7 @@ static int add_action(struct ctx *c, enum action_kind kind)
 	char *last = ctx_last_word(c, &at);
 
 	/* The owner is the line's last word, not the last one split. */
-	if (kind == ACTION_TASK && at > 0 &&
-	    (last[0] == '@' || !strncmp(last, "<@", 2))) {
+	if (at > 0 && (last[0] == '@' || !strncmp(last, "<@", 2))) {
 		if (ctx_parse_user(c, last, &owner)) {
 			free(last);
 			return SCRIBE_EINVAL;
@@ -205,6 +204,37 @@ int cmd_action(struct ctx *c)
 int cmd_fix(struct ctx *c)
 {
 	return add_action(c, ACTION_FIX);
+}
+
+/* owner A<n> <@user>|none */
+int cmd_owner(struct ctx *c)
+{
+	int n = text_numbered(c->w.w[0], "A");
+	struct action *a = n > 0 ? incident_action(c->inc, n) : NULL;
+	struct user u = {0};
+
+	if (n < 0)
+		return ctx_refuse(c, "'%s' is not a follow-up: use A<n>",
+				  c->w.w[0]);
+	if (!a)
+		return ctx_refuse(c, "there is no A%d in INC-%lld", n,
+				  (long long)c->inc->id);
+	if (c->w.n > 2)
+		return ctx_refuse(c, "unexpected '%s'", c->w.w[2]);
+	if (strcasecmp(c->w.w[1], "none") && ctx_parse_user(c, c->w.w[1], &u))
+		return SCRIBE_EINVAL;
+	user_release(&a->owner);
+	a->owner = u;
+	a->dirty = true;
+	if (u.id) {
+		ctx_entry(c, ENTRY_ACTION, c->env->now, "A%d owner: %s", n,
+			  u.name);
+		ctx_reply(c, "📌 A%d is %s's: %s", n, u.name, a->text);
+	} else {
+		ctx_entry(c, ENTRY_ACTION, c->env->now, "A%d has no owner", n);
+		ctx_reply(c, "📌 A%d has no owner now: %s", n, a->text);
+	}
+	return 0;
 }
 
 int cmd_actions(struct ctx *c)

@@ -130,6 +130,7 @@ int cmd_field(struct ctx *c);
 int cmd_learned(struct ctx *c);
 int cmd_action(struct ctx *c);
 int cmd_fix(struct ctx *c);
+int cmd_owner(struct ctx *c);
 int cmd_actions(struct ctx *c);
 int cmd_done(struct ctx *c);
 

@@ -106,8 +106,40 @@ static int cmd_help(struct ctx *c)
 	return 0;
 }
 
+/* `postmortem update`: after the close, the next revision with what was
+ * added since, dated now. */
+static int postmortem_update(struct ctx *c)
+{
+	struct incident *inc = c->inc;
+
+	if (c->w.n > 1)
+		return ctx_refuse(c, "unexpected '%s'", c->w.w[1]);
+	if (!inc->marks[MARK_CLOSED])
+		return ctx_refuse(c,
+				  "INC-%lld is not closed: `postmortem` shows "
+				  "a draft now, `close` writes the first "
+				  "revision",
+				  (long long)inc->id);
+	inc->revision++;
+	inc->dirty = true;
+	c->fx->write_postmortem = true;
+	ctx_entry(c, ENTRY_CLOSED, c->env->now, "postmortem revision %d",
+		  inc->revision);
+	/* An update is not part of the incident's story. */
+	c->fx->entries[c->fx->nentries - 1].key = false;
+	ctx_announce(c,
+		     "📄 INC-%lld postmortem revision %d follows, with what "
+		     "was added since the close.",
+		     (long long)inc->id, inc->revision);
+	return 0;
+}
+
 static int cmd_postmortem(struct ctx *c)
 {
+	if (c->w.n && !strcasecmp(c->w.w[0], "update"))
+		return postmortem_update(c);
+	if (c->w.n)
+		return ctx_refuse(c, "'%s' is not update", c->w.w[0]);
 	c->fx->draft_postmortem = true;
 	ctx_reply(c, "📄 A draft of INC-%lld's postmortem, as of now:",
 		  (long long)c->inc->id);
@@ -165,8 +197,10 @@ static const struct core_cmd commands[] = {
      "the kind of lesson and its text"},
     {"action", cmd_action, 1, -1, I, 0, "action <text> [<@owner>]",
      "a follow-up task (A1, A2, ...)", "the text of the task"},
-    {"fix", cmd_fix, 1, -1, I, 0, "fix <text>",
+    {"fix", cmd_fix, 1, -1, I, 0, "fix <text> [<@owner>]",
      "a corrective or preventive measure", "the text of the measure"},
+    {"owner", cmd_owner, 2, 2, I, 0, "owner A<n> <@user>|none",
+     "change who owns a follow-up", "the follow-up (A<n>) and its owner"},
     {"actions", cmd_actions, 0, 0, I, 0, "actions",
      "list the follow-up tasks and measures", ""},
     {"done", cmd_done, 1, 1, I, 0, "done A<n>", "a follow-up is done",
@@ -186,8 +220,10 @@ static const struct core_cmd commands[] = {
      "off, a duration or snooze <duration>"},
     {"timeline", cmd_timeline, 0, 1, I | NEED_TIMELINE, 0, "timeline [<count>]",
      "the last entries of the timeline", ""},
-    {"postmortem", cmd_postmortem, 0, 0, I, 0, "postmortem",
-     "a draft of the postmortem, now", ""},
+    {"postmortem", cmd_postmortem, 0, 1, I, 0, "postmortem [update]",
+     "a draft of the postmortem now; after close, `update` writes the "
+     "next revision",
+     ""},
     {"resolve", cmd_resolve, 0, 0, I, CMD_OPEN, "resolve",
      "the incident is resolved", ""},
     {"close", cmd_close, 0, 0, I, 0, "close",
@@ -450,7 +486,7 @@ static const char *const kind_names[ENTRY_KIND_COUNT] = {
     "message",    "command", "file",   "edit",     "delete",   "reaction",
     "declared",   "mark",    "status", "severity", "role",     "note",
     "hypothesis", "field",   "lesson", "action",   "playbook", "closed",
-    "reopened",   "gap",     "update",
+    "reopened",   "gap",     "update", "context",
 };
 
 const char *entry_kind_name(enum entry_kind k)

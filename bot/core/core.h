@@ -38,6 +38,7 @@ enum entry_kind {
 	ENTRY_REOPENED,   /* reopened */
 	ENTRY_GAP,        /* history that could not be recovered */
 	ENTRY_UPDATE,     /* a status update (`update`) */
+	ENTRY_CONTEXT,    /* said before the declare, in its channel (a copy) */
 	ENTRY_KIND_COUNT
 };
 const char *entry_kind_name(enum entry_kind k);
@@ -165,6 +166,13 @@ int64_t core_remind_due(const struct config *cfg, const struct incident *inc);
  * channel that no update was posted; env->now is the reminder's time,
  * recorded in the incident so the interval is not reminded again. */
 void core_remind(const struct core_env *env, struct effects *fx);
+/* What inc's postmortem still lacks - summary, root cause, impact,
+ * lessons, follow-ups and their owners, open hypotheses, unfinished
+ * playbook steps - each with the command that fills it, as a message to
+ * post (owned by the caller). Posted at `resolve`, and at `close` when
+ * the incident was not resolved before. Its commands are in code spans
+ * without a prefix: post it through ctx_add_hints(). */
+char *core_checklist(const struct incident *inc);
 
 /* The incident channel's name and topic, e.g. "inc-3-db-errors". */
 char *core_channel_name(const struct config *cfg, int64_t id, const char *slug);

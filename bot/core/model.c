@@ -227,3 +227,15 @@ int64_t incident_started(const struct incident *inc)
 		return inc->marks[MARK_STARTED];
 	return d < inc->marks[MARK_DECLARED] ? d : inc->marks[MARK_DECLARED];
 }
+
+int64_t incident_identified(const struct incident *inc)
+{
+	int64_t at = inc->identified;
+	size_t i;
+
+	for (i = 0; i < inc->nhyps; i++)
+		if (inc->hyps[i].state == HYP_CONFIRMED &&
+		    (!at || inc->hyps[i].decided < at))
+			at = inc->hyps[i].decided;
+	return at;
+}

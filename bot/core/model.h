@@ -137,6 +137,7 @@ struct incident {
 	struct user declared_by;
 	int64_t marks[MARK_COUNT];
 	bool resolved_explicit; /* `mark resolved` set the resolved time */
+	int64_t identified;     /* the first `status identified`, or 0 */
 	char *fields[FIELD_COUNT];
 	int revision; /* postmortems written so far (closes) */
 
@@ -186,5 +187,8 @@ void pb_run_release(struct pb_run *run);
  * started defaults to min(detected, declared), detected to declared. */
 int64_t incident_started(const struct incident *inc);
 int64_t incident_detected(const struct incident *inc);
+/* When the cause was identified: the first confirmed hypothesis or the
+ * first `status identified`, whichever came first; 0 when neither. */
+int64_t incident_identified(const struct incident *inc);
 
 #endif

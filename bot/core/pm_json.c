@@ -11,6 +11,7 @@
 
 #include "util/base.h"
 #include "core/postmortem.h"
+#include "core/story.h"
 #include "core/when.h"
 
 /* A JSON string (RFC 8259 escapes); NULL is null. */
@@ -86,7 +87,9 @@ int pm_incident_json(const struct incident *inc, FILE *out)
 		fprintf(out, "%s\"%s\":", i ? "," : "", mark_name(i));
 		jms(out, inc->marks[i]);
 	}
-	fprintf(out, "},\"resolved_explicit\":%s,\"fields\":{",
+	fputs("},\"identified\":", out);
+	jms(out, inc->identified);
+	fprintf(out, ",\"resolved_explicit\":%s,\"fields\":{",
 		inc->resolved_explicit ? "true" : "false");
 	for (i = 0; i < FIELD_COUNT; i++) {
 		fprintf(out, "%s\"%s\":", i ? "," : "", field_name(i));
@@ -140,7 +143,9 @@ int pm_incident_json(const struct incident *inc, FILE *out)
 		juser(out, "done_by", &a->done_by);
 		fputc('}', out);
 	}
-	fputs("],\"runs\":[", out);
+	fputs("],\"suggested\":", out);
+	jstr(out, inc->suggested ? inc->suggested : "");
+	fputs(",\"runs\":[", out);
 	for (i = 0; i < inc->nruns; i++) {
 		const struct pb_run *run = &inc->runs[i];
 		size_t j;
@@ -232,6 +237,7 @@ int pm_incident_parse(const char *json, struct incident *inc)
 	v = cJSON_GetObjectItem(o, "marks");
 	for (i = 0; i < MARK_COUNT; i++)
 		inc->marks[i] = num(v, mark_name(i));
+	inc->identified = num(o, "identified");
 	inc->resolved_explicit =
 	    cJSON_IsTrue(cJSON_GetObjectItem(o, "resolved_explicit"));
 	v = cJSON_GetObjectItem(o, "fields");
@@ -303,6 +309,7 @@ int pm_incident_parse(const char *json, struct incident *inc)
 		a->done = num(it, "done");
 		puser(it, "done_by", &a->done_by);
 	}
+	inc->suggested = sdup(o, "suggested");
 	/* Playbook runs (snapshots written before the picture have none). */
 	cJSON_ArrayForEach(it, cJSON_GetObjectItem(o, "runs"))
 	{
@@ -357,6 +364,7 @@ int pm_incident_parse(const char *json, struct incident *inc)
 
 struct jrender {
 	FILE *out;
+	enum pm_pass pass;
 	int n;
 };
 
@@ -375,7 +383,7 @@ static int json_row(void *ud, const struct pm_row *row)
 	fputs(j->n++ ? ",\n{" : "\n{", out);
 	fputs("\"who\":", out);
 	jstr(out, row->who);
-	if (row->count) {
+	if (j->pass == PM_PARTICIPANTS) {
 		fprintf(out, ",\"messages\":%lld}", (long long)row->count);
 		return 0;
 	}
@@ -404,6 +412,67 @@ static int json_row(void *ud, const struct pm_row *row)
 	}
 	fputc('}', out);
 	return 0;
+}
+
+/* A line of the story: the row, why it is there, and what was folded
+ * into it. */
+static int json_moment(void *ud, const struct moment *mo)
+{
+	struct jrender *j = ud;
+	FILE *out = j->out;
+	const struct pm_row *row = mo->row;
+
+	fputs(j->n++ ? ",\n{" : "\n{", out);
+	fputs("\"who\":", out);
+	jstr(out, mo->suggested ? "Scribe" : row->who);
+	fprintf(out, ",\"kind\":\"%s\",\"at\":%lld,\"text\":",
+		entry_kind_name(row->kind), (long long)row->at);
+	jstr(out, row->text);
+	if (row->key)
+		fputs(",\"pinned\":true", out);
+	if (mo->why > WHY_NOTHING)
+		fprintf(out, ",\"why\":\"%s\"", moments_why_name(mo->why));
+	if (row->kind == ENTRY_CONTEXT) {
+		fputs(",\"room\":", out);
+		jstr(out, row->room);
+	}
+	if (mo->suggested) {
+		fputs(",\"suggested\":", out);
+		jstr(out, mo->suggested);
+	}
+	if (mo->status && strcmp(mo->status, "=")) {
+		fputs(",\"status\":", out);
+		jstr(out, mo->status);
+	}
+	if (mo->because) {
+		fputs(",\"because\":{\"who\":", out);
+		jstr(out, mo->because->who);
+		fprintf(out,
+			",\"at\":%lld,\"text\":", (long long)mo->because->at);
+		jstr(out, mo->because->text);
+		fputc('}', out);
+	}
+	fputc('}', out);
+	return 0;
+}
+
+static int json_story_row(void *ud, const struct pm_row *row)
+{
+	return story_add(ud, row);
+}
+
+/* The Timeline as the Markdown tells it (story.h). */
+static int json_timeline(const struct postmortem *pm, struct jrender *j)
+{
+	struct moments *lex = moments_new(&pm->cfg->moments);
+	struct story *st = story_new(lex, json_moment, j);
+	int rc = pm->src.each(pm->src.ud, PM_KEY, json_story_row, st);
+
+	if (!rc)
+		rc = story_end(st);
+	story_free(st);
+	moments_free(lex);
+	return rc;
 }
 
 static void jspan(FILE *out, const char *key, const struct pm_span *s)
@@ -438,7 +507,10 @@ int pm_json(const struct postmortem *pm, FILE *out)
 	jms(out, m.detected);
 	jspan(out, "duration", &m.duration);
 	jspan(out, "time_to_detect", &m.to_detect);
+	fputs(",\"identified\":", out);
+	jms(out, m.identified);
 	jspan(out, "time_to_acknowledge", &m.to_acknowledge);
+	jspan(out, "time_to_identify", &m.to_identify);
 	jspan(out, "time_to_mitigate", &m.to_mitigate);
 	jspan(out, "time_to_resolve", &m.to_resolve);
 	fprintf(out, ",\"misleading_ms\":%lld,\"ruled_out\":%d}",
@@ -446,7 +518,10 @@ int pm_json(const struct postmortem *pm, FILE *out)
 	for (pass = PM_KEY; pass <= PM_TRANSCRIPT; pass++) {
 		fprintf(out, ",\n\"%s\":[", kind_label[pass]);
 		j.n = 0;
-		rc = pm->src.each(pm->src.ud, pass, json_row, &j);
+		j.pass = pass;
+		rc = pass == PM_KEY
+			 ? json_timeline(pm, &j)
+			 : pm->src.each(pm->src.ud, pass, json_row, &j);
 		if (rc)
 			return rc;
 		fputs("]", out);

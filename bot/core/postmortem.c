@@ -12,6 +12,7 @@
 #include "util/base.h"
 #include "util/buf.h"
 #include "core/postmortem.h"
+#include "core/story.h"
 #include "core/text.h"
 #include "core/when.h"
 
@@ -38,25 +39,67 @@ int64_t pm_hyp_stood(const struct incident *inc, const struct hypothesis *h,
 	return end > h->raised ? end - h->raised : 0;
 }
 
+/* An interval a hypothesis stood. */
+struct stood {
+	int64_t from, to;
+};
+
+static int cmp_stood(const void *a, const void *b)
+{
+	const struct stood *x = a, *y = b;
+
+	return (x->from > y->from) - (x->from < y->from);
+}
+
+/* The union of the ruled-out hypotheses' intervals: two wrong paths
+ * chased at once cost the wall-clock time once. */
+static int64_t misleading(const struct incident *inc, int64_t at, int *count)
+{
+	struct stood *v = xcalloc(inc->nhyps + 1, sizeof(*v));
+	int64_t total = 0, from = 0, to = 0;
+	size_t i, n = 0;
+
+	for (i = 0; i < inc->nhyps; i++) {
+		const struct hypothesis *h = &inc->hyps[i];
+
+		if (h->state != HYP_RULED_OUT)
+			continue;
+		v[n].from = h->raised;
+		v[n].to = h->raised + pm_hyp_stood(inc, h, at);
+		n++;
+	}
+	qsort(v, n, sizeof(*v), cmp_stood);
+	for (i = 0; i < n; i++) {
+		if (i && v[i].from <= to) {
+			if (v[i].to > to)
+				to = v[i].to;
+			continue;
+		}
+		total += to - from;
+		from = v[i].from;
+		to = v[i].to;
+	}
+	total += to - from;
+	free(v);
+	*count = (int)n;
+	return total;
+}
+
 void pm_metrics(const struct incident *inc, int64_t at, struct pm_metrics *m)
 {
-	size_t i;
-
 	memset(m, 0, sizeof(*m));
 	m->started = incident_started(inc);
 	m->detected = incident_detected(inc);
+	m->identified = incident_identified(inc);
 	m->end = inc->marks[MARK_RESOLVED];
 	m->duration = span(m->started, m->end);
 	m->to_detect = span(m->started, m->detected);
-	m->to_acknowledge = span(m->started, inc->marks[MARK_ACKNOWLEDGED]);
+	/* How long the page waited for a person: from detection. */
+	m->to_acknowledge = span(m->detected, inc->marks[MARK_ACKNOWLEDGED]);
+	m->to_identify = span(m->started, m->identified);
 	m->to_mitigate = span(m->started, inc->marks[MARK_MITIGATED]);
 	m->to_resolve = span(m->started, inc->marks[MARK_RESOLVED]);
-	for (i = 0; i < inc->nhyps; i++) {
-		if (inc->hyps[i].state != HYP_RULED_OUT)
-			continue;
-		m->misleading_ms += pm_hyp_stood(inc, &inc->hyps[i], at);
-		m->ruled_out++;
-	}
+	m->misleading_ms = misleading(inc, at, &m->ruled_out);
 }
 
 char *pm_file_name(const struct incident *inc, int rev, const char *ext)
@@ -108,6 +151,12 @@ struct render {
 	char minute_hm[WHEN_BUFSZ], minute_abbr[WHEN_BUFSZ];
 	int32_t minute_day;
 	int n; /* rows seen in the current pass */
+	/* Playbook suggestions seen on the Timeline, for "what went wrong". */
+	struct {
+		char id[64];
+		int64_t at;
+	} sugg[8];
+	int nsugg;
 };
 
 /* Writes s escaped for one line. */
@@ -306,7 +355,15 @@ static void title(struct render *r, const struct pm_metrics *m)
 	fprintf(r->out, "# Postmortem: INC-%lld ", (long long)inc->id);
 	md(r, inc->title);
 	fputs("\n\n", r->out);
-	if (r->pm->revision)
+	if (r->pm->revision && inc->marks[MARK_CLOSED] &&
+	    inc->marks[MARK_CLOSED] != r->pm->at) {
+		char u[2 * WHEN_BUFSZ];
+
+		/* `postmortem update`: dated by the update. */
+		fprintf(r->out, "Closed %s · revision %d, updated %s",
+			stamp(inc->marks[MARK_CLOSED], u), r->pm->revision,
+			stamp(r->pm->at, t));
+	} else if (r->pm->revision)
 		fprintf(r->out, "Closed %s · revision %d", stamp(r->pm->at, t),
 			r->pm->revision);
 	else
@@ -384,6 +441,45 @@ static void span_row(struct render *r, const char *name,
 	fprintf(r->out, "| %s | %s | %s |\n", name, duration(s, d), from);
 }
 
+/* The severity's acknowledge target (0: none). */
+static int64_t ack_target(const struct config *cfg, int level)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nseverities; i++)
+		if (cfg->severities[i].level == level)
+			return cfg->severities[i].ack_target_ms;
+	return 0;
+}
+
+static bool ack_late(const struct postmortem *pm, const struct pm_metrics *m)
+{
+	int64_t target = ack_target(pm->cfg, pm->inc->severity);
+
+	return target && m->to_acknowledge.state == PM_SPAN_OK &&
+	       m->to_acknowledge.ms > target;
+}
+
+/* Time to acknowledge, with the severity's target when it was missed. */
+static void ack_row(struct render *r, const struct pm_metrics *m)
+{
+	char d[WHEN_BUFSZ], t[WHEN_BUFSZ];
+
+	duration(&m->to_acknowledge, d);
+	if (ack_late(r->pm, m)) {
+		when_duration(ack_target(r->pm->cfg, r->pm->inc->severity), t);
+		fprintf(r->out,
+			"| Time to acknowledge | %s (target for sev%d: %s) | "
+			"detected to acknowledged |\n",
+			d, r->pm->inc->severity, t);
+		return;
+	}
+	fprintf(r->out,
+		"| Time to acknowledge | %s | detected to "
+		"acknowledged |\n",
+		d);
+}
+
 static void metrics(struct render *r, const struct pm_metrics *m)
 {
 	const struct incident *inc = r->pm->inc;
@@ -403,6 +499,10 @@ static void metrics(struct render *r, const struct pm_metrics *m)
 		   mk[MARK_ACKNOWLEDGED]
 		       ? "`mark acknowledged`"
 		       : "use `mark acknowledged [at <time>]`");
+	metric_row(r, "Identified", m->identified,
+		   !m->identified ? "use `confirm H<n>` or `status identified`"
+		   : m->identified == inc->identified ? "`status identified`"
+						      : "the first `confirm`");
 	metric_row(r, "Mitigated", mk[MARK_MITIGATED],
 		   mk[MARK_MITIGATED] ? "`mark mitigated`"
 				      : "use `mark mitigated [at <time>]`");
@@ -415,36 +515,129 @@ static void metrics(struct render *r, const struct pm_metrics *m)
 	fputs("\n| metric | duration | measured from |\n|---|---|---|\n",
 	      r->out);
 	span_row(r, "Time to detect", &m->to_detect, "started to detected");
-	span_row(r, "Time to acknowledge", &m->to_acknowledge,
-		 "started to acknowledged");
+	ack_row(r, m);
+	span_row(r, "Time to identify", &m->to_identify,
+		 "started to identified");
 	span_row(r, "Time to mitigate", &m->to_mitigate,
 		 "started to mitigated");
 	span_row(r, "Time to resolve", &m->to_resolve, "started to resolved");
 	fputc('\n', r->out);
 }
 
-static int key_row(void *ud, const struct pm_row *row)
+/* Remembers the suggested playbooks ("a, b") and their time, for "what
+ * went wrong". */
+static void note_suggestions(struct render *r, const char *list, int64_t at)
+{
+	const char *p = list, *e;
+	size_t n;
+
+	for (; *p && r->nsugg < (int)ARRAY_SIZE(r->sugg); p = e) {
+		while (*p == ',' || *p == ' ')
+			p++;
+		e = p + strcspn(p, ",");
+		n = (size_t)(e - p);
+		if (!n || n >= sizeof(r->sugg[0].id))
+			continue;
+		memcpy(r->sugg[r->nsugg].id, p, n);
+		r->sugg[r->nsugg].id[n] = '\0';
+		r->sugg[r->nsugg++].at = at;
+	}
+}
+
+/* A message on the Timeline: its first MOMENT_TEXT_MAX bytes, and the
+ * links of the rest, so the evidence behind it stays one click away. */
+#define MOMENT_TEXT_MAX 280
+static void moment_text(struct render *r, const char *text)
+{
+	size_t len = strlen(text), cut = MOMENT_TEXT_MAX;
+	const char *p;
+	char *head;
+
+	if (len <= MOMENT_TEXT_MAX) {
+		md(r, text);
+		return;
+	}
+	while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80)
+		cut--;
+	head = xstrndup(text, cut);
+	md(r, head);
+	free(head);
+	fputs("…", r->out);
+	for (p = text + cut; (p = strstr(p, "http")) != NULL;) {
+		size_t n = strcspn(p, " \t\n<>");
+
+		if (!strncmp(p, "https://", 8) || !strncmp(p, "http://", 7)) {
+			head = xstrndup(p, n);
+			fputc(' ', r->out);
+			md(r, head);
+			free(head);
+		}
+		p += n ? n : 1;
+	}
+}
+
+/* "(dana)", or "(dana; marked by jon)" when someone else set it. */
+static void who_pair(struct render *r, const char *said, const char *verb,
+		     const char *by)
+{
+	fputs(" (", r->out);
+	md(r, said);
+	if (by && strcmp(said, by)) {
+		fprintf(r->out, "; %s by ", verb);
+		md(r, by);
+	}
+	fputc(')', r->out);
+}
+
+static int moment_row(void *ud, const struct moment *mo)
 {
 	struct render *r = ud;
+	const struct pm_row *row = mo->row;
 	char t[2 * WHEN_BUFSZ];
 
 	day_line(r, row->at);
 	r->n++;
 	fprintf(r->out, "- %s — ", row_time(r, row->at, t));
+	if (mo->suggested) {
+		note_suggestions(r, mo->suggested, row->at);
+		fputs("💡 Scribe suggested ", r->out);
+		md(r, mo->suggested);
+		fputc('\n', r->out);
+		return 0;
+	}
 	switch (row->kind) {
 	case ENTRY_MESSAGE:
 	case ENTRY_FILE:
-		fputs("📌 ", r->out);
+	case ENTRY_CONTEXT:
+		if (row->key)
+			fputs("📌 ", r->out);
+		moment_text(r, row->text ? row->text : "");
+		fputs(" (", r->out);
 		md(r, row->who);
-		fputs(": ", r->out);
-		md(r, row->deleted ? "(deleted)" : row->text);
+		if (row->kind == ENTRY_CONTEXT) {
+			fputs(", before the declare, in ", r->out);
+			md(r,
+			   row->room && *row->room ? row->room : "the channel");
+		}
+		fputc(')', r->out);
 		break;
 	case ENTRY_MARK:
 		fputs("**", r->out);
 		md(r, row->text);
-		fputs("** (marked by ", r->out);
-		md(r, row->who);
-		fputc(')', r->out);
+		fputs("**", r->out);
+		if (mo->status && strcmp(mo->status, "=")) {
+			fputs(", status ", r->out);
+			md(r, mo->status);
+		}
+		if (mo->because) {
+			fputs(": ", r->out);
+			moment_text(r, mo->because->text);
+			who_pair(r, mo->because->who, "marked", row->who);
+		} else {
+			fputs(" (marked by ", r->out);
+			md(r, row->who);
+			fputc(')', r->out);
+		}
 		break;
 	case ENTRY_GAP:
 		fputs("⚠ ", r->out);
@@ -455,20 +648,37 @@ static int key_row(void *ud, const struct pm_row *row)
 		fputs(" (", r->out);
 		md(r, row->who);
 		fputc(')', r->out);
+		if (mo->because) {
+			fputs(", after ", r->out);
+			md(r, mo->because->who);
+			fputs(": ", r->out);
+			moment_text(r, mo->because->text);
+		}
 	}
 	fputc('\n', r->out);
 	return 0;
 }
 
+static int story_row(void *ud, const struct pm_row *row)
+{
+	return story_add(ud, row);
+}
+
 static int timeline(struct render *r)
 {
+	struct moments *lex = moments_new(&r->pm->cfg->moments);
+	struct story *st = story_new(lex, moment_row, r);
 	int rc;
 
 	fprintf(r->out, "## Timeline\n\nTimes in %s.\n\n", when_zone_name());
 	r->day = 0;
 	r->n = 0;
 	r->abbr[0] = '\0';
-	rc = r->pm->src.each(r->pm->src.ud, PM_KEY, key_row, r);
+	rc = r->pm->src.each(r->pm->src.ud, PM_KEY, story_row, st);
+	if (!rc)
+		rc = story_end(st);
+	story_free(st);
+	moments_free(lex);
 	if (!rc && !r->n)
 		fputs("_Nothing was recorded on the timeline._\n", r->out);
 	fputc('\n', r->out);
@@ -521,11 +731,28 @@ static void investigation(struct render *r, const struct pm_metrics *m)
 	}
 }
 
+/* "a, b" of the ",a,b," list of suggested playbooks, into b. */
+static void suggested_list(const struct incident *inc, struct buf *b)
+{
+	const char *p = inc->suggested ? inc->suggested : "", *e;
+
+	for (; *p; p = e) {
+		while (*p == ',')
+			p++;
+		e = p + strcspn(p, ",");
+		if (e > p)
+			buf_addf(b, "%s%.*s", b->len ? ", " : "", (int)(e - p),
+				 p);
+	}
+}
+
 static int playbook_row(void *ud, const struct pm_row *row)
 {
 	struct render *r = ud;
 	char t[WHEN_BUFSZ];
 
+	if (story_is_suggestion(row))
+		return 0;
 	r->n++;
 	fprintf(r->out, "- %s — ", hm(row->at, t));
 	md(r, row->text);
@@ -539,11 +766,39 @@ static int playbooks(struct render *r)
 {
 	int rc;
 
+	const struct incident *inc = r->pm->inc;
+	size_t i, k;
+
 	fputs("## Playbook steps\n\n", r->out);
 	r->n = 0;
 	rc = r->pm->src.each(r->pm->src.ud, PM_PLAYBOOK, playbook_row, r);
-	if (!rc && !r->n)
-		fputs("_No playbook was run._\n", r->out);
+	if (rc)
+		return rc;
+	/* Steps never done, run by run. */
+	for (i = 0; i < inc->nruns; i++)
+		for (k = 0; k < inc->runs[i].nsteps; k++) {
+			if (inc->runs[i].steps[k].state != STEP_PENDING)
+				continue;
+			fprintf(r->out, "- %s S%zu ", inc->runs[i].playbook,
+				k + 1);
+			md(r, inc->runs[i].steps[k].title);
+			fputs(" — **not done**\n", r->out);
+			r->n++;
+		}
+	if (!r->n) {
+		buf_reset(&r->tmp);
+		suggested_list(inc, &r->tmp);
+		if (r->tmp.len) {
+			char *list = xstrdup(r->tmp.s);
+
+			fputs("_No playbook was run; suggested: ", r->out);
+			md(r, list);
+			fputs("._\n", r->out);
+			free(list);
+		} else {
+			fputs("_No playbook was run._\n", r->out);
+		}
+	}
 	fputc('\n', r->out);
 	return rc;
 }
@@ -556,7 +811,100 @@ static void root_cause(struct render *r)
 	fputc('\n', r->out);
 }
 
-static void lessons(struct render *r)
+/* Starts an item of what Scribe measured (the n-th). */
+static void measured_item(struct render *r, int *n)
+{
+	if (!(*n)++)
+		fputs("\nWhat Scribe measured:\n\n", r->out);
+	fputs("- _measured:_ ", r->out);
+}
+
+/* What Scribe measured that went wrong, for when nobody said. */
+static void measured(struct render *r, const struct pm_metrics *m)
+{
+	const struct incident *inc = r->pm->inc;
+	char d[WHEN_BUFSZ], t[WHEN_BUFSZ], u[WHEN_BUFSZ];
+	size_t i, k;
+	int s, n = 0;
+
+	if (m->ruled_out) {
+		measured_item(r, &n);
+		when_duration(m->misleading_ms, d);
+		fprintf(r->out, "%s on misleading paths: ", d);
+		for (i = 0, k = 0; i < inc->nhyps; i++) {
+			const struct hypothesis *h = &inc->hyps[i];
+
+			if (h->state != HYP_RULED_OUT)
+				continue;
+			when_duration(pm_hyp_stood(inc, h, r->pm->at), t);
+			fprintf(r->out, "%sH%d ", k++ ? ", " : "", h->n);
+			md(r, h->text);
+			fprintf(r->out, " (%s)", t);
+		}
+		fputc('\n', r->out);
+	}
+	for (s = 0; s < r->nsugg; s++) {
+		const struct pb_run *run = NULL;
+
+		for (i = 0; i < inc->nruns && !run; i++)
+			if (inc->runs[i].playbook &&
+			    !strcmp(inc->runs[i].playbook, r->sugg[s].id))
+				run = &inc->runs[i];
+		if (run && run->started - r->sugg[s].at < 10 * 60000)
+			continue;
+		measured_item(r, &n);
+		md(r, r->sugg[s].id);
+		fprintf(r->out, " was suggested at %s ", hm(r->sugg[s].at, t));
+		if (run) {
+			when_duration(run->started - r->sugg[s].at, d);
+			fprintf(r->out, "but started at %s (%s later)\n",
+				hm(run->started, u), d);
+		} else {
+			fputs("and never started\n", r->out);
+		}
+	}
+	if (ack_late(r->pm, m)) {
+		measured_item(r, &n);
+		when_duration(m->to_acknowledge.ms, d);
+		when_duration(ack_target(r->pm->cfg, inc->severity), t);
+		fprintf(r->out,
+			"time to acknowledge %s, above the sev%d target of "
+			"%s\n",
+			d, inc->severity, t);
+	}
+	for (i = 0; i < inc->nruns; i++) {
+		const struct pb_run *run = &inc->runs[i];
+		int skipped = 0, open = 0;
+
+		for (k = 0; k < run->nsteps; k++) {
+			skipped += run->steps[k].state == STEP_SKIPPED;
+			open += run->steps[k].state == STEP_PENDING;
+		}
+		if (!skipped && !open)
+			continue;
+		measured_item(r, &n);
+		md(r, run->playbook);
+		fputs(":", r->out);
+		for (k = 0, s = 0; k < run->nsteps; k++)
+			if (run->steps[k].state == STEP_SKIPPED)
+				fprintf(r->out, "%s S%zu", s++ ? "," : "",
+					k + 1);
+		if (skipped)
+			fputs(" skipped", r->out);
+		for (k = 0, s = 0; k < run->nsteps; k++)
+			if (run->steps[k].state == STEP_PENDING)
+				fprintf(r->out, "%s S%zu",
+					s++       ? ","
+					: skipped ? ";"
+						  : "",
+					k + 1);
+		if (open)
+			fputs(" never done", r->out);
+		fputc('\n', r->out);
+	}
+}
+
+static void lessons(struct render *r, const struct pm_metrics *m)
 {
 	static const char *const heads[LESSON_COUNT] = {
 	    "What went well", "What went wrong", "Where we got lucky"};
@@ -582,6 +930,8 @@ static void lessons(struct render *r)
 				"_Nothing recorded — use `learned %s "
 				"<text>`._\n",
 				lesson_name((enum lesson_kind)k));
+		if (!n && k == LESSON_WRONG)
+			measured(r, m);
 		fputc('\n', r->out);
 	}
 }
@@ -612,9 +962,10 @@ static void action_list(struct render *r, enum action_kind kind)
 		if (a->owner.id) {
 			fputs(" — owner: ", r->out);
 			md(r, a->owner.name);
-		} else if (kind == ACTION_TASK) {
-			fputs(" — **no owner** (use `action` with an @owner)",
-			      r->out);
+		} else if (!a->done) {
+			fprintf(r->out,
+				" — **no owner** (use `owner A%d @user`)",
+				a->n);
 		}
 		if (a->done)
 			fprintf(r->out, " — done %s", stamp(a->done, t));
@@ -626,7 +977,7 @@ static void measures(struct render *r)
 {
 	fputs("## Corrective and Preventative Measures\n\n", r->out);
 	if (!count_actions(r->pm->inc, ACTION_FIX))
-		fputs("_None recorded — use `fix <text>`._\n", r->out);
+		fputs("_None recorded — use `fix <text> [@owner]`._\n", r->out);
 	action_list(r, ACTION_FIX);
 	fputs("\n## Tasks to Address the Issue\n\n", r->out);
 	if (!count_actions(r->pm->inc, ACTION_TASK))
@@ -640,9 +991,12 @@ static int participant_row(void *ud, const struct pm_row *row)
 {
 	struct render *r = ud;
 
-	fputs(r->n++ ? ", " : "**Participants:** ", r->out);
+	fputs(r->n++ ? ", " : "**Participants** (messages said): ", r->out);
 	md(r, row->who);
-	fprintf(r->out, " (%lld)", (long long)row->count);
+	if (row->count)
+		fprintf(r->out, " (%lld)", (long long)row->count);
+	else
+		fputs(" (commands only)", r->out);
 	return 0;
 }
 
@@ -653,7 +1007,11 @@ static int responders(struct render *r)
 	size_t i;
 	int rc;
 
-	fputs("## Responders\n\n| role | who |\n|---|---|\n", r->out);
+	int shown = 0;
+
+	/* The roles held, in the configured order; empty ones are not a
+	 * table of "not assigned". */
+	fputs("## Responders\n\n", r->out);
 	for (i = 0; i < cfg->nroles; i++) {
 		const struct role *role = NULL;
 		size_t j;
@@ -661,62 +1019,130 @@ static int responders(struct render *r)
 		for (j = 0; j < inc->nroles; j++)
 			if (!strcmp(inc->roles[j].role, cfg->roles[i]))
 				role = &inc->roles[j];
+		if (!role)
+			continue;
+		if (!shown++)
+			fputs("| role | who |\n|---|---|\n", r->out);
 		fprintf(r->out, "| %s | ", cfg->roles[i]);
-		if (role)
-			md(r, role->who.name);
-		else
-			fputs("_not assigned_", r->out);
+		md(r, role->who.name);
 		fputs(" |\n", r->out);
 	}
+	if (!shown)
+		fputs("_No roles were assigned — use `lead @user` or `role "
+		      "<name> @user`._\n",
+		      r->out);
 	fputc('\n', r->out);
 	r->n = 0;
 	rc =
 	    r->pm->src.each(r->pm->src.ud, PM_PARTICIPANTS, participant_row, r);
 	if (!rc)
-		fputs(r->n ? " messages\n\n"
-			   : "_Nobody spoke in the channel._\n\n",
+		fputs(r->n ? "\n\n" : "_Nobody spoke in the channel._\n\n",
 		      r->out);
 	return rc;
+}
+
+/* Writes s as the end of a sentence: a full stop unless it has one. */
+static void sentence(struct render *r, const char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	md(r, s);
+	if (!n || !strchr(".!?", s[n - 1]))
+		fputc('.', r->out);
+}
+
+static bool given(const char *s)
+{
+	return s && *s;
+}
+
+/* "1 corrective measure", "2 action items". */
+static void counted(struct render *r, int n, const char *what)
+{
+	fprintf(r->out, "%d %s%s", n, what, n == 1 ? "" : "s");
 }
 
 static void conclusion(struct render *r, const struct pm_metrics *m)
 {
 	const struct incident *inc = r->pm->inc;
 	const char *const *f = (const char *const *)inc->fields;
+	int fixes = count_actions(inc, ACTION_FIX);
+	int tasks = count_actions(inc, ACTION_TASK), ownerless = 0;
 	char d[WHEN_BUFSZ];
+	size_t i;
 
 	fputs("## Conclusion\n\n", r->out);
-	if (f[FIELD_CONCLUSION] && *f[FIELD_CONCLUSION]) {
+	if (given(f[FIELD_CONCLUSION])) {
 		md_text(r, f[FIELD_CONCLUSION], 0, true);
 		fputs("\n\n", r->out);
 		return;
 	}
-	fprintf(r->out,
-		"_Written by Scribe: no `conclusion` was recorded._ "
-		"INC-%lld (sev%d) ",
-		(long long)inc->id, inc->severity);
+	/* Written from the record, as a person would say it; what is not
+	 * recorded is said once, plainly. */
+	fprintf(r->out, "INC-%lld, a sev%d incident, ", (long long)inc->id,
+		inc->severity);
 	if (m->duration.state == PM_SPAN_OK)
-		fprintf(r->out, "lasted %s.", duration(&m->duration, d));
+		fprintf(r->out, "lasted %s", duration(&m->duration, d));
 	else
-		fputs("has no measurable duration.", r->out);
-	if (f[FIELD_SUMMARY] && *f[FIELD_SUMMARY]) {
-		fputs(" Summary: ", r->out);
-		md(r, f[FIELD_SUMMARY]);
+		fputs("has no measurable duration", r->out);
+	if (given(f[FIELD_SUMMARY])) {
+		fputs(": ", r->out);
+		sentence(r, f[FIELD_SUMMARY]);
+	} else {
 		fputc('.', r->out);
 	}
-	fputs(" Root cause: ", r->out);
-	md(r, f[FIELD_ROOTCAUSE] && *f[FIELD_ROOTCAUSE] ? f[FIELD_ROOTCAUSE]
-							: "not recorded");
-	fputs(". Resolution: ", r->out);
-	md(r, f[FIELD_RESOLUTION] && *f[FIELD_RESOLUTION] ? f[FIELD_RESOLUTION]
-							  : "not recorded");
-	fprintf(r->out,
-		". %d corrective measure%s and %d action item%s "
-		"follow up on it.\n\n",
-		count_actions(inc, ACTION_FIX),
-		count_actions(inc, ACTION_FIX) == 1 ? "" : "s",
-		count_actions(inc, ACTION_TASK),
-		count_actions(inc, ACTION_TASK) == 1 ? "" : "s");
+	if (given(f[FIELD_ROOTCAUSE])) {
+		fputs(" The root cause was: ", r->out);
+		sentence(r, f[FIELD_ROOTCAUSE]);
+	} else {
+		fputs(" Its root cause was not recorded.", r->out);
+	}
+	if (given(f[FIELD_RESOLUTION])) {
+		fputs(" It was resolved by: ", r->out);
+		sentence(r, f[FIELD_RESOLUTION]);
+	}
+	if (m->ruled_out) {
+		when_duration(m->misleading_ms, d);
+		int n = 0;
+
+		if (m->ruled_out == 1)
+			fprintf(r->out, " %s went to a misleading path (", d);
+		else
+			fprintf(r->out, " %s went to %d misleading paths (", d,
+				m->ruled_out);
+		for (i = 0; i < inc->nhyps; i++)
+			if (inc->hyps[i].state == HYP_RULED_OUT) {
+				if (n++)
+					fputs("; ", r->out);
+				md(r, inc->hyps[i].text);
+			}
+		fputs(") before the cause was found.", r->out);
+	}
+	for (i = 0; i < inc->nactions; i++)
+		ownerless += !inc->actions[i].owner.id && !inc->actions[i].done;
+	if (fixes || tasks) {
+		fputc(' ', r->out);
+		if (fixes)
+			counted(r, fixes, "corrective measure");
+		if (fixes && tasks)
+			fputs(" and ", r->out);
+		if (tasks)
+			counted(r, tasks, "action item");
+		fputs(fixes + tasks == 1 ? " follows up on it"
+					 : " follow up on it",
+		      r->out);
+		if (ownerless)
+			fprintf(r->out, "; %d still without an owner",
+				ownerless);
+		fputc('.', r->out);
+	} else {
+		fputs(" No follow-up was recorded.", r->out);
+	}
+	fputs("\n\n_Scribe wrote this from the record: `conclusion <text>` "
+	      "replaces it._\n\n",
+	      r->out);
 }
 
 static int transcript_row(void *ud, const struct pm_row *row)
@@ -731,7 +1157,13 @@ static int transcript_row(void *ud, const struct pm_row *row)
 	fprintf(r->out, "%s- %s **", row->reply ? "  " : "",
 		row_time(r, row->at, t));
 	md(r, row->who);
-	fputs("**: ", r->out);
+	fputs("**", r->out);
+	if (row->kind == ENTRY_CONTEXT) {
+		fputs(" _(before the declare, in ", r->out);
+		md(r, row->room && *row->room ? row->room : "the channel");
+		fputs(")_", r->out);
+	}
+	fputs(": ", r->out);
 	if (row->deleted) {
 		fputs("_(deleted by ", r->out);
 		md(r, row->deleted_by ? row->deleted_by : "someone");
@@ -803,7 +1235,7 @@ int pm_markdown(const struct postmortem *pm, FILE *out)
 	}
 	if (!rc) {
 		root_cause(&r);
-		lessons(&r);
+		lessons(&r, &m);
 		measures(&r);
 		rc = responders(&r);
 	}

@@ -23,6 +23,10 @@ struct pm_row {
 	enum entry_kind kind;
 	int64_t at;
 	const char *who;
+	const char *who_id; /* PM_KEY: the author's platform id */
+	const char *room;   /* PM_KEY, PM_TRANSCRIPT: where a context entry
+			       was said ("#general") */
+	bool key;           /* PM_KEY: typed or pinned (📌) */
 	const char *text;
 	bool reply;      /* a thread reply, listed under its root */
 	int edits;       /* times the message was edited */
@@ -35,7 +39,8 @@ struct pm_row {
 
 /* The sections that read rows, in the order the rows must come. */
 enum pm_pass {
-	PM_KEY,          /* key entries (typed and pinned), by time */
+	PM_KEY,          /* key entries (typed and pinned), messages and
+			    context, by time: the story is picked from them */
 	PM_PLAYBOOK,     /* playbook entries, by time */
 	PM_PARTICIPANTS, /* one row per author with count, most first */
 	PM_TRANSCRIPT,   /* messages, files, commands; replies under roots */
@@ -68,10 +73,13 @@ struct pm_span {
 
 struct pm_metrics {
 	int64_t started, detected; /* with the Semantics defaults */
+	int64_t identified;        /* incident_identified(); 0: not yet */
 	int64_t end;               /* resolved; 0 while still open */
-	struct pm_span duration, to_detect, to_acknowledge, to_mitigate,
-	    to_resolve;
-	int64_t misleading_ms; /* time on ruled-out hypotheses */
+	struct pm_span duration, to_detect, to_acknowledge, to_identify,
+	    to_mitigate, to_resolve;
+	/* Wall-clock time during which at least one later ruled-out
+	 * hypothesis stood (the union of their intervals). */
+	int64_t misleading_ms;
 	int ruled_out;
 };
 

@@ -579,7 +579,7 @@ int cmd_step(struct ctx *c)
 	struct pb_run *run;
 	struct run_step *st;
 	const char *note;
-	size_t arg = 1;
+	size_t arg = 1, k;
 	int64_t ready;
 	int n, next, first;
 
@@ -644,12 +644,20 @@ int cmd_step(struct ctx *c)
 	}
 	if (!done && !note)
 		return ctx_refuse(c, "say why: `step skip S%d <why>`", n + 1);
-	/* How long it took: since the step before it was finished, or since
-	 * the run started. */
-	ready = n > 0 && run->steps[n - 1].state != STEP_PENDING
-		    ? run->steps[n - 1].at
-		    : run->started;
-	when_duration(c->env->now > ready ? c->env->now - ready : 0, took);
+	/* How long it took: since it became current, when the run started
+	 * or the last of the steps before it was finished. A skip takes no
+	 * time, and a step done ahead of its turn was never current. */
+	ready = run->started;
+	for (k = 0; k < (size_t)n; k++) {
+		if (run->steps[k].state == STEP_PENDING)
+			ready = -1;
+		if (ready >= 0 && run->steps[k].at > ready)
+			ready = run->steps[k].at;
+	}
+	took[0] = '\0';
+	if (done && ready >= 0)
+		when_duration(c->env->now > ready ? c->env->now - ready : 0,
+			      took);
 	st->state = done ? STEP_DONE : STEP_SKIPPED;
 	user_copy(&st->by, &c->env->speaker);
 	st->at = c->env->now;
@@ -657,14 +665,15 @@ int cmd_step(struct ctx *c)
 	run->dirty = true;
 	inc->current_run = run->n;
 	inc->dirty = true;
-	ctx_entry(c, ENTRY_PLAYBOOK, c->env->now, "%s S%d %s: %s%s%s (took %s)",
+	ctx_entry(c, ENTRY_PLAYBOOK, c->env->now, "%s S%d %s: %s%s%s%s%s%s",
 		  run->playbook, n + 1, done ? "done" : "skipped", st->title,
-		  note ? " — " : "", note ? note : "", took);
+		  note ? " — " : "", note ? note : "", took[0] ? " (took " : "",
+		  took, took[0] ? ")" : "");
 	/* The confirmation says who, what they found (or why they skipped)
 	 * and how long it took, so the channel reads as the record does. */
-	ctx_reply(c, "%s S%d of %s %s by %s in %s%s%s", done ? "✅" : "⏭", n + 1,
+	ctx_reply(c, "%s S%d of %s %s by %s%s%s%s%s", done ? "✅" : "⏭", n + 1,
 		  run->playbook, done ? "done" : "skipped",
-		  c->env->speaker.name, took,
+		  c->env->speaker.name, took[0] ? " in " : "", took,
 		  note ? (done ? " — evidence: " : " — why: ") : "",
 		  note ? note : "");
 	next = first_pending(run);

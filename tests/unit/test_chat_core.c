@@ -113,7 +113,11 @@ static void test_hints_slack(void **state)
 	sim_init(&s, inc, T0 + MIN);
 	s.platform = "slack";
 	ok(&s, "resolve", &fx);
-	assert_one_own_post(&fx, "`/incident close` writes the postmortem");
+	assert_int_equal(fx.nposts, 2);
+	post_in(&fx, NULL, "`/incident close` writes the postmortem");
+	/* The close checklist names its commands with Slack's prefix too. */
+	post_in(&fx, NULL, "• a summary — `/incident summary <text>`");
+	assert_null(strstr(fx.posts[1].text, "!inc"));
 	effects_release(&fx);
 	refused(&s, "sev", "`sev` needs the new severity: `/incident sev <N>`");
 	incident_release(inc);
@@ -186,7 +190,8 @@ static void test_missing_and_extra(void **state)
 	refused(&s, "reopen x", "`reopen` takes nothing after it");
 	refused(&s, "roles all", "`roles` takes nothing after it");
 	refused(&s, "actions all", "`actions` takes nothing after it");
-	refused(&s, "postmortem now", "`postmortem` takes nothing after it");
+	refused(&s, "postmortem now", "'now' is not update");
+	refused(&s, "postmortem update now", "unexpected 'now'");
 	refused(&s, "list all", "`list` takes nothing after it");
 	refused(&s, "sev 2 now", "unexpected 'now'");
 	refused(&s, "done A1 A2", "unexpected 'A2'");

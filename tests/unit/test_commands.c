@@ -7,6 +7,19 @@
  */
 #include "core_sim.h"
 
+/* Becoming resolved: the announcement, then the close checklist, both in
+ * the incident's own channel. */
+static void assert_resolved_posts(const struct effects *fx, const char *needle)
+{
+	assert_int_equal(fx->nposts, 2);
+	assert_null(fx->posts[0].to_user);
+	assert_null(fx->posts[0].room);
+	assert_non_null(strstr(fx->posts[0].text, needle));
+	assert_null(fx->posts[1].room);
+	assert_non_null(
+	    strstr(fx->posts[1].text, "INC-3's postmortem still lacks:"));
+}
+
 /* ---- the prefix -----------------------------------------------------------
  */
 
@@ -520,7 +533,7 @@ static void test_status_each(void **state)
 	assert_entry(&fx, 0, ENTRY_STATUS, s.now,
 		     "status investigating → resolved");
 	assert_entry(&fx, 1, ENTRY_MARK, s.now, "resolved");
-	assert_one_own_post(&fx, "INC-3 status: resolved");
+	assert_resolved_posts(&fx, "INC-3 status: resolved");
 	effects_release(&fx);
 	settle(inc);
 
@@ -738,7 +751,7 @@ static void test_mark_resolved(void **state)
 	assert_entry(&fx, 0, ENTRY_STATUS, T0 + 30 * MIN,
 		     "status investigating → resolved");
 	assert_entry(&fx, 1, ENTRY_MARK, T0 + 30 * MIN, "resolved");
-	assert_one_own_post(&fx, "INC-3 resolved at 14:30 UTC");
+	assert_resolved_posts(&fx, "INC-3 resolved at 14:30 UTC");
 	effects_release(&fx);
 	settle(inc);
 
@@ -1203,13 +1216,13 @@ static void test_actions(void **state)
 	ok(&s, "fix roll back migration 0042 @bob", &fx);
 	assert_int_equal(inc->actions[2].n, 3);
 	assert_int_equal(inc->actions[2].kind, ACTION_FIX);
-	/* A fix has no owner: the mention is part of its text. */
-	assert_string_equal(inc->actions[2].text,
-			    "roll back migration 0042 @bob");
-	assert_null(inc->actions[2].owner.id);
+	/* A fix takes its owner like an action. */
+	assert_string_equal(inc->actions[2].text, "roll back migration 0042");
+	assert_string_equal(inc->actions[2].owner.id, "bob");
 	assert_entry(&fx, 0, ENTRY_ACTION, s.now,
-		     "A3 fix: roll back migration 0042 @bob");
-	post_in(&fx, inc->room, "A3 corrective measure: roll back");
+		     "A3 fix: roll back migration 0042 — owner bob");
+	post_in(&fx, inc->room,
+		"A3 corrective measure: roll back migration 0042 — owner bob");
 	effects_release(&fx);
 
 	run_ok(&s, "action review the schema <@U123|carol>");
@@ -1232,8 +1245,33 @@ static void test_actions(void **state)
 		"INC-3 follow-ups:\n☐ A1 action: add a "
 		"deadlock alert — bob\n☐ A2 action: write the "
 		"migration runbook — no owner\n☐ A3 fix: roll "
-		"back migration 0042 @bob — no owner\n");
+		"back migration 0042 — bob\n");
 	effects_release(&fx);
+
+	/* owner A<n>: given, changed, taken away. */
+	ok(&s, "owner A2 @carol", &fx);
+	assert_string_equal(inc->actions[1].owner.id, "carol");
+	assert_true(inc->actions[1].dirty);
+	assert_entry(&fx, 0, ENTRY_ACTION, s.now, "A2 owner: carol");
+	assert_one_reply(&fx, inc->room,
+			 "A2 is carol's: write the migration runbook");
+	effects_release(&fx);
+	settle(inc);
+	run_ok(&s, "owner a3 @me");
+	assert_string_equal(inc->actions[2].owner.id, "alice");
+	ok(&s, "owner A3 none", &fx);
+	assert_null(inc->actions[2].owner.id);
+	assert_entry(&fx, 0, ENTRY_ACTION, s.now, "A3 has no owner");
+	assert_one_reply(&fx, inc->room,
+			 "A3 has no owner now: roll back migration 0042");
+	effects_release(&fx);
+	static const char owner_usage[] = "owner A<n> <@user>|none";
+	refused(&s, "owner A2", "`owner` needs ");
+	refused_usage(&s, "owner 2 @bob", "'2' is not a follow-up: use A<n>",
+		      owner_usage);
+	refused(&s, "owner A99 @bob", "there is no A99 in INC-3");
+	refused(&s, "owner A2 bob", "'bob' is not a user");
+	assert_string_equal(inc->actions[1].owner.id, "carol");
 
 	refused(&s, "action", "`action` needs ");
 	refused_usage(&s, "action review @", "'@' is not a user",
@@ -1678,8 +1716,8 @@ static void test_resolve(void **state)
 	assert_entry(&fx, 0, ENTRY_STATUS, s.now,
 		     "status investigating → resolved");
 	assert_entry(&fx, 1, ENTRY_MARK, s.now, "resolved");
-	assert_one_own_post(&fx, "INC-3 resolved. `!inc close` writes the "
-				 "postmortem.");
+	assert_resolved_posts(&fx, "INC-3 resolved. `!inc close` writes the "
+				   "postmortem.");
 	effects_release(&fx);
 	settle(inc);
 
@@ -1708,9 +1746,13 @@ static void test_close_without_resolved(void **state)
 	assert_entry(&fx, 1, ENTRY_MARK, s.now, "resolved");
 	assert_entry(&fx, 2, ENTRY_CLOSED, s.now,
 		     "closed; postmortem revision 1");
-	assert_one_own_post(&fx, "INC-3 closed. No resolved mark was set: the "
-				 "close time is used as the resolution time. "
-				 "Postmortem revision 1 follows.");
+	assert_resolved_posts(&fx, "INC-3 closed. No resolved mark was set: "
+				   "the close time is used as the resolution "
+				   "time. Postmortem revision 1 follows.");
+	/* Closed: what is missing goes into `postmortem update`. */
+	assert_non_null(strstr(fx.posts[1].text,
+			       "`!inc postmortem update` writes "
+			       "the next revision"));
 	effects_release(&fx);
 	settle(inc);
 
@@ -1745,6 +1787,120 @@ static void test_close_with_resolved(void **state)
 	effects_release(&fx);
 }
 
+/* The close checklist: each gap with the command that fills it, and
+ * nothing once the record is complete. */
+static void test_checklist(void **state)
+{
+	struct incident *inc = *state;
+	struct sim s;
+	char *list;
+
+	sim_init(&s, inc, T0 + 10 * MIN);
+	list = core_checklist(inc);
+	assert_string_equal(
+	    list, "📋 INC-3's postmortem still lacks:\n"
+		  "• a summary — `summary <text>`\n"
+		  "• the root cause — `rootcause <text>`\n"
+		  "• the impact — `impact <text>`\n"
+		  "• lessons — `learned well <text>`, `learned wrong <text>`\n"
+		  "• follow-ups — `action <text> <@owner>`, `fix <text> "
+		  "<@owner>`\n"
+		  "`close` is never blocked by these: what is added after it "
+		  "goes into the next revision with `postmortem update`.");
+	free(list);
+
+	run_ok(&s, "summary a migration deadlocked orders");
+	run_ok(&s, "rootcause migration 0042");
+	run_ok(&s, "impact a third of checkouts failed");
+	run_ok(&s, "learned well the alert fired at once");
+	run_ok(&s, "hypothesis load");
+	run_ok(&s, "hypothesis network");
+	run_ok(&s, "rule-out H1 flat traffic");
+	run_ok(&s, "action add a lock alert");
+	run_ok(&s, "fix test migrations on a copy");
+	run_ok(&s, "action page the DBA @bob");
+	run_ok(&s, "done A1");
+	list = core_checklist(inc);
+	assert_string_equal(
+	    list, "📋 INC-3's postmortem still lacks:\n"
+		  "• what went wrong — `learned wrong <text>`\n"
+		  "• an owner for A2 — `owner A2 <@user>`\n"
+		  "• a decision on H2, still open — `confirm H2 [why]` or "
+		  "`rule-out H2 [why]`\n"
+		  "`close` is never blocked by these: what is added after it "
+		  "goes into the next revision with `postmortem update`.");
+	free(list);
+
+	run_ok(&s, "learned wrong we scaled first");
+	run_ok(&s, "owner A2 @carol");
+	run_ok(&s, "confirm H2 packet loss");
+	list = core_checklist(inc);
+	assert_string_equal(list, "📋 INC-3's postmortem has everything it "
+				  "needs: summary, root cause, impact, "
+				  "lessons and owned follow-ups.");
+	free(list);
+}
+
+/* `postmortem update`: only after close; the next revision, dated now,
+ * and not part of the incident's story. */
+static void test_postmortem_update(void **state)
+{
+	struct incident *inc = *state;
+	struct effects fx;
+	struct sim s;
+
+	sim_init(&s, inc, T0 + HOUR);
+	refused_usage(&s, "postmortem update",
+		      "INC-3 is not closed: `!inc postmortem` shows a draft "
+		      "now, `!inc close` writes the first revision",
+		      "postmortem [update]");
+	refused(&s, "postmortem frob", "'frob' is not update");
+	run_ok(&s, "close");
+	settle(inc);
+	s.now = T0 + 2 * HOUR;
+	run_ok(&s, "summary written the day after");
+	ok(&s, "postmortem update", &fx);
+	assert_int_equal(inc->revision, 2);
+	assert_true(inc->dirty);
+	assert_true(fx.write_postmortem);
+	assert_int_equal(fx.nentries, 1);
+	assert_int_equal(fx.entries[0].kind, ENTRY_CLOSED);
+	assert_string_equal(fx.entries[0].text, "postmortem revision 2");
+	assert_false(fx.entries[0].key);
+	assert_one_own_post(&fx, "INC-3 postmortem revision 2 follows, with "
+				 "what was added since the close.");
+	effects_release(&fx);
+	/* Still closed: the close time is kept. */
+	assert_int_equal(inc->marks[MARK_CLOSED], T0 + HOUR);
+	refused(&s, "postmortem update now", "unexpected 'now'");
+}
+
+/* `status identified`: its first time is kept for time to identify. */
+static void test_identified(void **state)
+{
+	struct incident *inc = *state;
+	struct sim s;
+
+	sim_init(&s, inc, T0 + 10 * MIN);
+	assert_int_equal(incident_identified(inc), 0);
+	run_ok(&s, "hypothesis a lock");
+	s.now = T0 + 20 * MIN;
+	run_ok(&s, "status identified");
+	assert_int_equal(inc->identified, T0 + 20 * MIN);
+	s.now = T0 + 25 * MIN;
+	run_ok(&s, "status monitoring");
+	s.now = T0 + 30 * MIN;
+	run_ok(&s, "status identified");
+	assert_int_equal(inc->identified, T0 + 20 * MIN);
+	assert_int_equal(incident_identified(inc), T0 + 20 * MIN);
+	/* A confirmed hypothesis is the other way; the earlier one wins. */
+	s.now = T0 + 35 * MIN;
+	run_ok(&s, "confirm H1");
+	assert_int_equal(incident_identified(inc), T0 + 20 * MIN);
+	inc->identified = 0;
+	assert_int_equal(incident_identified(inc), T0 + 35 * MIN);
+}
+
 /* `close INC-3` typed outside the channel: says so in both places. */
 static void test_close_by_reference(void **state)
 {
@@ -1759,9 +1915,10 @@ static void test_close_by_reference(void **state)
 	assert_ptr_equal(fx.inc, inc);
 	assert_true(fx.write_postmortem);
 	assert_int_equal(inc->marks[MARK_CLOSED], s.now);
-	assert_int_equal(fx.nposts, 2);
+	assert_int_equal(fx.nposts, 3);
 	post_in(&fx, "#general", "INC-3 closed.");
 	post_in(&fx, NULL, "INC-3 closed.");
+	post_in(&fx, NULL, "INC-3's postmortem still lacks:");
 	effects_release(&fx);
 	settle(inc);
 
@@ -2079,6 +2236,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_postmortem_draft, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_checklist, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_postmortem_update, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_identified, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_close_without_resolved, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_close_with_resolved, setup,

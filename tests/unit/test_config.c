@@ -122,7 +122,17 @@ static void assert_defaults(const struct config *c)
 	}
 	assert_non_null(strstr(c->severities[0].description, "critical"));
 	assert_non_null(strstr(c->severities[3].description, "minor"));
+	assert_int_equal(c->severities[0].ack_target_ms, 5 * 60000);
+	assert_int_equal(c->severities[1].ack_target_ms, 15 * 60000);
+	assert_int_equal(c->severities[2].ack_target_ms, 60 * 60000);
+	assert_int_equal(c->severities[3].ack_target_ms, 0);
 	assert_int_equal(c->default_severity, 3);
+	assert_int_equal(c->context_before_ms, 30 * 60000);
+	assert_true(c->moments.english);
+	for (int k = 0; k < MOMENT_KINDS; k++)
+		assert_int_equal(c->moments.nphrases[k], 0);
+	assert_int_equal(c->moments.nalert_bots, 0);
+	assert_int_equal(c->moments.ndeploy_bots, 0);
 
 	assert_false(c->slack.enabled);
 	assert_string_equal(c->slack.api_url, "https://slack.com/api/");
@@ -269,7 +279,18 @@ static void test_example_documents_every_key(void **state)
 	    "description:",
 	    "update_every:",
 	    "announce:",
+	    "ack_target:",
 	    "default_severity:",
+	    "context_before:",
+	    "moments:",
+	    "english:",
+	    "actions:",
+	    "findings:",
+	    "recoveries:",
+	    "changes:",
+	    "alerts:",
+	    "alert_bots:",
+	    "deploy_bots:",
 	    "slack:",
 	    "api_url:",
 	    "socket_url:",
@@ -325,7 +346,8 @@ static void test_example_documents_every_key(void **state)
 			/* Severity items are explained above "severities:". */
 			if (!seen[i] && strcmp(keys[i], "level:") &&
 			    strcmp(keys[i], "description:") &&
-			    strcmp(keys[i], "update_every:") && *q != '#')
+			    strcmp(keys[i], "update_every:") &&
+			    strcmp(keys[i], "ack_target:") && *q != '#')
 				fail_msg("%s has no comment above it", keys[i]);
 			seen[i] = true;
 		}
@@ -353,10 +375,22 @@ static void test_every_key(void **state)
 				    "severities:\n"
 				    "  - level: 5\n"
 				    "    description: \"trivial\"\n"
-				    "  - {level: 1, description: 'all hands'}\n"
+				    "  - {level: 1, description: 'all hands', "
+				    "ack_target: 2m}\n"
 				    "  - level: 2\n"
 				    "    description: major\n"
+				    "    ack_target: 1h\n"
 				    "default_severity: 2\n"
+				    "context_before: 45m\n"
+				    "moments:\n"
+				    "  english: false\n"
+				    "  actions: [bounced, 'failed over*']\n"
+				    "  findings: [aha]\n"
+				    "  recoveries: ['all good']\n"
+				    "  changes: [shipped]\n"
+				    "  alerts: ['page:']\n"
+				    "  alert_bots: [grafana, U0ALERT]\n"
+				    "  deploy_bots: [argo]\n"
 				    "slack:\n"
 				    "  api_url: http://127.0.0.1:8080/api/\n"
 				    "  socket_url: ws://127.0.0.1:8081/socket\n"
@@ -412,6 +446,22 @@ static void test_every_key(void **state)
 	assert_string_equal(c.severities[1].description, "major");
 	assert_int_equal(c.severities[2].level, 5);
 	assert_string_equal(c.severities[2].description, "trivial");
+	/* A listed severity has no acknowledge target unless it says so. */
+	assert_int_equal(c.severities[0].ack_target_ms, 2 * 60000);
+	assert_int_equal(c.severities[1].ack_target_ms, 3600000);
+	assert_int_equal(c.severities[2].ack_target_ms, 0);
+	assert_int_equal(c.context_before_ms, 45 * 60000);
+	assert_false(c.moments.english);
+	assert_int_equal(c.moments.nphrases[MOMENT_ACTION], 2);
+	assert_string_equal(c.moments.phrases[MOMENT_ACTION][1],
+			    "failed over*");
+	assert_string_equal(c.moments.phrases[MOMENT_FINDING][0], "aha");
+	assert_string_equal(c.moments.phrases[MOMENT_RECOVERY][0], "all good");
+	assert_string_equal(c.moments.phrases[MOMENT_CHANGE][0], "shipped");
+	assert_string_equal(c.moments.phrases[MOMENT_ALERT][0], "page:");
+	assert_int_equal(c.moments.nalert_bots, 2);
+	assert_string_equal(c.moments.alert_bots[1], "U0ALERT");
+	assert_string_equal(c.moments.deploy_bots[0], "argo");
 	assert_true(config_has_severity(&c, 5));
 	assert_false(config_has_severity(&c, 3));
 	assert_int_equal(c.default_severity, 2);
@@ -816,6 +866,26 @@ static const struct bad bad_files[] = {
      "2: key 'severities[0].description': is required"},
     {"severities:\n  - level: 3\n    description: ''\n",
      "3: key 'severities[0].description': must not be empty"},
+    {"severities:\n  - level: 1\n    description: x\n    ack_target: 5\n",
+     "4: key 'severities[0].ack_target': '5' is not a duration (like 30m, "
+     "2h or 1d), or none"},
+    {"context_before: 2d\n",
+     "1: key 'context_before': must be at most 1d, or 0"},
+    {"context_before: soon\n",
+     "1: key 'context_before': 'soon' is not a duration (like 30m, 2h or "
+     "1d), or none"},
+    {"moments:\n  actions: [ok]\n",
+     "2: key 'moments.actions[0]': 'ok' must start with a word of at least "
+     "3 characters"},
+    {"moments:\n  findings: ['a*b']\n",
+     "2: key 'moments.findings[0]': 'a*b' must start with a word of at "
+     "least 3 characters"},
+    {"moments:\n  findings: ['abc*def']\n",
+     "2: key 'moments.findings[0]': 'abc*def' may only end in '*'"},
+    {"moments:\n  english: maybe\n",
+     "2: key 'moments.english': expected true or false"},
+    {"moments:\n  lexicon: [x]\n",
+     "2: key 'moments.lexicon': unknown key 'lexicon'"},
     {"default_severity: 5\n",
      "1: key 'default_severity': sev5 is not a configured severity"},
     {"default_severity: 12\n",

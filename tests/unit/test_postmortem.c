@@ -217,7 +217,8 @@ static const struct pm_row full_key[] = {
     {.kind = ENTRY_MESSAGE,
      .at = 0,
      .who = "aisha",
-     .text = "pg_locks: pid 4242 blocks 37 sessions"},
+     .text = "pg_locks: pid 4242 blocks 37 sessions",
+     .key = true},
     {.kind = ENTRY_GAP, .at = 0, .who = "scribe", .text = "history lost"},
     {.kind = ENTRY_NOTE, .at = 0, .who = "jon", .text = "follow-up call"},
 };
@@ -412,8 +413,13 @@ static void test_metrics_all_marks(void **state)
 	assert_int_equal(m.duration.ms, 70 * MIN);
 	assert_int_equal(m.to_detect.state, PM_SPAN_OK);
 	assert_int_equal(m.to_detect.ms, 3 * MIN);
+	/* Acknowledged from detection (13:58 to 14:00), not from start. */
 	assert_int_equal(m.to_acknowledge.state, PM_SPAN_OK);
-	assert_int_equal(m.to_acknowledge.ms, 5 * MIN);
+	assert_int_equal(m.to_acknowledge.ms, 2 * MIN);
+	/* Identified by the first confirmed hypothesis, H3 at 14:52. */
+	assert_int_equal(m.identified, at(14, 52));
+	assert_int_equal(m.to_identify.state, PM_SPAN_OK);
+	assert_int_equal(m.to_identify.ms, 57 * MIN);
 	assert_int_equal(m.to_mitigate.state, PM_SPAN_OK);
 	assert_int_equal(m.to_mitigate.ms, 60 * MIN);
 	assert_int_equal(m.to_resolve.state, PM_SPAN_OK);
@@ -434,6 +440,7 @@ static void test_metrics_missing(void **state)
 	inc.marks[MARK_DETECTED] = at(13, 30);
 	pm_metrics(&inc, at(16, 0), &m);
 	assert_int_equal(m.to_acknowledge.state, PM_SPAN_MISSING);
+	assert_int_equal(m.to_identify.state, PM_SPAN_MISSING);
 	assert_int_equal(m.to_mitigate.state, PM_SPAN_MISSING);
 	/* Not resolved: no duration, no time to resolve. */
 	assert_int_equal(m.to_resolve.state, PM_SPAN_MISSING);
@@ -495,8 +502,10 @@ static void test_metrics_defaults(void **state)
 	inc.marks[MARK_ACKNOWLEDGED] = at(14, 7);
 	inc.marks[MARK_MITIGATED] = at(14, 32);
 	inc.marks[MARK_RESOLVED] = at(16, 2);
+	inc.identified = at(14, 22);
 	pm_metrics(&inc, at(17, 0), &m);
 	assert_int_equal(m.to_acknowledge.ms, 5 * MIN);
+	assert_int_equal(m.to_identify.ms, 20 * MIN);
 	assert_int_equal(m.to_mitigate.ms, 30 * MIN);
 	assert_int_equal(m.to_resolve.ms, 120 * MIN);
 	assert_int_equal(m.duration.ms, 120 * MIN);
@@ -511,13 +520,15 @@ static void test_metrics_out_of_order(void **state)
 	inc_base(&inc, "t");
 	inc.marks[MARK_STARTED] = at(14, 0);
 	inc.marks[MARK_DETECTED] = at(13, 59);
-	inc.marks[MARK_ACKNOWLEDGED] = at(14, 0); /* equal is in order */
+	inc.marks[MARK_ACKNOWLEDGED] = at(13, 59); /* equal is in order */
 	inc.marks[MARK_MITIGATED] = at(13, 50);
 	inc.marks[MARK_RESOLVED] = at(13, 30);
+	inc.identified = at(13, 40);
 	pm_metrics(&inc, at(15, 0), &m);
 	assert_int_equal(m.to_detect.state, PM_SPAN_ORDER);
 	assert_int_equal(m.to_acknowledge.state, PM_SPAN_OK);
 	assert_int_equal(m.to_acknowledge.ms, 0);
+	assert_int_equal(m.to_identify.state, PM_SPAN_ORDER);
 	assert_int_equal(m.to_mitigate.state, PM_SPAN_ORDER);
 	assert_int_equal(m.to_resolve.state, PM_SPAN_ORDER);
 	assert_int_equal(m.duration.state, PM_SPAN_ORDER);
@@ -571,6 +582,18 @@ static void test_misleading(void **state)
 	/* Only ruled-out ones count: 15 + 19 + 0 min. */
 	assert_int_equal(m.ruled_out, 3);
 	assert_int_equal(m.misleading_ms, 34 * MIN);
+
+	/* A wrong path chased inside another adds nothing. */
+	add_hyp(&inc, "dns", at(14, 10), HYP_RULED_OUT, at(14, 18), NULL);
+	pm_metrics(&inc, at(16, 0), &m);
+	assert_int_equal(m.ruled_out, 4);
+	assert_int_equal(m.misleading_ms, 34 * MIN);
+	/* Two chased at once cost the wall-clock time once: H7 14:35-14:50
+	 * overlaps H2 (14:21-14:40), so 15 + 29 min, not 15 + 19 + 15. */
+	add_hyp(&inc, "cache", at(14, 35), HYP_RULED_OUT, at(14, 50), NULL);
+	pm_metrics(&inc, at(16, 0), &m);
+	assert_int_equal(m.ruled_out, 5);
+	assert_int_equal(m.misleading_ms, 44 * MIN);
 	incident_release(&inc);
 }
 
@@ -673,8 +696,12 @@ static void test_markdown_full(void **state)
 		   "| Mitigated | 2026-11-24 14:55 UTC | `mark mitigated` |");
 	assert_has(s, "| Resolved | 2026-11-24 15:05 UTC | `mark resolved` |");
 	assert_has(s, "| Time to detect | 3 min | started to detected |\n");
-	assert_has(s, "| Time to acknowledge | 5 min | started to "
+	assert_has(s, "| Identified | 2026-11-24 14:52 UTC | the first "
+		      "`confirm` |\n");
+	assert_has(s, "| Time to acknowledge | 2 min | detected to "
 		      "acknowledged |\n");
+	assert_has(s, "| Time to identify | 57 min | started to identified "
+		      "|\n");
 	assert_has(s, "| Time to mitigate | 1 h | started to mitigated |\n");
 	assert_has(s, "| Time to resolve | 1 h 10 min | started to resolved "
 		      "|\n");
@@ -687,8 +714,8 @@ static void test_markdown_full(void **state)
 		      "- 13:55 — **started** (marked by maria)\n"
 		      "- 14:02 — declared INC-3: Database errors spiking "
 		      "(sev1) (maria)\n"
-		      "- 14:50 — 📌 aisha: pg\\_locks: pid 4242 blocks 37 "
-		      "sessions\n"
+		      "- 14:50 — 📌 pg\\_locks: pid 4242 blocks 37 "
+		      "sessions (aisha)\n"
 		      "- 23:00 — ⚠ history lost\n"
 		      "\n**2026-11-25**\n\n"
 		      "- 09:00 — follow-up call (jon)\n");
@@ -727,33 +754,41 @@ static void test_markdown_full(void **state)
 	free(s);
 
 	s = section(md, "## Corrective and Preventative Measures");
-	/* A fix needs no owner. */
-	assert_has(s, "- [ ] **A1** alert on lock waits\n");
-	assert_lacks(s, "no owner");
+	/* A measure without an owner is flagged like an action. */
+	assert_has(s, "- [ ] **A1** alert on lock waits — **no owner** (use "
+		      "`owner A1 @user`)\n");
 	free(s);
 
 	s = section(md, "## Tasks to Address the Issue");
 	assert_has(s, "- [ ] **A2** add deadlock steps — owner: aisha\n");
 	assert_has(s, "- [ ] **A3** review migration 0043 — **no owner** "
-		      "(use `action` with an @owner)\n");
+		      "(use `owner A3 @user`)\n");
 	assert_has(s, "- [x] **A4** write the runbook — owner: jon — done "
 		      "2026-11-24 15:10 UTC\n");
 	assert_int_equal(count(s, "no owner"), 1);
 	free(s);
 
 	s = section(md, "## Responders");
-	assert_has(s, "| commander | maria |\n| comms | jon |\n"
-		      "| scribe | _not assigned_ |\n");
-	assert_has(s, "**Participants:** maria (17), jon (8) messages\n");
+	/* The roles held; nobody was scribe, and that is no table row. */
+	assert_has(s, "| role | who |\n|---|---|\n| commander | maria |\n"
+		      "| comms | jon |\n\n");
+	assert_lacks(s, "not assigned");
+	assert_lacks(s, "scribe");
+	assert_has(s, "**Participants** (messages said): maria (17), jon "
+		      "(8)\n");
 	free(s);
 
 	s = section(md, "## Conclusion");
-	assert_has(s, "_Written by Scribe: no `conclusion` was recorded._ "
-		      "INC-3 (sev1) lasted 1 h 10 min. Summary: a migration "
-		      "deadlocked the database. Root cause: migration 0042 "
-		      "took a lock. Resolution: rolled the migration back. 1 "
-		      "corrective measure and 3 action items follow up on "
-		      "it.\n");
+	assert_has(s, "INC-3, a sev1 incident, lasted 1 h 10 min: a migration "
+		      "deadlocked the database. The root cause was: migration "
+		      "0042 took a lock. It was resolved by: rolled the "
+		      "migration back. 34 min went to 2 misleading paths "
+		      "(load spike; network partition) before the cause was "
+		      "found. 1 corrective measure and 3 action items "
+		      "follow up on it; 2 still without an owner.\n\n"
+		      "_Scribe wrote this from the record: `conclusion <text>` "
+		      "replaces it._\n");
+	assert_lacks(s, "..");
 	free(s);
 
 	s = section(md, "## Appendix: transcript");
@@ -812,7 +847,10 @@ static void test_markdown_not_recorded(void **state)
 		       "<time>]` |\n");
 	assert_has(md, "| Resolved | not recorded | not yet |\n");
 	assert_has(md, "| Time to detect | 0 s | started to detected |\n");
+	assert_has(md, "| Identified | not recorded | use `confirm H<n>` or "
+		       "`status identified` |\n");
 	assert_has(md, "| Time to acknowledge | not recorded |");
+	assert_has(md, "| Time to identify | not recorded |");
 	assert_has(md, "| Time to mitigate | not recorded |");
 	assert_has(md, "| Time to resolve | not recorded |");
 	assert_has(md, "_Nothing was recorded on the timeline._\n");
@@ -827,18 +865,20 @@ static void test_markdown_not_recorded(void **state)
 	assert_has(md, "### Where we got lucky\n\n_Nothing recorded — use "
 		       "`learned lucky <text>`._\n");
 	assert_has(md, "## Corrective and Preventative Measures\n\n_None "
-		       "recorded — use `fix <text>`._\n");
+		       "recorded — use `fix <text> [@owner]`._\n");
 	assert_has(md, "## Tasks to Address the Issue\n\n_None recorded — use "
 		       "`action <text> [@owner]`._\n");
-	assert_has(md, "| commander | _not assigned_ |\n| comms | _not "
-		       "assigned_ |\n| scribe | _not assigned_ |\n");
+	assert_has(md, "## Responders\n\n_No roles were assigned — use `lead "
+		       "@user` or `role <name> @user`._\n");
+	assert_lacks(md, "not assigned");
 	assert_has(md, "_Nobody spoke in the channel._\n");
 	s = section(md, "## Conclusion");
-	assert_has(s, "_Written by Scribe: no `conclusion` was recorded._ "
-		      "INC-3 (sev1) has no measurable duration. Root cause: "
-		      "not recorded. Resolution: not recorded. 0 corrective "
-		      "measures and 0 action items follow up on it.\n");
-	assert_lacks(s, "Summary:");
+	/* Nothing to count is not "0 corrective measures". */
+	assert_has(s, "INC-3, a sev1 incident, has no measurable duration. "
+		      "Its root cause was not recorded. No follow-up was "
+		      "recorded.\n");
+	assert_lacks(s, "0 ");
+	assert_lacks(s, "..");
 	free(s);
 	assert_has(md, "_The channel was silent._\n");
 	free(md);
@@ -859,6 +899,110 @@ static void test_markdown_not_recorded(void **state)
 	md = render_md(&pm);
 	assert_has(md, "| Resolved | 2026-11-24 14:20 UTC | `resolve` or "
 		       "`status resolved` |\n");
+	free(md);
+	incident_release(&inc);
+}
+
+/* A run of playbook with steps in the given states (done at at(14, 40)). */
+static void add_run(struct incident *inc, const char *id, int64_t started,
+		    const enum step_state *states, size_t n)
+{
+	static const char *const titles[] = {
+	    "What changed?", "Find the blocker", "End the blocker", "Confirm"};
+	struct pb_run *r;
+	size_t i;
+
+	ALLOC_GROW(inc->runs, inc->nruns + 1, inc->runs_cap);
+	r = &inc->runs[inc->nruns++];
+	memset(r, 0, sizeof(*r));
+	r->n = (int)inc->nruns;
+	r->playbook = xstrdup(id);
+	r->title = xstrdup(id);
+	user_set(&r->by, "jon", "jon");
+	r->started = started;
+	r->steps = xcalloc(n, sizeof(*r->steps));
+	r->nsteps = n;
+	for (i = 0; i < n; i++) {
+		r->steps[i].step_id = xasprintf("s%zu", i + 1);
+		r->steps[i].title = xstrdup(titles[i % ARRAY_SIZE(titles)]);
+		r->steps[i].state = states[i];
+		if (states[i] != STEP_PENDING) {
+			user_set(&r->steps[i].by, "jon", "jon");
+			r->steps[i].at = at(14, 40);
+		}
+	}
+}
+
+/* Nobody said what went wrong: Scribe lists what it measured - the
+ * misleading paths, a playbook suggested long before it was started (or
+ * never), a late acknowledgement, steps skipped or never done - and the
+ * Playbook steps section lists the steps never done. */
+static void test_markdown_measured(void **state)
+{
+	static const enum step_state states[] = {STEP_DONE, STEP_SKIPPED,
+						 STEP_PENDING, STEP_PENDING};
+	struct pm_row key[] = {
+	    {.kind = ENTRY_PLAYBOOK,
+	     .at = at(14, 3),
+	     .who = "maria",
+	     .text = "suggested db-deadlock (matched “deadlock”)"},
+	    {.kind = ENTRY_PLAYBOOK,
+	     .at = at(14, 3),
+	     .who = "maria",
+	     .text = "suggested db-outage"},
+	};
+	struct incident inc;
+	struct mem_src src;
+	struct postmortem pm;
+	char *md, *s;
+
+	inc_full(&inc);
+	inc.nlessons = 1; /* only "went well"; the others are freed below */
+	free(inc.lessons[1].text);
+	free(inc.lessons[2].text);
+	user_release(&inc.lessons[1].by);
+	user_release(&inc.lessons[2].by);
+	inc.marks[MARK_ACKNOWLEDGED] = at(14, 10); /* 12 min after 13:58 */
+	add_run(&inc, "db-deadlock", at(14, 30), states, ARRAY_SIZE(states));
+	inc.suggested = xstrdup(",db-deadlock,db-outage,");
+	memset(&src, 0, sizeof(src));
+	SET_ROWS(&src, PM_KEY, key);
+	pm = pm_of(&inc, &src, 1, at(15, 16));
+	md = render_md(&pm);
+
+	s = section(md, "## Response metrics");
+	assert_has(s, "| Time to acknowledge | 12 min (target for sev1: 5 min) "
+		      "| detected to acknowledged |\n");
+	free(s);
+	s = section(md, "## Playbook steps");
+	assert_has(s, "- db-deadlock S3 End the blocker — **not done**\n"
+		      "- db-deadlock S4 Confirm — **not done**\n");
+	assert_lacks(s, "suggested");
+	free(s);
+	s = section(md, "## Lessons learned");
+	assert_has(s,
+		   "### What went wrong\n\n_Nothing recorded — use "
+		   "`learned wrong <text>`._\n\nWhat Scribe measured:\n\n"
+		   "- _measured:_ 34 min on misleading paths: H1 load spike "
+		   "(15 min), H2 network partition (19 min)\n"
+		   "- _measured:_ db-deadlock was suggested at 14:03 but "
+		   "started at 14:30 (27 min later)\n"
+		   "- _measured:_ db-outage was suggested at 14:03 and never "
+		   "started\n"
+		   "- _measured:_ time to acknowledge 12 min, above the sev1 "
+		   "target of 5 min\n"
+		   "- _measured:_ db-deadlock: S2 skipped; S3, S4 never "
+		   "done\n\n### Where we got lucky");
+	free(s);
+	free(md);
+
+	/* No run at all: the suggestions are named where the steps would
+	 * be. */
+	pb_run_release(&inc.runs[0]);
+	inc.nruns = 0;
+	md = render_md(&pm);
+	assert_has(md, "## Playbook steps\n\n_No playbook was run; suggested: "
+		       "db-deadlock, db-outage._\n");
 	free(md);
 	incident_release(&inc);
 }
@@ -920,7 +1064,18 @@ static void test_markdown_conclusion(void **state)
 	free(md);
 	set_field(&inc, FIELD_CONCLUSION, "");
 	md = render_md(&pm);
-	assert_has(md, "_Written by Scribe: no `conclusion` was recorded._");
+	assert_has(md, "_Scribe wrote this from the record: `conclusion "
+		       "<text>` replaces it._");
+	free(md);
+
+	/* Text that ends its own sentence gets no second full stop. */
+	set_field(&inc, FIELD_SUMMARY, "a migration deadlocked orders.");
+	set_field(&inc, FIELD_RESOLUTION, "rolled back!");
+	md = render_md(&pm);
+	assert_has(md, "lasted 1 h 10 min: a migration deadlocked orders. ");
+	assert_has(md, "It was resolved by: rolled back! ");
+	assert_lacks(md, "..");
+	assert_lacks(md, "!.");
 	free(md);
 	incident_release(&inc);
 }
@@ -937,6 +1092,7 @@ static void test_markdown_rows(void **state)
 	     .at = at(14, 10),
 	     .who = "ola",
 	     .text = "gone",
+	     .key = true,
 	     .deleted = at(14, 11)},
 	    {.kind = ENTRY_MARK,
 	     .at = utc(2026, 11, 26, 8, 0),
@@ -980,10 +1136,11 @@ static void test_markdown_rows(void **state)
 	pm = pm_of(&inc, &src, 1, at(15, 0));
 	md = render_md(&pm);
 	s = section(md, "## Timeline");
-	assert_has(s, "**2026-11-24**\n\n- 14:10 — 📌 ola: (deleted)\n\n"
-		      "**2026-11-26**\n\n- 08:00 — **mitigated** (marked by "
-		      "eva)\n");
+	/* A deleted message is never a moment, not even a pinned one. */
+	assert_has(s, "Times in UTC.\n\n**2026-11-26**\n\n- 08:00 — "
+		      "**mitigated** (marked by eva)\n");
 	assert_lacks(s, "gone");
+	assert_lacks(s, "2026-11-24");
 	free(s);
 	s = section(md, "## Appendix: transcript");
 	assert_has(s, "**2026-11-24**\n\n"
@@ -1473,7 +1630,10 @@ static void test_json(void **state)
 	assert_true(num(o, "metrics.duration.ms") == (double)(70 * MIN));
 	assert_true(num(o, "metrics.time_to_detect.ms") == (double)(3 * MIN));
 	assert_true(num(o, "metrics.time_to_acknowledge.ms") ==
-		    (double)(5 * MIN));
+		    (double)(2 * MIN));
+	assert_true(num(o, "metrics.identified") == (double)at(14, 52));
+	assert_true(num(o, "metrics.time_to_identify.ms") ==
+		    (double)(57 * MIN));
 	assert_true(num(o, "metrics.time_to_mitigate.ms") ==
 		    (double)(60 * MIN));
 	assert_true(num(o, "metrics.time_to_resolve.ms") == (double)(70 * MIN));
@@ -1924,13 +2084,15 @@ static void test_deterministic(void **state)
 	free(md2);
 	free(js2);
 
-	/* The document's date is the only clock: a draft rendered later is
-	 * dated later, and nothing else changes. */
+	/* The document's date is the only clock: a revision written later
+	 * (`postmortem update`) says when, and nothing else changes. */
 	pm.at = at(15, 17);
 	md2 = render_md(&pm);
 	assert_string_not_equal(md1, md2);
-	assert_string_equal(strstr(md1, " · revision"),
-			    strstr(md2, " · revision"));
+	assert_has(md2, "Closed 2026-11-24 15:16 UTC · revision 1, updated "
+			"2026-11-24 15:17 UTC · times in UTC");
+	assert_string_equal(strstr(md1, "\n## Issue Summary"),
+			    strstr(md2, "\n## Issue Summary"));
 	free(md1);
 	free(md2);
 	free(js1);
@@ -1950,6 +2112,7 @@ int main(void)
 	    cmocka_unit_test(test_markdown_full),
 	    cmocka_unit_test(test_markdown_not_recorded),
 	    cmocka_unit_test(test_markdown_out_of_order),
+	    cmocka_unit_test(test_markdown_measured),
 	    cmocka_unit_test(test_markdown_conclusion),
 	    cmocka_unit_test(test_markdown_rows),
 	    cmocka_unit_test(test_md_escape),
