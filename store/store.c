@@ -197,14 +197,16 @@ static const char *const sql[Q_COUNT] = {
     [Q_TL_LAST] = "SELECT coalesce(max(id), 0) FROM timeline",
     /* The postmortem's passes: see enum pm_pass. */
     /* The story is picked from these (core/story.h): every entry on
-     * the postmortem's timeline, and every message it may pick. */
+     * the postmortem's timeline and every message it may pick; the
+     * commands too, so that the same pass counts the participants. */
     [Q_PM_KEY] = "SELECT kind, at_ms, author_name, text, deleted_ms, "
 		 "author_id, room, key FROM timeline WHERE incident_id = ? "
 		 "AND id <= ? AND (key = 1 OR kind IN ('message', 'file', "
-		 "'context')) AND kind != 'command' ORDER BY at_ms, id",
+		 "'context', 'command')) ORDER BY at_ms, id",
+    /* Playbook entries are key entries: the partial index finds them. */
     [Q_PM_PLAYBOOK] = "SELECT kind, at_ms, author_name, text FROM "
 		      "timeline WHERE incident_id = ? AND id <= ? AND "
-		      "kind = 'playbook' ORDER BY at_ms, id",
+		      "key = 1 AND kind = 'playbook' ORDER BY at_ms, id",
     /* What people said; someone who only typed commands counts 0. */
     [Q_PM_PEOPLE] = "SELECT author_name, sum(kind != 'command') AS n "
 		    "FROM timeline WHERE incident_id = ? AND id <= ? AND "

@@ -141,6 +141,20 @@ int pm_md_escape(struct buf *b, const char *s)
 	return rc;
 }
 
+/* Who spoke, counted during the Timeline's pass (which reads every
+ * message and command anyway) instead of a pass of its own. */
+struct person {
+	char *id, *name;
+	int64_t said; /* messages and files */
+};
+
+struct people {
+	struct person *v;
+	size_t n, cap;
+	int *slot; /* open addressing on id: index + 1, 0 empty */
+	size_t nslots;
+};
+
 struct render {
 	const struct postmortem *pm;
 	FILE *out;
@@ -157,6 +171,7 @@ struct render {
 		int64_t at;
 	} sugg[8];
 	int nsugg;
+	struct people people;
 };
 
 /* Writes s escaped for one line. */
@@ -659,22 +674,109 @@ static int moment_row(void *ud, const struct moment *mo)
 	return 0;
 }
 
+static size_t hash_str(const char *s)
+{
+	size_t h = 5381;
+
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h;
+}
+
+static void people_grow(struct people *pp)
+{
+	size_t i, j, n = pp->nslots ? pp->nslots * 2 : 64;
+
+	free(pp->slot);
+	pp->slot = xcalloc(n, sizeof(*pp->slot));
+	pp->nslots = n;
+	for (i = 0; i < pp->n; i++) {
+		for (j = hash_str(pp->v[i].id) & (n - 1); pp->slot[j];
+		     j = (j + 1) & (n - 1))
+			;
+		pp->slot[j] = (int)i + 1;
+	}
+}
+
+/* Counts row for its author: a message or a file said, a command typed. */
+static void people_count(struct people *pp, const struct pm_row *row)
+{
+	const char *id = row->who_id ? row->who_id : row->who ? row->who : "";
+	struct person *p;
+	size_t j;
+
+	if (row->kind != ENTRY_MESSAGE && row->kind != ENTRY_FILE &&
+	    row->kind != ENTRY_COMMAND)
+		return;
+	if (2 * (pp->n + 1) > pp->nslots)
+		people_grow(pp);
+	for (j = hash_str(id) & (pp->nslots - 1); pp->slot[j];
+	     j = (j + 1) & (pp->nslots - 1))
+		if (!strcmp(pp->v[pp->slot[j] - 1].id, id))
+			break;
+	if (pp->slot[j]) {
+		p = &pp->v[pp->slot[j] - 1];
+	} else {
+		ALLOC_GROW(pp->v, pp->n + 1, pp->cap);
+		p = &pp->v[pp->n];
+		p->id = xstrdup(id);
+		p->name = xstrdup(row->who ? row->who : id);
+		p->said = 0;
+		pp->slot[j] = (int)++pp->n;
+	}
+	p->said += row->kind != ENTRY_COMMAND;
+}
+
+static void people_release(struct people *pp)
+{
+	size_t i;
+
+	for (i = 0; i < pp->n; i++) {
+		free(pp->v[i].id);
+		free(pp->v[i].name);
+	}
+	free(pp->v);
+	free(pp->slot);
+	memset(pp, 0, sizeof(*pp));
+}
+
+/* Most said first, then by name. */
+static int cmp_person(const void *a, const void *b)
+{
+	const struct person *x = a, *y = b;
+
+	if (x->said != y->said)
+		return x->said > y->said ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+struct story_pass {
+	struct render *r;
+	struct story *st;
+};
+
 static int story_row(void *ud, const struct pm_row *row)
 {
-	return story_add(ud, row);
+	struct story_pass *sp = ud;
+
+	people_count(&sp->r->people, row);
+	if (row->kind == ENTRY_COMMAND)
+		return 0;
+	return story_add(sp->st, row);
 }
 
 static int timeline(struct render *r)
 {
 	struct moments *lex = moments_new(&r->pm->cfg->moments);
 	struct story *st = story_new(lex, moment_row, r);
+	struct story_pass sp = {r, st};
 	int rc;
 
 	fprintf(r->out, "## Timeline\n\nTimes in %s.\n\n", when_zone_name());
 	r->day = 0;
 	r->n = 0;
 	r->abbr[0] = '\0';
-	rc = r->pm->src.each(r->pm->src.ud, PM_KEY, story_row, st);
+	rc = r->pm->src.each(r->pm->src.ud, PM_KEY, story_row, &sp);
 	if (!rc)
 		rc = story_end(st);
 	story_free(st);
@@ -987,17 +1089,21 @@ static void measures(struct render *r)
 	fputc('\n', r->out);
 }
 
-static int participant_row(void *ud, const struct pm_row *row)
+static void participants(struct render *r)
 {
-	struct render *r = ud;
+	struct people *pp = &r->people;
+	size_t i;
 
-	fputs(r->n++ ? ", " : "**Participants** (messages said): ", r->out);
-	md(r, row->who);
-	if (row->count)
-		fprintf(r->out, " (%lld)", (long long)row->count);
-	else
-		fputs(" (commands only)", r->out);
-	return 0;
+	qsort(pp->v, pp->n, sizeof(*pp->v), cmp_person);
+	for (i = 0; i < pp->n; i++) {
+		fputs(i ? ", " : "**Participants** (messages said): ", r->out);
+		md(r, pp->v[i].name);
+		if (pp->v[i].said)
+			fprintf(r->out, " (%lld)", (long long)pp->v[i].said);
+		else
+			fputs(" (commands only)", r->out);
+	}
+	fputs(pp->n ? "\n\n" : "_Nobody spoke in the channel._\n\n", r->out);
 }
 
 static int responders(struct render *r)
@@ -1005,8 +1111,6 @@ static int responders(struct render *r)
 	const struct incident *inc = r->pm->inc;
 	const struct config *cfg = r->pm->cfg;
 	size_t i;
-	int rc;
-
 	int shown = 0;
 
 	/* The roles held, in the configured order; empty ones are not a
@@ -1032,13 +1136,8 @@ static int responders(struct render *r)
 		      "<name> @user`._\n",
 		      r->out);
 	fputc('\n', r->out);
-	r->n = 0;
-	rc =
-	    r->pm->src.each(r->pm->src.ud, PM_PARTICIPANTS, participant_row, r);
-	if (!rc)
-		fputs(r->n ? "\n\n" : "_Nobody spoke in the channel._\n\n",
-		      r->out);
-	return rc;
+	participants(r);
+	return 0;
 }
 
 /* Writes s as the end of a sentence: a full stop unless it has one. */
@@ -1245,6 +1344,7 @@ int pm_markdown(const struct postmortem *pm, FILE *out)
 			rc = transcript(&r);
 	}
 	buf_release(&r.tmp);
+	people_release(&r.people);
 	if (!rc && ferror(out))
 		rc = SCRIBE_EIO;
 	return rc;

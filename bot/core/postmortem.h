@@ -39,10 +39,12 @@ struct pm_row {
 
 /* The sections that read rows, in the order the rows must come. */
 enum pm_pass {
-	PM_KEY,          /* key entries (typed and pinned), messages and
-			    context, by time: the story is picked from them */
+	PM_KEY,          /* key entries (typed and pinned), messages,
+			    context and commands, by time: the story is
+			    picked from them, the participants counted */
 	PM_PLAYBOOK,     /* playbook entries, by time */
-	PM_PARTICIPANTS, /* one row per author with count, most first */
+	PM_PARTICIPANTS, /* one row per author with count, most first (the
+			    JSON; the Markdown counts during PM_KEY) */
 	PM_TRANSCRIPT,   /* messages, files, commands; replies under roots */
 };
 

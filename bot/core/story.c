@@ -290,6 +290,9 @@ int story_add(struct story *s, const struct pm_row *row)
 	size_t i;
 	int rc;
 
+	if (row->kind == ENTRY_COMMAND || row->kind == ENTRY_EDIT ||
+	    row->kind == ENTRY_DELETE || row->kind == ENTRY_REACTION)
+		return 0; /* what they did is on the Timeline already */
 	if (row->kind == ENTRY_MESSAGE || row->kind == ENTRY_FILE ||
 	    row->kind == ENTRY_CONTEXT)
 		return add_message(s, row);

@@ -65,7 +65,7 @@ render() {
 	awk -v n="$entries" -v closing=1 -f "$here/../fakes/transcript.awk" > "$work/pm.jsonl"
 	rm -rf "$work"/pm.db* "$work/postmortems"
 	(cd "$work" && "$scribe" replay pm.jsonl --db pm.db --quiet 2>/dev/null)
-	read -r med best rss < <("$(dirname "$scribe")/tests/bench/bench_render" "$work/pm.db" 1 "${BENCH_RUNS:-5}")
+	read -r med best rss cpu pick story rows picked lines < <("$(dirname "$scribe")/tests/bench/bench_render" "$work/pm.db" 1 "${BENCH_RUNS:-5}" 2>/dev/null)
 	: > "$work/secs"
 	for ((r = 0; r < ${BENCH_RUNS:-5}; r++)); do
 		t0=$EPOCHREALTIME
@@ -74,9 +74,12 @@ render() {
 		awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a) * 1000 }' >> "$work/secs"
 	done
 	awk -v l="$label" -v m="$med" -v r="$rss" -v c="$(median < "$work/secs")" \
-		-v b="$(wc -c < "$work/pm.md")" 'BEGIN {
-		printf "%-30s render %8.2f ms  peak RSS %5.1f MiB  | command %7.1f ms  (%.2f MiB document)\n",
-			l, m, r, c, b / 1048576 }'
+		-v b="$(wc -c < "$work/pm.md")" -v u="$cpu" -v p="$pick" -v s="$story" \
+		-v n="$rows" -v k="$picked" -v t="$lines" 'BEGIN {
+		printf "%-30s render %8.2f ms (CPU %.2f ms)  peak RSS %5.1f MiB  | command %7.1f ms  (%.2f MiB document)\n",
+			l, m, u, r, c, b / 1048576
+		printf "%-30s key-moment picker alone %.2f ms CPU over %d rows (%d picked); the whole story %.2f ms, %d Timeline lines\n",
+			"", p, n, k, s, t }'
 }
 echo
 echo "postmortem render, median of ${BENCH_RUNS:-5} runs"
@@ -87,7 +90,7 @@ render 300 "300 timeline entries"
 awk -v n=100000 -v hyps=20 -v closing=1 -f "$here/../fakes/transcript.awk" > "$work/svg.jsonl"
 rm -rf "$work"/svg.db* "$work/postmortems"
 (cd "$work" && "$scribe" replay svg.jsonl --db svg.db --quiet 2>/dev/null)
-read -r med best rss < <("$(dirname "$scribe")/tests/bench/bench_render" "$work/svg.db" 1 "${BENCH_RUNS:-5}" svg)
+read -r med best rss _ < <("$(dirname "$scribe")/tests/bench/bench_render" "$work/svg.db" 1 "${BENCH_RUNS:-5}" svg 2>/dev/null)
 printf "%-30s render %8.2f ms  peak RSS %5.1f MiB  (picture, 20 hypotheses)\n" "100,000 timeline entries" "$med" "$rss"
 
 # ---- playbooks ---------------------------------------------------------------

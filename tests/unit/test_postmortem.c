@@ -774,8 +774,9 @@ static void test_markdown_full(void **state)
 		      "| comms | jon |\n\n");
 	assert_lacks(s, "not assigned");
 	assert_lacks(s, "scribe");
-	assert_has(s, "**Participants** (messages said): maria (17), jon "
-		      "(8)\n");
+	/* Counted in the Timeline's pass: here, the one message of its
+	 * rows. */
+	assert_has(s, "**Participants** (messages said): aisha (1)\n");
 	free(s);
 
 	s = section(md, "## Conclusion");
@@ -950,6 +951,16 @@ static void test_markdown_measured(void **state)
 	     .at = at(14, 3),
 	     .who = "maria",
 	     .text = "suggested db-outage"},
+	    {.kind = ENTRY_COMMAND,
+	     .at = at(14, 4),
+	     .who = "maria",
+	     .who_id = "maria",
+	     .text = "!inc playbook list"},
+	    {.kind = ENTRY_MESSAGE,
+	     .at = at(14, 5),
+	     .who = "jon",
+	     .who_id = "jon",
+	     .text = "checking the pool settings"},
 	};
 	struct incident inc;
 	struct mem_src src;
@@ -973,6 +984,11 @@ static void test_markdown_measured(void **state)
 	s = section(md, "## Response metrics");
 	assert_has(s, "| Time to acknowledge | 12 min (target for sev1: 5 min) "
 		      "| detected to acknowledged |\n");
+	free(s);
+	/* A command is not something said. */
+	s = section(md, "## Responders");
+	assert_has(s, "**Participants** (messages said): jon (1), maria "
+		      "(commands only)\n");
 	free(s);
 	s = section(md, "## Playbook steps");
 	assert_has(s, "- db-deadlock S3 End the blocker — **not done**\n"
@@ -2015,11 +2031,15 @@ static void test_source_errors(void **state)
 		src.fail_rc = SCRIBE_ESTORE;
 		pm = pm_of(&inc, &src, 1, at(15, 16));
 		f = open_memstream(&s, &n);
-		assert_int_equal(pm_markdown(&pm, f), SCRIBE_ESTORE);
+		/* The Markdown counts the participants in the Timeline's
+		 * pass: it never asks for theirs. */
+		assert_int_equal(pm_markdown(&pm, f),
+				 pass == PM_PARTICIPANTS ? 0 : SCRIBE_ESTORE);
 		fclose(f);
 		free(s);
+		assert_int_equal(src.calls[PM_PARTICIPANTS], 0);
 		/* No pass after the failing one was asked for. */
-		if (pass < PM_TRANSCRIPT)
+		if (pass < PM_PARTICIPANTS)
 			assert_int_equal(src.calls[pass + 1], 0);
 		f = open_memstream(&s, &n);
 		assert_int_equal(pm_json(&pm, f), SCRIBE_ESTORE);
