@@ -1094,7 +1094,8 @@ static void participants(struct render *r)
 	struct people *pp = &r->people;
 	size_t i;
 
-	qsort(pp->v, pp->n, sizeof(*pp->v), cmp_person);
+	if (pp->n)
+		qsort(pp->v, pp->n, sizeof(*pp->v), cmp_person);
 	for (i = 0; i < pp->n; i++) {
 		fputs(i ? ", " : "**Participants** (messages said): ", r->out);
 		md(r, pp->v[i].name);
