@@ -416,7 +416,7 @@ static int json_row(void *ud, const struct pm_row *row)
 
 /* A line of the story: the row, why it is there, and what was folded
  * into it. */
-static int json_moment(void *ud, const struct moment *mo)
+static int json_moment(void *ud, const struct story_line *mo)
 {
 	struct jrender *j = ud;
 	FILE *out = j->out;

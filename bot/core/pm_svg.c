@@ -22,6 +22,7 @@
 #include "util/base.h"
 #include "util/buf.h"
 #include "core/postmortem.h"
+#include "core/story.h"
 #include "core/text.h"
 #include "core/when.h"
 
@@ -653,11 +654,16 @@ static void playbook_runs(struct svg *g)
 	}
 }
 
-static int moment_row(void *ud, const struct pm_row *row)
+/* A line of the Timeline's story (story.h): the same key moments as the
+ * Markdown, without the suggestions. */
+static int moment_row(void *ud, const struct story_line *line)
 {
+	const struct pm_row *row = line->row;
 	struct svg *g = ud;
 	struct moment *m;
 
+	if (line->suggested)
+		return 0;
 	switch (row->kind) {
 	case ENTRY_MARK:
 	case ENTRY_DECLARED:
@@ -677,6 +683,11 @@ static int moment_row(void *ud, const struct pm_row *row)
 			    row->who && *row->who ? " — " : "",
 			    row->who ? row->who : "");
 	return 0;
+}
+
+static int story_row(void *ud, const struct pm_row *row)
+{
+	return story_add(ud, row);
 }
 
 static void moments(struct svg *g)
@@ -780,7 +791,16 @@ int pm_svg(const struct postmortem *pm, FILE *out)
 	char sev[32], d[WHEN_BUFSZ];
 	int rc;
 
-	rc = pm->src.each(pm->src.ud, PM_KEY, moment_row, &g);
+	{
+		struct moments *lex = moments_new(&pm->cfg->moments);
+		struct story *st = story_new(lex, moment_row, &g);
+
+		rc = pm->src.each(pm->src.ud, PM_KEY, story_row, st);
+		if (!rc)
+			rc = story_end(st);
+		story_free(st);
+		moments_free(lex);
+	}
 	if (rc)
 		goto done;
 	span_of_incident(&g);

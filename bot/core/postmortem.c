@@ -604,7 +604,7 @@ static void who_pair(struct render *r, const char *said, const char *verb,
 	fputc(')', r->out);
 }
 
-static int moment_row(void *ud, const struct moment *mo)
+static int moment_row(void *ud, const struct story_line *mo)
 {
 	struct render *r = ud;
 	const struct pm_row *row = mo->row;

@@ -132,7 +132,7 @@ static int64_t minute_of(int64_t ms)
 
 static int emit(struct story *s, struct item *it)
 {
-	struct moment m = {
+	struct story_line m = {
 	    .row = &it->r.row,
 	    .why = it->why,
 	    .because = it->has_because ? &it->because.row : NULL,

@@ -31,7 +31,7 @@
 #define STORY_EXPLAINS_MS (10 * 60000)
 
 /* One line of the Timeline; everything is borrowed for the callback. */
-struct moment {
+struct story_line {
 	const struct pm_row *row;     /* the entry */
 	enum moment_why why;          /* a message's reason (0: pinned only) */
 	const struct pm_row *because; /* the message that explains a mark or
@@ -40,7 +40,7 @@ struct moment {
 	const char *suggested; /* a suggestion line: "a, b" */
 };
 
-typedef int story_cb(void *ud, const struct moment *m);
+typedef int story_cb(void *ud, const struct story_line *m);
 
 struct story;
 

@@ -67,7 +67,7 @@ static int noop_row(void *ud, const struct pm_row *row)
 	return 0;
 }
 
-static int count_moment(void *ud, const struct moment *m)
+static int count_moment(void *ud, const struct story_line *m)
 {
 	(void)m;
 	++*(size_t *)ud;

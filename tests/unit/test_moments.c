@@ -209,7 +209,7 @@ struct lines {
 	struct buf b;
 };
 
-static int collect(void *ud, const struct moment *mo)
+static int collect(void *ud, const struct story_line *mo)
 {
 	struct lines *l = ud;
 
