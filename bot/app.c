@@ -591,7 +591,8 @@ static int handle(struct app *a, const struct chat_event *ev,
 {
 	const char *line = NULL;
 	int64_t incident, entry_id = 0;
-	char *text;
+	struct chat_event named;
+	char *text, *kept = NULL;
 	bool cut;
 	int rc;
 
@@ -600,6 +601,16 @@ static int handle(struct app *a, const struct chat_event *ev,
 			  "an event needs a room and an "
 			  "author");
 		return SCRIBE_EINVAL;
+	}
+	if (!ev->author.name || !*ev->author.name) {
+		/* The transport does not know the name (yet): the one kept
+		 * from earlier, or the id until it is learned. */
+		rc = store_user_name(a->st, ev->platform, ev->author.id, &kept);
+		if (rc)
+			return rc;
+		named = *ev;
+		named.author.name = kept ? kept : ev->author.id;
+		ev = &named;
 	}
 	text = text_clean(ev->text ? ev->text : "", ev->text ? ev->len : 0,
 			  a->cfg->message_max, &cut);
@@ -661,6 +672,7 @@ static int handle(struct app *a, const struct chat_event *ev,
 		rc = message_suggest(a, ev, incident, text);
 out:
 	free(text);
+	free(kept);
 	return rc;
 }
 
@@ -1039,6 +1051,15 @@ int app_user_named(struct app *a, const char *platform, const char *id,
 	int rc = batch_open(a);
 
 	return rc ? rc : store_user_named(a->st, platform, id, name);
+}
+
+char *app_user_name(struct app *a, const char *platform, const char *id)
+{
+	char *name = NULL;
+
+	if (store_user_name(a->st, platform, id, &name))
+		return NULL;
+	return name;
 }
 
 int app_gap(struct app *a, const char *platform, const char *room, int64_t at,

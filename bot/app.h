@@ -95,10 +95,13 @@ int app_open_rooms(struct app *a, const char *platform, char ***rooms,
 		   size_t *n);
 int64_t app_room_last_at(struct app *a, const char *platform, const char *room);
 
-/* A transport learned a user's display name: recorded wherever the user
- * still shows as an id (in the current batch). */
+/* A transport learned a user's display name: kept, and recorded wherever
+ * the user still shows as an id (in the current batch). An event whose
+ * author has no name (NULL) is recorded with the kept one, or the id. */
 int app_user_named(struct app *a, const char *platform, const char *id,
 		   const char *name);
+/* The kept display name of a user (allocated), or NULL when none is. */
+char *app_user_name(struct app *a, const char *platform, const char *id);
 
 /* History of a room that could not be recovered (a backfill that failed
  * or stopped short): recorded as a gap on the incident's timeline, in the

@@ -71,6 +71,8 @@ enum stmt_id {
 	Q_REMIND_LOAD,
 	Q_REMIND_SAVE,
 	Q_REMIND_OPEN,
+	Q_USER_GET,
+	Q_USER_SET,
 	Q_COUNT
 };
 
@@ -238,6 +240,8 @@ static const char *const sql[Q_COUNT] = {
 	"coalesce(r.snooze_until_ms, 0), coalesce(r.last_update_ms, 0), "
 	"coalesce(r.reminded_ms, 0) FROM incidents i LEFT JOIN reminders r "
 	"ON r.incident_id = i.id WHERE i.closed_ms IS NULL ORDER BY i.id",
+    [Q_USER_GET] = "SELECT name FROM users WHERE platform = ? AND id = ?",
+    [Q_USER_SET] = "INSERT OR REPLACE INTO users VALUES (?, ?, ?)",
 };
 
 struct store {
@@ -1572,6 +1576,24 @@ void store_rows_free(struct timeline_row *rows, size_t n)
 	free(rows);
 }
 
+int store_user_name(struct store *st, const char *platform, const char *id,
+		    char **name)
+{
+	sqlite3_stmt *s = stmt(st, Q_USER_GET);
+	int rc;
+
+	*name = NULL;
+	if (!s)
+		return SCRIBE_ESTORE;
+	bind_text(s, 1, platform);
+	bind_text(s, 2, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*name = col_dup(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(st, "users");
+}
+
 int store_user_named(struct store *st, const char *platform, const char *id,
 		     const char *name)
 {
@@ -1599,10 +1621,16 @@ int store_user_named(struct store *st, const char *platform, const char *id,
 	    "UPDATE playbook_steps SET by_name = ?3 WHERE by_id = ?2 AND "
 	    "by_name = ?2",
 	};
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = stmt(st, Q_USER_SET);
 	size_t i;
-	int rc = 0;
+	int rc;
 
+	if (!s)
+		return SCRIBE_ESTORE;
+	bind_text(s, 1, platform);
+	bind_text(s, 2, id);
+	bind_text(s, 3, name);
+	rc = run(st, s, "users");
 	for (i = 0; i < ARRAY_SIZE(updates) && !rc; i++) {
 		if (sqlite3_prepare_v2(st->db, updates[i], -1, &s, NULL))
 			return fail(st, "user name");

@@ -159,10 +159,15 @@ int store_file_add(struct store *st, int64_t entry_id, const char *name,
 int store_timeline_tail(struct store *st, int64_t incident_id, int n,
 			struct timeline_row **rows, size_t *nrows);
 void store_rows_free(struct timeline_row *rows, size_t n);
-/* A user's display name became known (Slack's users.info): every place
- * that still shows them by their id now shows the name. */
+/* A user's display name became known (Slack's users.info, a Matrix
+ * member event or profile): it is kept (users), and every place that
+ * still shows them by their id now shows the name. */
 int store_user_named(struct store *st, const char *platform, const char *id,
 		     const char *name);
+/* The kept display name of a user: *name is allocated, or NULL when none
+ * is known. */
+int store_user_name(struct store *st, const char *platform, const char *id,
+		    char **name);
 
 /* The time of the newest event recorded from a platform's room (0 when
  * none): where a backfill after downtime starts. */

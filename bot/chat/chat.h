@@ -34,8 +34,8 @@ struct chat_event {
 	const char *id;       /* the platform's event id: the dedupe key */
 	const char *ref;      /* edit, delete, reaction: the message's id */
 	const char *thread;   /* id of the thread root, or NULL */
-	struct user author;
-	int64_t ts; /* when it was sent, UTC ms */
+	struct user author;   /* name NULL: the transport does not know it */
+	int64_t ts;           /* when it was sent, UTC ms */
 	const char *text;
 	size_t len;
 	const char *emoji;

@@ -270,24 +270,26 @@ static void test_joins_and_leaves(void **state)
 	assert_string_equal(f.ev.room, "C1");
 	assert_string_equal(f.ev.id, "1795510980.000001");
 	assert_string_equal(f.ev.author.id, "U2");
-	assert_string_equal(f.ev.text, "<@U2> has joined the channel");
+	/* Said by the one who joined, who is shown by name: not Slack's
+	 * "<@U2> has joined", which would show the id. */
+	assert_string_equal(f.ev.text, "joined the channel");
 	assert_int_equal(f.ev.ts, 1795510980000LL);
 	slack_frame_release(&f);
-	/* No text: Scribe says it. A join that starts with the bot's own
+	/* A leave, without text; a join that starts with the bot's own
 	 * mention is still a join, never a command. */
 	parse_event("{\"type\":\"message\",\"subtype\":\"channel_leave\","
 		    "\"channel\":\"C1\",\"user\":\"U2\","
 		    "\"ts\":\"1795510990.000001\"}",
 		    &f);
 	assert_int_equal(f.ev.kind, CHAT_MEMBER);
-	assert_string_equal(f.ev.text, "<@U2> has left the channel");
+	assert_string_equal(f.ev.text, "left the channel");
 	slack_frame_release(&f);
 	parse_event("{\"type\":\"message\",\"subtype\":\"channel_join\","
 		    "\"channel\":\"C1\",\"user\":\"U3\",\"text\":"
 		    "\"<@U0BOT> close\",\"ts\":\"1795510990.000002\"}",
 		    &f);
 	assert_int_equal(f.ev.kind, CHAT_MEMBER);
-	assert_string_equal(f.ev.text, "<@U0BOT> close");
+	assert_string_equal(f.ev.text, "joined the channel");
 	slack_frame_release(&f);
 	/* The bot's own join is its own message. */
 	parse_event("{\"type\":\"message\",\"subtype\":\"channel_join\","

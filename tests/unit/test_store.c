@@ -714,6 +714,13 @@ static void check_v1(struct store *st)
 	assert_int_equal(n, 1);
 	assert_int_equal(open[0].id, 7);
 	store_incidents_free(open, n);
+	/* 0005: no names kept yet. */
+	{
+		char *name;
+
+		assert_int_equal(store_user_name(st, "slack", "U2", &name), 0);
+		assert_null(name);
+	}
 	/* 0004: no reminder state yet, no alias. */
 	assert_int_equal(store_reminders_open(st, &open, &n), 0);
 	assert_int_equal(n, 1);
@@ -785,6 +792,42 @@ static void check_v1(struct store *st)
 		assert_int_equal(
 		    store_message_edit(st, 3, "third", false, 2000), 0);
 	}
+}
+
+/* Display names kept across restarts (0005). */
+static void test_users(void **state)
+{
+	struct store *st;
+	char path[512], *name;
+
+	(void)state;
+	st = open_new("users.db", path, sizeof(path));
+	assert_int_equal(store_user_name(st, "slack", "U1", &name), 0);
+	assert_null(name);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_user_named(st, "slack", "U1", "maria"), 0);
+	assert_int_equal(store_user_named(st, "matrix", "U1", "other"), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_user_name(st, "slack", "U1", &name), 0);
+	assert_string_equal(name, "maria");
+	free(name);
+	/* A new name replaces the old. */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_user_named(st, "slack", "U1", "María"), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_user_name(st, "slack", "U1", &name), 0);
+	assert_string_equal(name, "María");
+	free(name);
+	assert_int_equal(store_user_name(st, "matrix", "U1", &name), 0);
+	assert_string_equal(name, "other");
+	free(name);
+	store_close(st);
+	/* Kept across a reopen. */
+	st = open_at(path);
+	assert_int_equal(store_user_name(st, "slack", "U1", &name), 0);
+	assert_string_equal(name, "María");
+	free(name);
+	store_close(st);
 }
 
 /* Reminder state and room aliases (0004). */
@@ -1979,6 +2022,7 @@ int main(void)
 	    cmocka_unit_test(test_open_fresh),
 	    cmocka_unit_test(test_migrate_every_version),
 	    cmocka_unit_test(test_reminders),
+	    cmocka_unit_test(test_users),
 	    cmocka_unit_test(test_newer_refused),
 	    cmocka_unit_test(test_corrupt_random),
 	    cmocka_unit_test(test_corrupt_truncated),

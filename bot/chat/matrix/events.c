@@ -139,22 +139,26 @@ const char *mx_names_get(const struct mx_names *t, const char *id)
 	return NULL;
 }
 
-static void name_set(struct mx_names *t, const char *id, const char *name)
+void mx_names_set(struct mx_names *t, const char *id, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < t->n; i++)
 		if (!strcmp(t->v[i].id, id)) {
-			if (strcmp(t->v[i].name, name)) {
-				free(t->v[i].name);
-				t->v[i].name = xstrdup(name);
-			}
-			return;
+			if (!strcmp(t->v[i].name, name))
+				return;
+			free(t->v[i].name);
+			t->v[i].name = xstrdup(name);
+			break;
 		}
-	ALLOC_GROW(t->v, t->n + 1, t->cap);
-	t->v[t->n].id = xstrdup(id);
-	t->v[t->n].name = xstrdup(name);
-	t->n++;
+	if (i == t->n) {
+		ALLOC_GROW(t->v, t->n + 1, t->cap);
+		t->v[t->n].id = xstrdup(id);
+		t->v[t->n].name = xstrdup(name);
+		t->n++;
+	}
+	if (*name && t->learned)
+		t->learned(t->ud, id, name);
 }
 
 void mx_names_learn(struct mx_names *t, const cJSON *events)
@@ -171,7 +175,7 @@ void mx_names_learn(struct mx_names *t, const cJSON *events)
 		/* A display name is shown, never pinged: keep it short. */
 		if (type && key && name && *name && *key == '@' &&
 		    strlen(name) <= 256 && !strcmp(type, "m.room.member"))
-			name_set(t, key, name);
+			mx_names_set(t, key, name);
 	}
 }
 

@@ -78,15 +78,21 @@ struct mx_name {
 	char *name;
 };
 
-/* Display names learned from m.room.member events (state and timeline).
- * One table for all rooms: Scribe shows a person by one name. */
+/* Display names learned from m.room.member events (state and timeline)
+ * and profiles. One table for all rooms: Scribe shows a person by one
+ * name. learned (may be NULL) hears of each name that is new or changed,
+ * so it can be kept; "" marks a user whose name was asked for. */
 struct mx_names {
 	struct mx_name *v;
 	size_t n, cap;
+	void (*learned)(void *ud, const char *id, const char *name);
+	void *ud;
 };
 
 /* Learns from every m.room.member event of a JSON array of events. */
 void mx_names_learn(struct mx_names *t, const struct cJSON *events);
+/* Sets one name (learned hears of it unless it is ""). */
+void mx_names_set(struct mx_names *t, const char *id, const char *name);
 const char *mx_names_get(const struct mx_names *t, const char *id);
 void mx_names_release(struct mx_names *t);
 

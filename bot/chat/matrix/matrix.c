@@ -506,6 +506,77 @@ static int tell_encrypted(struct matrix *m, const char *room)
 	return rc;
 }
 
+/* ---- display names -------------------------------------------------------
+ * A homeserver sends a member event once to a device, so the names it
+ * taught are kept in the store (app_user_named); after a restart, a
+ * sender whose member event is not seen again is named from the store,
+ * or else its profile is asked for, once.
+ */
+
+/* A name from a member event or a profile that is new to this run: kept
+ * unless the store has it already. */
+static void name_learned(void *ud, const char *id, const char *name)
+{
+	struct matrix *m = ud;
+	char *kept = app_user_name(m->app, "matrix", id);
+
+	if (!kept || strcmp(kept, name))
+		if (app_user_named(m->app, "matrix", id, name))
+			log_error("matrix: could not keep the name of %s", id);
+	free(kept);
+}
+
+static void on_profile(struct matrix *m, void *ud, const struct mx_resp *r)
+{
+	char *id = ud;
+	const char *name =
+	    cJSON_GetStringValue(cJSON_GetObjectItem(r->body, "displayname"));
+
+	const char *now = mx_names_get(&m->names, id);
+
+	if (!m->stopping && !r->errcode && name && *name &&
+	    strlen(name) <= 256 && (!now || !*now))
+		mx_names_set(&m->names, id, name);
+	else if (r->errcode && !m->stopping)
+		log_info("matrix: no profile for %s: %s", id, r->errcode);
+	free(id);
+}
+
+/* A sender this run has no name for: the kept one, or its profile is
+ * asked for (once; "" marks the question) and the app records the id
+ * until the answer renames those rows. */
+static void name_unknown(struct matrix *m, struct mx_event *x)
+{
+	const char *id = x->ev.author.id;
+	char *kept, *path, *who;
+
+	x->ev.author.name = NULL;
+	if (mx_names_get(&m->names, id) || id[0] != '@')
+		return;
+	kept = app_user_name(m->app, "matrix", id);
+	if (kept) {
+		/* Known already: no need to keep it again. */
+		void (*learned)(void *, const char *, const char *) =
+		    m->names.learned;
+
+		m->names.learned = NULL;
+		mx_names_set(&m->names, id, kept);
+		m->names.learned = learned;
+		free(kept);
+		return;
+	}
+	mx_names_set(&m->names, id, "");
+	who = esc(id);
+	path = xasprintf(API "/profile/%s/displayname", who);
+	kept = xstrdup(id);
+	if (call(m, "GET", path, NULL, NULL, 0, NULL, on_profile, kept)) {
+		log_warn("matrix: could not ask for the profile of %s", id);
+		free(kept);
+	}
+	free(path);
+	free(who);
+}
+
 /* Records one event. Returns 0, or a store error (the batch is gone). */
 static int feed(struct matrix *m, const cJSON *e, const char *room)
 {
@@ -514,6 +585,9 @@ static int feed(struct matrix *m, const cJSON *e, const char *room)
 	int rc = 0;
 
 	mx_event_parse(e, room, m->user_id, &m->names, &x);
+	if (x.kind == MX_EVENT && (!x.ev.author.name || !*x.ev.author.name ||
+				   x.ev.author.name == x.ev.author.id))
+		name_unknown(m, &x);
 	switch (x.kind) {
 	case MX_EVENT:
 		if (x.ev.kind == CHAT_REACTION &&
@@ -1171,6 +1245,8 @@ int matrix_init(struct matrix *m, struct app *app, struct net *net,
 		m->hs[--n] = '\0';
 	m->txn_prefix = xstrdup(store_db_id(app->st));
 	m->limit = SYNC_LIMIT;
+	m->names.learned = name_learned;
+	m->names.ud = m;
 	m->lines.app = app;
 	uv_timer_init(net->loop, &m->retry);
 	uv_timer_init(net->loop, &m->pump);

@@ -223,12 +223,13 @@ static void message(struct slack_frame *f, const cJSON *e,
 }
 
 /* channel_join, channel_leave: who joined or left, on the timeline as
- * Slack wrote it ("<@U1> has joined the channel"), never a command. */
+ * "joined the channel" by that person (shown by name: Slack's own text,
+ * "<@U1> has joined the channel", would show the id), never a command. */
 static void member(struct slack_frame *f, const cJSON *e,
 		   const struct slack_self *self, bool joined)
 {
 	const char *channel = json_str(e, "channel"), *ts = json_str(e, "ts");
-	const char *text = json_str(e, "text"), *user = json_str(e, "user");
+	const char *user = json_str(e, "user");
 
 	if (from_self(self, e)) {
 		set_reason(f, SLACK_IGNORED, "the bot's own join or leave");
@@ -239,14 +240,7 @@ static void member(struct slack_frame *f, const cJSON *e,
 			   "a join or leave needs channel, ts and user");
 		return;
 	}
-	f->ev.text =
-	    own(f, text && *text ? unescape(text)
-				 : xasprintf("<@%s> has %s the channel", user,
-					     joined ? "joined" : "left"));
-	if (!f->ev.text) {
-		set_reason(f, SLACK_INVALID, "too many strings");
-		return;
-	}
+	f->ev.text = joined ? "joined the channel" : "left the channel";
 	f->kind = SLACK_EVENT;
 	f->ev.kind = CHAT_MEMBER;
 	f->ev.room = channel;

@@ -446,26 +446,27 @@ static void on_user_info(struct slack *s, void *ud, long status,
 	free(id);
 }
 
-/* The name to record for a user id: known, or the id while users.info is
- * asked (once); the rows recorded meanwhile are renamed when it answers. */
+/* The name to record for a user id: known (this run, or kept in the
+ * store from an earlier one), or NULL while users.info is asked (once)
+ * and the app records the id; those rows are renamed when it answers. */
 static const char *display_name(struct slack *s, const char *id)
 {
 	struct slack_name *n = name_of(s, id);
 	const char *pairs[] = {"user", id, NULL};
 
 	if (n)
-		return n->name ? n->name : id;
+		return n->name;
 	ALLOC_GROW(s->names, s->nnames + 1, s->names_cap);
 	n = &s->names[s->nnames++];
 	n->id = xstrdup(id);
-	n->name = NULL;
-	if (id[0] == 'U' || id[0] == 'W') {
+	n->name = app_user_name(s->app, "slack", id);
+	if (!n->name && (id[0] == 'U' || id[0] == 'W')) {
 		char *ud = xstrdup(id);
 
 		if (api_get(s, "users.info", pairs, on_user_info, ud))
 			free(ud);
 	}
-	return id;
+	return n->name;
 }
 
 static void on_frame(void *ud, struct ws *w, const char *text, size_t len)
@@ -727,6 +728,8 @@ static void backfill_message(struct slack *s, const char *room,
 	json = cJSON_PrintUnformatted(env);
 	cJSON_Delete(env);
 	slack_frame_parse(json, strlen(json), &s->self, wall_ms(), &f);
+	if (f.kind == SLACK_EVENT && f.ev.author.name == f.ev.author.id)
+		f.ev.author.name = (char *)display_name(s, f.ev.author.id);
 	if (f.kind == SLACK_EVENT && !app_event(s->app, &f.ev, NULL))
 		s->backfilled++;
 	slack_frame_release(&f);
