@@ -1212,15 +1212,15 @@ static int remind_tick(struct app *a)
 
 	if (a->remind_next < 0 || (a->remind_next && a->remind_next <= now)) {
 		rc = app_remind(a, now);
-		if (a->remind_next > 0)
-			uv_timer_start(&a->remind, on_remind,
-				       (uint64_t)(a->remind_next > now
-						      ? a->remind_next - now
-						      : 0),
-				       0);
-		else
-			uv_timer_stop(&a->remind);
+		uv_timer_stop(&a->remind);
 	}
+	/* The timer counts from the loop's cached time, which may lag the
+	 * clock: one that fired a little early is set again. */
+	if (a->remind_next > 0 && !uv_is_active((uv_handle_t *)&a->remind))
+		uv_timer_start(
+		    &a->remind, on_remind,
+		    (uint64_t)(a->remind_next > now ? a->remind_next - now : 0),
+		    0);
 	return rc;
 }
 
