@@ -99,6 +99,7 @@ int app_init(struct app *a, const struct config *cfg, struct store *st,
 	}
 	a->remind_next = -1;
 	a->wal = wal_open(st);
+	backlog_init(&a->backlog, cfg->context_before_ms, CONTEXT_MAX);
 	return 0;
 }
 
@@ -121,6 +122,7 @@ void app_release(struct app *a)
 	}
 	wal_close(a->wal);
 	a->wal = NULL;
+	backlog_release(&a->backlog);
 	free(a->inflight);
 	free(a->acks);
 	forget_room(a);
@@ -302,6 +304,9 @@ static char *room_request(const struct app *a, const struct incident *inc)
 	return out;
 }
 
+static int record_context(struct app *a, const struct chat_event *ev,
+			  const struct incident *inc);
+
 static int record_effects(struct app *a, const struct chat_event *ev,
 			  struct effects *fx, int64_t command_entry,
 			  struct app_result *res)
@@ -360,6 +365,12 @@ static int record_effects(struct app *a, const struct chat_event *ev,
 		};
 
 		rc = store_timeline_add(a->st, &se, NULL);
+		if (rc)
+			return rc;
+	}
+	/* A new incident's context, before the snapshot and the posts. */
+	if (fx->created) {
+		rc = record_context(a, ev, inc);
 		if (rc)
 			return rc;
 	}
@@ -586,6 +597,61 @@ static void moved_by_duplicate(struct app *a, const struct chat_event *ev,
 	incident_release(&inc);
 }
 
+/* A message outside incident channels: not recorded, only remembered for
+ * a while as the context of a declare that may follow (backlog.h). */
+static void not_kept(struct app *a, const struct chat_event *ev,
+		     const char *text, struct app_result *res)
+{
+	if (res)
+		res->ignored = true;
+	if (ev->kind == CHAT_MESSAGE || ev->kind == CHAT_FILE)
+		backlog_note(&a->backlog, ev->platform, ev->room, ev->id,
+			     &ev->author, ev->ts,
+			     *text || !ev->file_name ? text : ev->file_name);
+}
+
+struct context_copy {
+	struct app *a;
+	const struct chat_event *ev;
+	const struct incident *inc;
+};
+
+static int copy_context(void *ud, const struct backlog_msg *m)
+{
+	struct context_copy *cc = ud;
+	char *source = xasprintf("ctx:%lld:%s", (long long)cc->inc->id, m->id);
+	struct store_entry se = {
+	    .incident_id = cc->inc->id,
+	    .kind = ENTRY_CONTEXT,
+	    .at = m->ts,
+	    .platform = cc->ev->platform,
+	    .room = cc->inc->origin_room,
+	    .source_id = source,
+	    .who = &m->who,
+	    .text = m->text,
+	};
+	int rc = store_timeline_add(cc->a->st, &se, NULL);
+
+	free(source);
+	return rc == SCRIBE_EDUP ? 0 : rc;
+}
+
+/* A new incident takes what was said in its origin channel during the
+ * context_before window before the declare, as context entries. Never
+ * from a direct message: what was said there was not said in public. */
+static int record_context(struct app *a, const struct chat_event *ev,
+			  const struct incident *inc)
+{
+	struct context_copy cc = {a, ev, inc};
+
+	if (!a->cfg->context_before_ms || !inc->origin_room ||
+	    chat_room_is_direct(ev->platform, inc->origin_room))
+		return 0;
+	return backlog_each(&a->backlog, ev->platform, inc->origin_room,
+			    ev->ts - a->cfg->context_before_ms, ev->ts,
+			    copy_context, &cc);
+}
+
 static int handle(struct app *a, const struct chat_event *ev,
 		  struct app_result *res)
 {
@@ -666,8 +732,8 @@ static int handle(struct app *a, const struct chat_event *ev,
 	}
 	if (line)
 		rc = run_command(a, ev, line, incident, entry_id, res);
-	else if (!incident && res)
-		res->ignored = true;
+	else if (!incident)
+		not_kept(a, ev, text, res);
 	else if (incident && ev->kind != CHAT_MEMBER)
 		rc = message_suggest(a, ev, incident, text);
 out:

@@ -14,6 +14,7 @@
 
 #include "util/base.h"
 #include "config.h"
+#include "backlog.h"
 #include "chat/chat.h"
 #include "store/store.h"
 
@@ -55,6 +56,7 @@ struct app {
 	uint64_t events, duplicates, refused;
 	uv_timer_t remind;        /* wakes app_remind() at the next due time */
 	int64_t remind_next;      /* the next due time; 0: none; -1: unknown */
+	struct backlog backlog;   /* channels outside incidents: context */
 	uint64_t commit_failures; /* batches the store could not commit */
 	bool store_failing;       /* the last commit failed */
 	/* Called after each commit that worked: what readers show may have

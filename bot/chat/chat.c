@@ -18,3 +18,8 @@ int chat_step_of(const char *text)
 		return 0;
 	return k;
 }
+
+bool chat_room_is_direct(const char *platform, const char *room)
+{
+	return platform && room && !strcmp(platform, "slack") && room[0] == 'D';
+}

@@ -89,4 +89,11 @@ struct chat {
  * Done/Skip buttons (Slack) or a ✅ reaction (Matrix) on those. */
 int chat_step_of(const char *text);
 
+/* Whether room is a direct conversation on platform, where what is said
+ * is never taken as an incident's context: Slack's direct messages (ids
+ * starting with 'D'). The console and replay have none; Matrix marks its
+ * direct rooms in account data only, which Scribe does not read, so none
+ * is known there. */
+bool chat_room_is_direct(const char *platform, const char *room);
+
 #endif

@@ -591,13 +591,30 @@ static void moment_text(struct render *r, const char *text)
 	}
 }
 
-/* "(dana)", or "(dana; marked by jon)" when someone else set it. */
-static void who_pair(struct render *r, const char *said, const char *verb,
-		     const char *by)
+/* ", before the declare, in #general" for a context entry. */
+static void where(struct render *r, const struct pm_row *row)
 {
+	if (row->kind != ENTRY_CONTEXT)
+		return;
+	fputs(", before the declare, in ", r->out);
+	md(r, row->room && *row->room ? row->room : "the channel");
+}
+
+/* "(dana)", or "(dana; marked by jon)" when someone else set it; the
+ * message's own time when it was said in another minute than the mark
+ * ("(deploy-bot at 13:50, ...)"). */
+static void who_pair(struct render *r, const struct pm_row *said,
+		     const char *verb, const struct pm_row *mark)
+{
+	const char *by = mark->who;
+	char t[WHEN_BUFSZ];
+
 	fputs(" (", r->out);
-	md(r, said);
-	if (by && strcmp(said, by)) {
+	md(r, said->who);
+	if (said->at / 60000 != mark->at / 60000)
+		fprintf(r->out, " at %s", hm(said->at, t));
+	where(r, said);
+	if (by && strcmp(said->who, by)) {
 		fprintf(r->out, "; %s by ", verb);
 		md(r, by);
 	}
@@ -629,11 +646,7 @@ static int moment_row(void *ud, const struct story_line *mo)
 		moment_text(r, row->text ? row->text : "");
 		fputs(" (", r->out);
 		md(r, row->who);
-		if (row->kind == ENTRY_CONTEXT) {
-			fputs(", before the declare, in ", r->out);
-			md(r,
-			   row->room && *row->room ? row->room : "the channel");
-		}
+		where(r, row);
 		fputc(')', r->out);
 		break;
 	case ENTRY_MARK:
@@ -647,7 +660,7 @@ static int moment_row(void *ud, const struct story_line *mo)
 		if (mo->because) {
 			fputs(": ", r->out);
 			moment_text(r, mo->because->text);
-			who_pair(r, mo->because->who, "marked", row->who);
+			who_pair(r, mo->because, "marked", row);
 		} else {
 			fputs(" (marked by ", r->out);
 			md(r, row->who);
@@ -664,8 +677,14 @@ static int moment_row(void *ud, const struct story_line *mo)
 		md(r, row->who);
 		fputc(')', r->out);
 		if (mo->because) {
+			char u[WHEN_BUFSZ];
+
 			fputs(", after ", r->out);
 			md(r, mo->because->who);
+			if (mo->because->at / 60000 != row->at / 60000)
+				fprintf(r->out, " at %s",
+					hm(mo->because->at, u));
+			where(r, mo->because);
 			fputs(": ", r->out);
 			moment_text(r, mo->because->text);
 		}

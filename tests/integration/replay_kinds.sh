@@ -55,6 +55,9 @@ expect "backdated mark" "$(q "select datetime(mitigated_ms/1000,'unixepoch') fro
 expect "exact repeats both kept" "$(q "select count(*) from timeline where text='same second, same text'")" "2"
 expect "a channel on the line overrides" "$(q "select count(*) from timeline where text='back in general'")" "0"
 expect "closed" "$(q "select closed_ms is not null, revision from incidents")" "1|1"
+expect "what #general said before the declare is the incident's context" \
+	"$(q "select kind, incident_id, room, text, source_id like 'ctx:1:%' from timeline where kind='context'")" \
+	"context|1|#general|morning all|1"
 
 before=$(q "select count(*) from timeline")
 "$SCRIBE" replay t.jsonl --db scribe.db --quiet > out2.txt 2> err2.txt
@@ -65,4 +68,24 @@ expect_grep "second replay says so" err2.txt 'replay: 23 lines, 0 recorded, 14 a
 expect "one incident" "$(q "select count(*) from incidents")" "1"
 "$SCRIBE" db check --db scribe.db > check.txt
 expect_grep "db check ok" check.txt 'ok \(schema version'
+
+# Context: the declare's channel within context_before (30 min) before it,
+# that channel only; in the postmortem, before the declare and where.
+cat > w.jsonl <<'T'
+{"ts":"2026-11-24T08:00:00Z","user":"deploy-bot","text":"deployed api v2 to production"}
+{"ts":"2026-11-24T08:45:00Z","user":"pd","text":"ALERT: api 5xx at 12%"}
+{"ts":"2026-11-24T08:46:00Z","user":"lee","channel":"#random","text":"deployed the office printer driver"}
+{"ts":"2026-11-24T09:00:00Z","user":"alice","text":"!inc declare Api errors sev2"}
+{"ts":"2026-11-24T09:01:00Z","user":"alice","text":"!inc postmortem"}
+T
+"$SCRIBE" replay w.jsonl --db w.db > w.out 2> w.err
+expect "context: only the window, only the channel" \
+	"$(sqlite3 w.db "select author_name || ': ' || text from timeline where kind='context'")" "pd: ALERT: api 5xx at 12%"
+expect_grep "the draft's Timeline says where and when" w.out \
+	'08:45 — ALERT: api 5xx at 12% \(pd, before the declare, in \\#general\)'
+expect_grep "the draft's transcript has it too" w.out \
+	'08:45 \*\*pd\*\* _\(before the declare, in \\#general\)_: ALERT: api 5xx at 12%'
+printf 'context_before: 0\n' > off.yaml
+"$SCRIBE" replay w.jsonl --db off.db -c off.yaml --quiet 2> off.err
+expect "context_before: 0 keeps none" "$(sqlite3 off.db "select count(*) from timeline where kind='context'")" "0"
 done_checks
