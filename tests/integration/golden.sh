@@ -1,6 +1,7 @@
 # Golden postmortems: each tests/golden/NAME.jsonl is a whole incident,
 # replayed into a fresh store (with NAME.yaml as its config, and
-# NAME.playbooks/ as its playbook folder, when present);
+# NAME.playbooks/ as its playbook folder, when present; NAME.timeline_max
+# bounds the lines of its Timeline);
 # every postmortem file it writes must equal tests/golden/NAME/FILE, and
 # `scribe postmortem` must regenerate each revision byte for byte, also as
 # valid JSON and as HTML. Each revision's picture (.svg) is written beside
@@ -28,6 +29,15 @@ for t in "$golden"/*.jsonl; do
 		cp postmortems/*.md postmortems/*.svg "$golden/$name/"
 	fi
 	expect "$name: the same files" "$(ls postmortems)" "$(ls "$golden/$name")"
+	# NAME.timeline_max: the Timeline of each revision stays within so
+	# many lines (a noisy incident's story must stay short).
+	if [ -f "$golden/$name.timeline_max" ]; then
+		for f in postmortems/*.md; do
+			lines=$(awk '/^## Timeline/ {on = 1; next} /^## / {on = 0} on && /^- / {n++} END {print n + 0}' "$f")
+			expect "$name/$(basename "$f"): Timeline within $(cat "$golden/$name.timeline_max") lines" \
+				"$((lines <= $(cat "$golden/$name.timeline_max")))" "1"
+		done
+	fi
 	for f in "$golden/$name"/*.md; do
 		file=$(basename "$f")
 		expect "$name/$file: as expected" "$(diff -u "$f" "postmortems/$file" && echo same)" "same"
