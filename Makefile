@@ -66,7 +66,7 @@ build: deps
 		{ cat $(BUILD)/build.log; exit 1; }
 
 run: build
-	@./$(BUILD)/scribe run $(ARGS)
+	@$(BUILD)/scribe run $(ARGS)
 
 # `make install [PREFIX=/usr/local] [DESTDIR=]`: the binary, the shipped
 # playbooks, the docs, the man pages, the bash completion and the systemd

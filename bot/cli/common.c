@@ -80,9 +80,11 @@ static const char *folder_of(const char *path, char *buf, size_t len)
 static int store_path_problem(const char *path, enum cli_store_mode mode,
 			      char *why, size_t len)
 {
-	char buf[PATH_MAX];
+	static const char *const sides[] = {"-wal", "-shm"};
+	char buf[PATH_MAX], side[PATH_MAX + 8];
 	const char *dir = folder_of(path, buf, sizeof(buf));
 	struct stat sb;
+	size_t i;
 
 	if (stat(path, &sb)) {
 		if (errno != ENOENT) {
@@ -115,6 +117,20 @@ static int store_path_problem(const char *path, enum cli_store_mode mode,
 			 path, (unsigned)geteuid(),
 			 (unsigned)(sb.st_mode & 07777), (unsigned)sb.st_uid);
 		return -1;
+	}
+	/* A -wal or -shm left by another user (a run as root) would make
+	 * every commit fail. */
+	for (i = 0; i < ARRAY_SIZE(sides); i++) {
+		snprintf(side, sizeof(side), "%s%s", path, sides[i]);
+		if (!access(side, F_OK) && access(side, R_OK | W_OK)) {
+			snprintf(why, len,
+				 "%s: the file %s is not writable by this user "
+				 "(uid %u): it holds the database's latest "
+				 "writes; give this user write permission to "
+				 "it (never delete it)",
+				 path, side, (unsigned)geteuid());
+			return -1;
+		}
 	}
 	/* SQLite creates the -wal and -shm files next to the database. */
 	if (access(dir, W_OK | X_OK) && !stat(dir, &sb)) {

@@ -200,6 +200,10 @@ expect_grep "naming the folder" err "^scribe: $WORK/locked/new.db: the folder $W
 status=0; as_user "$SCRIBE" console --db "$WORK/open/ro.db" < /dev/null > out 2> err || status=$?
 expect "an unwritable file fails" "$status" "1"
 expect_grep "naming the file" err "^scribe: $WORK/open/ro.db: the file is not writable"
+cp first.db open/w.db && chmod 666 open/w.db && : > open/w.db-wal && chmod 644 open/w.db-wal
+status=0; as_user "$SCRIBE" console --db "$WORK/open/w.db" < /dev/null > out 2> err || status=$?
+expect "another user's -wal file fails" "$status" "1"
+expect_grep "naming it" err "^scribe: $WORK/open/w.db: the file $WORK/open/w.db-wal is not writable by this user"
 run console --db "$WORK/nowhere/x.db"
 expect_grep "a folder that does not exist" err "the folder $WORK/nowhere does not exist"
 run console --db "$WORK/open"

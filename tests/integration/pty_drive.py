@@ -24,13 +24,18 @@ def more(deadline):
     out += data
     return True
 
-def wait(cond, what):
-    deadline = time.time() + 30
+# The first prompt may wait for a build (make run): PTY_FIRST_WAIT seconds.
+first_wait = float(os.environ.get("PTY_FIRST_WAIT", "30"))
+
+def wait(cond, what, seconds=30):
+    deadline = time.time() + seconds
     while not cond():
         if time.time() > deadline or more(deadline) is None:
-            sys.exit("drive.py: timed out waiting for " + what)
+            sys.stdout.write(out.decode("utf-8", "replace").replace("\r\n", "\n"))
+            sys.exit("pty_drive.py: waited for %s (%s)" % (what, "it ended" if time.time() <= deadline else "timed out"))
 
 prompt = re.compile(rb"[^\n]*> $")
+wait(lambda: prompt.search(out), "the first prompt", first_wait)
 for line in lines:
     wait(lambda: prompt.search(out), "the prompt")
     start = len(out)
