@@ -3,9 +3,11 @@
 # prompt - no screen of make's directory lines, no command echoed. The
 # build goes to a folder of this test's (BUILD=...), the database to one
 # of its own (ARGS="--db ..."); the source tree gets nothing.
-# It builds a whole release tree, so it runs in the plain build only.
+# It builds a whole release tree, so it runs in the plain build only,
+# and alone (its compile would starve the timing of the tests beside it).
 # ctest: LABELS heavy
 # ctest: TIMEOUT 900
+# ctest: RUN_SERIAL TRUE
 source "$(dirname "$0")/lib.bash"
 unset SCRIBE_DATA_DIR
 # As from a person's shell, not from inside another make (`make test`).

@@ -8,6 +8,7 @@
 # ctest: LABELS heavy
 # ctest: SKIP_RETURN_CODE 77
 # ctest: TIMEOUT 900
+# ctest: RUN_SERIAL TRUE
 source "$(dirname "$0")/lib.bash"
 unset SCRIBE_DATA_DIR
 if [ "${CI:-}" != true ]; then
