@@ -161,6 +161,26 @@ static void post_checklist(struct ctx *c)
 	free(list);
 }
 
+/* The same where the command was typed, with that platform's prefix. */
+static void reply_checklist(struct ctx *c)
+{
+	char *list = core_checklist(c->inc);
+	struct buf b;
+
+	buf_init(&b, BUF_UNBOUNDED);
+	ctx_add_hints(c, false, &b, list);
+	ctx_reply(c, "%s", b.s);
+	buf_release(&b);
+	free(list);
+}
+
+/* Whether the command was typed outside the incident's own channel. */
+static bool elsewhere(struct ctx *c)
+{
+	return c->env->room &&
+	       (!c->inc->room || strcmp(c->inc->room, c->env->room));
+}
+
 /* Resolved, in the announcement channels. */
 static void announce_resolved(struct ctx *c)
 {
@@ -284,8 +304,13 @@ int cmd_close(struct ctx *c)
 		     inc->revision);
 	updates_announce(c, "📕 INC-%lld closed: %s. The postmortem is in → ",
 			 (long long)inc->id, inc->title);
-	/* Not resolved before: the checklist was never posted. */
-	if (resolved)
+	/* Closed from another channel: the closer reads, there, what the
+	 * postmortem still lacks, and so does the channel. Else the
+	 * checklist comes once, when it was never posted (not resolved
+	 * before). */
+	if (elsewhere(c))
+		reply_checklist(c);
+	if (resolved || elsewhere(c))
 		post_checklist(c);
 	return 0;
 }

@@ -410,13 +410,16 @@ static int refuse_missing(struct ctx *c)
 static void note_closed(struct ctx *c)
 {
 	struct fx_post *p = &c->fx->posts[0];
-	char *t = xasprintf("%s\n📕 INC-%lld is closed: this is on its "
-			    "timeline and goes into the next revision of its "
-			    "postmortem.",
-			    p->text, (long long)c->inc->id);
+	struct buf b;
 
+	buf_init(&b, BUF_UNBOUNDED);
+	buf_addf(&b, "%s\n📕 INC-%lld is closed: this is on its timeline and ",
+		 p->text, (long long)c->inc->id);
+	ctx_add_hints(c, !p->room, &b,
+		      "goes into the next revision of its postmortem "
+		      "(`postmortem update` writes it).");
 	free(p->text);
-	p->text = t;
+	p->text = buf_detach(&b, NULL);
 }
 
 /* Checks the words against the table's arity; 0 or a refusal. */
@@ -475,7 +478,7 @@ int core_run(const struct core_req *req, const struct core_env *env,
 
 		rc = req->cmd->run(&c);
 		if (!rc && closed && fx->nentries && fx->nposts &&
-		    env->inc->marks[MARK_CLOSED])
+		    env->inc->marks[MARK_CLOSED] && !fx->write_postmortem)
 			note_closed(&c);
 	}
 	words_release(&c.w);

@@ -55,7 +55,10 @@ expect "the timeline keeps what was typed" \
 	"$(DB=con.db q "select count(*) from timeline where text like '%'||char(8238)||'%'")" "2"
 expect_grep "close from elsewhere: said where typed" con.out '^\[#ops\] scribe: 📕 INC-1 closed'
 expect_grep "close from elsewhere: said in the channel" con.out '^\[#inc-1-search-is-down\] scribe: 📕 INC-1 closed'
-expect_grep "a note on a closed incident says so" con.out '📕 INC-1 is closed: this is on its timeline and goes into the next revision of its postmortem\.$'
+expect_grep "close from elsewhere: what the postmortem lacks, where typed" con.out '^\[#ops\] scribe: 📋 INC-1.s postmortem still lacks:$'
+expect_grep "and in the channel" con.out '^\[#inc-1-search-is-down\] scribe: 📋 INC-1.s postmortem still lacks:$'
+expect_grep "each gap with its command, as typed" con.out '^    • the root cause — `!inc rootcause <text>`$'
+expect_grep "a note on a closed incident says so" con.out '📕 INC-1 is closed: this is on its timeline and goes into the next revision of its postmortem \(`!inc postmortem update` writes it\)\.$'
 
 # ---- replay: the Times rule, steps and suggestions -------------------------
 

@@ -275,7 +275,13 @@ static void test_closed_records(void **state)
 	assert_one_reply(&fx, inc->room,
 			 "📝 noted on INC-3's timeline\n📕 INC-3 is closed: "
 			 "this is on its timeline and goes into the next "
-			 "revision of its postmortem.");
+			 "revision of its postmortem (`!inc postmortem update` "
+			 "writes it).");
+	effects_release(&fx);
+	/* `postmortem update` writes that revision: nothing waits. */
+	ok(&s, "postmortem update", &fx);
+	assert_true(fx.write_postmortem);
+	assert_null(strstr(fx.posts[0].text, "goes into the next revision"));
 	effects_release(&fx);
 	ok(&s, "action add an alert", &fx);
 	post_in(&fx, inc->room, "INC-3 is closed: this is on its timeline");
@@ -283,6 +289,33 @@ static void test_closed_records(void **state)
 	/* Reading says nothing of the kind. */
 	ok(&s, "roles", &fx);
 	assert_null(strstr(fx.posts[0].text, "is closed"));
+	effects_release(&fx);
+}
+
+/* `close INC-3` typed elsewhere: said in both places, and both say what
+ * the postmortem still lacks (core_checklist), with each place's prefix. */
+static void test_close_elsewhere(void **state)
+{
+	struct incident *inc = *state;
+	struct effects fx;
+	struct sim s;
+	const struct fx_post *p;
+
+	free(inc->platform);
+	inc->platform = xstrdup("slack");
+	sim_init(&s, inc, T0 + HOUR);
+	run_ok(&s, "hypothesis the pool is exhausted");
+	s.now = T0 + 2 * HOUR;
+	s.room = "#ops";
+	ok(&s, "close INC-3", &fx);
+	post_in(&fx, "#ops", "📕 INC-3 closed.");
+	post_in(&fx, NULL, "📕 INC-3 closed.");
+	p = post_in(&fx, "#ops", "📋 INC-3's postmortem still lacks:");
+	assert_non_null(strstr(p->text, "a decision on H1, still open — `!inc "
+					"confirm H1 [why]`"));
+	assert_non_null(strstr(p->text, "`!inc postmortem update`"));
+	p = post_in(&fx, NULL, "📋 INC-3's postmortem still lacks:");
+	assert_non_null(strstr(p->text, "`/incident confirm H1 [why]`"));
 	effects_release(&fx);
 }
 
@@ -505,6 +538,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bad_inc_refs, setup, teardown),
 	    cmocka_unit_test(test_bidi_neutralised),
 	    cmocka_unit_test_setup_teardown(test_closed_records, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_close_elsewhere, setup,
 					    teardown),
 	    cmocka_unit_test(test_step_flavours),
 	    cmocka_unit_test(test_steps_fit_a_screen),

@@ -1915,9 +1915,10 @@ static void test_close_by_reference(void **state)
 	assert_ptr_equal(fx.inc, inc);
 	assert_true(fx.write_postmortem);
 	assert_int_equal(inc->marks[MARK_CLOSED], s.now);
-	assert_int_equal(fx.nposts, 3);
+	assert_int_equal(fx.nposts, 4);
 	post_in(&fx, "#general", "INC-3 closed.");
 	post_in(&fx, NULL, "INC-3 closed.");
+	post_in(&fx, "#general", "INC-3's postmortem still lacks:");
 	post_in(&fx, NULL, "INC-3's postmortem still lacks:");
 	effects_release(&fx);
 	settle(inc);
