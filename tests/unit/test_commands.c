@@ -1839,6 +1839,24 @@ static void test_checklist(void **state)
 				  "needs: summary, root cause, impact, "
 				  "lessons and owned follow-ups.");
 	free(list);
+
+	/* A playbook run with steps never done or skipped. */
+	ALLOC_GROW(inc->runs, inc->nruns + 1, inc->runs_cap);
+	memset(&inc->runs[inc->nruns], 0, sizeof(inc->runs[0]));
+	inc->runs[inc->nruns].playbook = xstrdup("db-deadlock");
+	inc->runs[inc->nruns].title = xstrdup("Deadlock");
+	inc->runs[inc->nruns].steps = xcalloc(3, sizeof(struct run_step));
+	inc->runs[inc->nruns].nsteps = 3;
+	inc->runs[inc->nruns].steps[0].state = STEP_DONE;
+	inc->nruns++;
+	list = core_checklist(inc);
+	assert_string_equal(list, "📋 INC-3's postmortem still lacks:\n"
+				  "• db-deadlock: S2, S3 not done — `step done "
+				  "S2 <evidence>` or `step skip S2 <why>`\n"
+				  "`close` is never blocked by these: what is "
+				  "added after it goes into the next revision "
+				  "with `postmortem update`.");
+	free(list);
 }
 
 /* `postmortem update`: only after close; the next revision, dated now,
