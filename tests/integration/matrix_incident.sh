@@ -123,6 +123,9 @@ unreadable() { [ "$(q "select count(*) from timeline where text like '%not reada
 wait_until unreadable
 wait_until posted_in "$room" "end-to-end encrypted"
 expect "the room is told once" "$(notices "$room" | grep -c 'end-to-end encrypted')" "1"
+expect_grep "it says what was seen: one sender's client encrypted" <(notices "$room") \
+	'^Scribe received an end-to-end encrypted message from bob \(their client encrypted it\) and cannot read it'
+expect "it does not call the room encrypted" "$(notices "$room" | grep -c 'This room is end-to-end encrypted')" "0"
 
 # Malformed and unknown events are skipped with a log line; the rest of
 # their sync is kept.

@@ -15,6 +15,7 @@
 #include "util/log.h"
 #include "app.h"
 #include "chat/lines.h"
+#include "core/text.h"
 #include "chat/matrix/format.h"
 #include "chat/matrix/matrix.h"
 #include "chat/reread.h"
@@ -480,11 +481,16 @@ static bool step_reaction(struct matrix *m, struct mx_event *e)
 	return true;
 }
 
-/* An encrypted room is told once (the mark is in the store) that Scribe
- * cannot read it. */
-static int tell_encrypted(struct matrix *m, const char *room)
+/* A room where an encrypted message arrived is told once (the mark is in
+ * the store) who sent it and that Scribe cannot read it. The sender's
+ * name is theirs to choose: it is defused and its Markdown escaped. */
+static int tell_encrypted(struct matrix *m, const char *room,
+			  const struct user *sender)
 {
-	char key[320], *told = NULL;
+	const char *who =
+	    sender->name && *sender->name ? sender->name : sender->id;
+	char key[320], *told = NULL, *text;
+	struct buf name, safe;
 	int rc;
 
 	if (strlen(room) > 256)
@@ -495,14 +501,28 @@ static int tell_encrypted(struct matrix *m, const char *room)
 		free(told);
 		return rc;
 	}
+	/* Say what was seen: one message that one sender's client
+	 * encrypted, not that the room is encrypted (it may well not be). */
+	buf_init(&name, 1024);
+	for (; *who && name.len < 512; who++) {
+		if (strchr("\\`*_[]<>#!|~", *who))
+			buf_addch(&name, '\\');
+		buf_addch(&name, *who);
+	}
+	buf_init(&safe, BUF_UNBOUNDED);
+	text_defuse(&safe, name.s ? name.s : "");
+	text = xasprintf("Scribe received an end-to-end encrypted message "
+			 "from %s (their client encrypted it) and cannot "
+			 "read it: it is on the timeline only as \"encrypted "
+			 "message, not readable\". If it matters, please say "
+			 "it again unencrypted.",
+			 safe.s ? safe.s : "");
+	buf_release(&name);
+	buf_release(&safe);
 	rc = app_cursor(m->app, key, "told", NULL, NULL);
 	if (!rc)
-		rc = app_post(m->app, "matrix", room,
-			      "This room is end-to-end encrypted, and Scribe "
-			      "cannot read encrypted messages yet: they are "
-			      "recorded only as \"encrypted message, not "
-			      "readable\". Run incidents in an unencrypted "
-			      "room (`!inc declare` makes one).");
+		rc = app_post(m->app, "matrix", room, text);
+	free(text);
 	return rc;
 }
 
@@ -594,7 +614,7 @@ static int feed(struct matrix *m, const cJSON *e, const char *room)
 		    x.nowned < ARRAY_SIZE(x.owned))
 			step_reaction(m, &x);
 		if (x.encrypted)
-			rc = tell_encrypted(m, room);
+			rc = tell_encrypted(m, room, &x.ev.author);
 		if (!rc)
 			rc = app_event(m->app, &x.ev, NULL);
 		if (!rc)
