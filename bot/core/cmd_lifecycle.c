@@ -38,7 +38,7 @@ int cmd_declare(struct ctx *c)
 	const struct config *cfg = c->env->cfg;
 	struct incident *inc;
 	char slug[SLUG_MAX + 1], when[2 * WHEN_BUFSZ];
-	char *last;
+	char *last, *raw;
 	size_t len = strlen(c->w.rest[0]), at;
 	int sev = cfg->default_severity, rc;
 	bool cut;
@@ -61,8 +61,9 @@ int cmd_declare(struct ctx *c)
 
 	inc = xcalloc(1, sizeof(*inc));
 	inc->id = c->env->next_id;
-	inc->title = text_clean(c->w.rest[0], len, TITLE_MAX, &cut);
-	text_unbidi(inc->title);
+	raw = text_clean(c->w.rest[0], len, TITLE_MAX, &cut);
+	inc->title = text_unbidi(raw);
+	free(raw);
 	text_slug(inc->title, slug);
 	inc->slug = xstrdup(slug);
 	inc->severity = sev;

@@ -176,8 +176,8 @@ struct render {
 
 /* Writes s escaped for one line. */
 /* Bytes that need no escaping and cannot start a crowd ping or a bidi
- * control (0xe2 leads U+202A-U+202E and U+2066-U+2069); NUL is not one of
- * them, so a scan stops at the end of the string. */
+ * control (0xe2 and 0xd8 lead them all); NUL is not one of them, so a
+ * scan stops at the end of the string. */
 static bool plain[256];
 
 static void plain_init(void)
@@ -188,7 +188,8 @@ static void plain_init(void)
 		return;
 	for (c = 1; c < 256; c++)
 		plain[c] = !md_special((char)c) && c != '\n' && c != '\r' &&
-			   c != '\t' && c != '@' && c != '<' && c != 0xe2;
+			   c != '\t' && c != '@' && c != '<' && c != 0xe2 &&
+			   c != 0xd8;
 }
 
 static void md(struct render *r, const char *s)

@@ -181,15 +181,18 @@ int text_user(const char *word, const struct user *speaker, struct user *out)
 	return 0;
 }
 
-/* The bytes of a bidi control at s (U+202A-U+202E embeddings and
- * overrides, U+2066-U+2069 isolates), or 0. All are 3 bytes in UTF-8. */
+/* The bytes of a bidi control at s (Unicode's Bidi_Control: U+061C,
+ * U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), or 0. */
 static size_t bidi_len(const char *s)
 {
 	const unsigned char *u = (const unsigned char *)s;
 
+	if (u[0] == 0xd8 && u[1] == 0x9c)
+		return 2;
 	if (u[0] != 0xe2)
 		return 0;
-	if (u[1] == 0x80 && u[2] >= 0xaa && u[2] <= 0xae)
+	if (u[1] == 0x80 &&
+	    (u[2] == 0x8e || u[2] == 0x8f || (u[2] >= 0xaa && u[2] <= 0xae)))
 		return 3;
 	if (u[1] == 0x81 && u[2] >= 0xa6 && u[2] <= 0xa9)
 		return 3;
@@ -198,13 +201,21 @@ static size_t bidi_len(const char *s)
 
 static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
 
-void text_unbidi(char *s)
+char *text_unbidi(const char *s)
 {
-	for (; *s; s++)
-		if (bidi_len(s)) {
-			memcpy(s, replacement, 3);
-			s += 2;
+	struct buf b;
+	size_t k;
+
+	buf_init(&b, BUF_UNBOUNDED);
+	for (; *s; s++) {
+		if ((k = bidi_len(s))) {
+			buf_adds(&b, replacement);
+			s += k - 1;
+		} else {
+			buf_addch(&b, *s);
 		}
+	}
+	return buf_detach(&b, NULL);
 }
 
 int text_defuse(struct buf *b, const char *s)
@@ -213,13 +224,13 @@ int text_defuse(struct buf *b, const char *s)
 					     "room"};
 	static const char zwj[] = "\xe2\x80\x8b"; /* zero-width space */
 	const char *p;
-	size_t i;
+	size_t i, k;
 	int rc = 0;
 
 	for (p = s; *p && !rc; p++) {
-		if (bidi_len(p)) {
+		if ((k = bidi_len(p))) {
 			rc = buf_adds(b, replacement);
-			p += 2;
+			p += k - 1;
 			continue;
 		}
 		rc = buf_addch(b, *p);

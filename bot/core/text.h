@@ -37,14 +37,14 @@ int text_user(const char *word, const struct user *speaker, struct user *out);
 /* Appends s to b so that it cannot ping a crowd: "@channel", "@here",
  * "@everyone", "@room" and Slack's "<!...>" get a zero-width space after
  * the '@' or '<', which shows the same and notifies nobody. Nor can it turn
- * text around: bidi embeddings, overrides and isolates (U+202A-U+202E,
- * U+2066-U+2069) become U+FFFD, as text_unbidi() does. */
+ * text around: every bidi control (U+061C, U+200E, U+200F, U+202A-U+202E,
+ * U+2066-U+2069) becomes U+FFFD, as in text_unbidi(). */
 int text_defuse(struct buf *b, const char *s);
 
-/* Replaces, in place, every bidi embedding, override and isolate control
- * of s (valid UTF-8) with U+FFFD (the same length): a right-to-left
- * override in a title would make "gpj.exe" read "exe.jpg". */
-void text_unbidi(char *s);
+/* A copy of s (valid UTF-8) with every bidi control replaced by U+FFFD,
+ * visibly: a right-to-left override in a title would make "gpj.exe" read
+ * "exe.jpg". The caller frees it. */
+char *text_unbidi(const char *s);
 
 /* Words of a command line. Each word is a copy; rest[i] points into the
  * original line at word i, so "the rest of the line" keeps its spacing. */

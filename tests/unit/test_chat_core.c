@@ -244,6 +244,22 @@ static void test_bidi_neutralised(void **state)
 	(void)state;
 	declare(inc, "declare Invoice " RLO "fdp.exe upload fails");
 	assert_string_equal(inc->title, "Invoice " FFFD "fdp.exe upload fails");
+	incident_release(inc);
+	memset(inc, 0, sizeof(*inc));
+	/* Every Bidi_Control: ALM, LRM, RLM, LRE..RLO, LRI..PDI. */
+	declare(inc, "declare a\xd8\x9c"
+		     "b\xe2\x80\x8e"
+		     "c\xe2\x80\x8f"
+		     "d\xe2\x80\xaa"
+		     "e\xe2\x81\xa9"
+		     "f\xe2\x80\x8b"
+		     "g");
+	assert_string_equal(inc->title, "a" FFFD "b" FFFD "c" FFFD "d" FFFD
+					"e" FFFD "f\xe2\x80\x8b"
+					"g");
+	incident_release(inc);
+	memset(inc, 0, sizeof(*inc));
+	declare(inc, "declare Invoice " RLO "fdp.exe upload fails");
 	sim_init(&s, inc, T0 + MIN);
 	ok(&s, "hypothesis the " RLO "gnihcac layer \xe2\x81\xa6x\xe2\x81\xa9",
 	   &fx);
