@@ -57,7 +57,18 @@ expect "the replay leaves nothing in the empty folder but its input" "$(ls empty
 # The man pages and the completion are well-formed.
 expect "scribe(1) renders without warnings" "$(MANWIDTH=80 man --warnings -l "$root$prefix/share/man/man1/scribe.1" 2>&1 > /dev/null)" ""
 expect "scribe.yaml(5) renders without warnings" "$(man --warnings -l "$root$prefix/share/man/man5/scribe.yaml.5" 2>&1 > /dev/null)" ""
-expect_grep "scribe(1) names every command" <(man -l "$root$prefix/share/man/man1/scribe.1" 2> /dev/null) "db backup DEST"
+# Every command of the table (scribe --help) is in scribe(1) and in the
+# completion, so a new command cannot be forgotten in either.
+commands=$("$SCRIBE" --help | awk '/^commands:/ { on = 1; next } on && /^$/ { exit } on && /^  [a-z]/ { print $1 }')
+expect "the command table lists commands" "$([ "$(echo "$commands" | wc -l)" -ge 9 ] && echo yes)" "yes"
+MANWIDTH=200 man -l "$root$prefix/share/man/man1/scribe.1" > man.txt 2> /dev/null
+# The completion's list of commands: its compgen -W line that starts with run.
+grep -o "compgen -W 'run [a-z ]*'" "$root$prefix/share/bash-completion/completions/scribe" | tr " '" '\n\n' > completed.txt
+for c in $commands; do
+	expect_grep "scribe(1) explains '$c'" man.txt "^ {7}$c( |\$)"
+	expect_grep "the completion offers '$c'" completed.txt "^$c\$"
+done
+expect_grep "scribe(1) names every verb" man.txt "playbook backtest FILE"
 expect "the completion parses" "$(bash -n "$root$prefix/share/bash-completion/completions/scribe" && echo ok)" "ok"
 if [ -f /usr/share/bash-completion/bash_completion ]; then
 	# The completion offers the subcommands and a command's options.
