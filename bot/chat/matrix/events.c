@@ -312,6 +312,8 @@ static void room_message(struct mx_event *out, const cJSON *c)
 		out->ev.text = json_obj(rel, "m.in_reply_to")
 				   ? strip_reply_fallback(body)
 				   : body;
+		out->reply_to =
+		    json_str(json_obj(rel, "m.in_reply_to"), "event_id");
 	}
 }
 
@@ -403,6 +405,9 @@ void mx_event_parse(const cJSON *e, const char *room, const char *self,
 	out->ev.id = id;
 	if (self && !strcmp(sender, self)) {
 		out->step = json_str(c, MX_STEP_KEY);
+		out->evidence =
+		    out->step && json_str(c, "body") &&
+		    strstr(json_str(c, "body"), "Evidence required");
 		set_reason(out, MX_IGNORED, "the bot's own event");
 		return;
 	}

@@ -110,6 +110,8 @@ struct mx_event {
 	char reason[160];
 	bool encrypted;       /* an m.room.encrypted event */
 	const char *step;     /* the bot's own step message: its "S<n>" */
+	bool evidence;        /* ... and the step asks for evidence */
+	const char *reply_to; /* a reply: the event it answers */
 	struct chat_event ev; /* points into the event and owned below */
 	char *owned[4];
 	size_t nowned;

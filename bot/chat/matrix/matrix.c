@@ -15,6 +15,7 @@
 #include "util/log.h"
 #include "app.h"
 #include "chat/lines.h"
+#include "core/core.h"
 #include "core/text.h"
 #include "chat/matrix/format.h"
 #include "chat/matrix/matrix.h"
@@ -464,21 +465,82 @@ static void on_cursor(void *ud, int status)
 /* ✅ on a step message Scribe posted: the step is done, as if typed. The
  * step is found in the store (MX_STEP_KEY, remembered when the bot's own
  * message came back through /sync), so it works across restarts. */
-static bool step_reaction(struct matrix *m, struct mx_event *e)
+/* The step a cursor value names ("S2", or "S2+" when it asks for
+ * evidence); false when there is none. */
+static bool step_mark(struct matrix *m, const char *prefix, const char *id,
+		      char step[16], bool *evidence)
 {
-	char key[320], *step = NULL;
+	char key[320], *v = NULL;
+	size_t n;
+
+	if (strlen(id) > 256)
+		return false;
+	snprintf(key, sizeof(key), "%s %s", prefix, id);
+	if (store_cursor_get(m->app->st, key, &v) || !v || !*v ||
+	    strlen(v) >= 16) {
+		free(v);
+		return false;
+	}
+	n = strlen(v);
+	*evidence = v[n - 1] == '+';
+	snprintf(step, 16, "%.*s", (int)(n - *evidence), v);
+	free(v);
+	return true;
+}
+
+/* ✅ on a step message: `step done S<n>`. A step that needs evidence
+ * cannot take it from an emoji: the room is asked for it in a reply to
+ * the step message, and that reply completes the step (see
+ * step_reply). The reaction itself stays a reaction on the timeline. */
+static int step_reaction(struct matrix *m, struct mx_event *e)
+{
+	char step[16], key[320], *ask;
+	bool evidence;
+	int rc;
 
 	if (e->ev.kind != CHAT_REACTION || strcmp(e->ev.emoji, CHECK_MARK) ||
-	    strlen(e->ev.ref) > 256)
-		return false;
-	snprintf(key, sizeof(key), "matrix.step %s", e->ev.ref);
-	if (store_cursor_get(m->app->st, key, &step) || !step)
-		return false;
+	    !step_mark(m, "matrix.step", e->ev.ref, step, &evidence) ||
+	    e->nowned >= ARRAY_SIZE(e->owned))
+		return 0;
+	if (!evidence) {
+		e->ev.kind = CHAT_COMMAND;
+		e->ev.text = e->owned[e->nowned++] =
+		    xasprintf("step done %s", step);
+		e->ev.len = strlen(e->ev.text);
+		return 0;
+	}
+	snprintf(key, sizeof(key), "matrix.ask %s", e->ev.ref);
+	rc = app_cursor(m->app, key, step, NULL, NULL);
+	if (rc)
+		return rc;
+	ask = xasprintf("%s needs evidence: reply to its message with what "
+			"you found, and the reply completes it (or type `!inc "
+			"step done %s <what you found>`).",
+			step, step);
+	rc = app_post(m->app, "matrix", e->ev.room, ask);
+	free(ask);
+	return rc;
+}
+
+/* A reply to a step message whose ✅ asked for evidence: `step done
+ * S<n> <the reply>`, recorded like the typed command. */
+static void step_reply(struct matrix *m, struct mx_event *e)
+{
+	char step[16], key[320];
+	bool evidence;
+
+	if (e->ev.kind != CHAT_MESSAGE || !e->reply_to || !e->ev.text ||
+	    !*e->ev.text || core_command_text(e->ev.text) ||
+	    e->nowned >= ARRAY_SIZE(e->owned) ||
+	    !step_mark(m, "matrix.ask", e->reply_to, step, &evidence))
+		return;
+	snprintf(key, sizeof(key), "matrix.ask %s", e->reply_to);
+	if (app_cursor(m->app, key, "", NULL, NULL))
+		return;
 	e->ev.kind = CHAT_COMMAND;
-	e->ev.text = e->owned[e->nowned++] = xasprintf("step done %s", step);
+	e->ev.text = e->owned[e->nowned++] =
+	    xasprintf("step done %s %s", step, e->ev.text);
 	e->ev.len = strlen(e->ev.text);
-	free(step);
-	return true;
 }
 
 /* A room where an encrypted message arrived is told once (the mark is in
@@ -610,10 +672,9 @@ static int feed(struct matrix *m, const cJSON *e, const char *room)
 		name_unknown(m, &x);
 	switch (x.kind) {
 	case MX_EVENT:
-		if (x.ev.kind == CHAT_REACTION &&
-		    x.nowned < ARRAY_SIZE(x.owned))
-			step_reaction(m, &x);
-		if (x.encrypted)
+		rc = step_reaction(m, &x);
+		step_reply(m, &x);
+		if (!rc && x.encrypted)
 			rc = tell_encrypted(m, room, &x.ev.author);
 		if (!rc)
 			rc = app_event(m->app, &x.ev, NULL);
@@ -622,9 +683,13 @@ static int feed(struct matrix *m, const cJSON *e, const char *room)
 		break;
 	case MX_IGNORED:
 		m->ignored++;
-		if (x.step && strlen(x.step) < 16 && strlen(x.ev.id) <= 256) {
+		if (x.step && strlen(x.step) < 15 && strlen(x.ev.id) <= 256) {
+			char v[16];
+
 			snprintf(key, sizeof(key), "matrix.step %s", x.ev.id);
-			rc = app_cursor(m->app, key, x.step, NULL, NULL);
+			snprintf(v, sizeof(v), "%s%s", x.step,
+				 x.evidence ? "+" : "");
+			rc = app_cursor(m->app, key, v, NULL, NULL);
 		}
 		break;
 	case MX_INVALID:
