@@ -117,8 +117,16 @@ int publish_render(struct store *st, const struct config *cfg, int64_t id,
 		} else if (!rc) {
 			char *title =
 			    xasprintf("INC-%lld %s", (long long)id, inc.title);
+			char *svg = NULL;
+			size_t svglen = 0;
 
-			rc = pm_html(md, len, title, out);
+			f = open_memstream(&svg, &svglen);
+			rc = f ? pm_svg(&pm, f) : SCRIBE_ENOMEM;
+			if (f)
+				fclose(f);
+			if (!rc)
+				rc = pm_html(md, len, title, svg, out);
+			free(svg);
 			free(title);
 		}
 		free(md);

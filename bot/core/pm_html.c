@@ -160,8 +160,10 @@ int html_of_markdown(const char *md, size_t len, FILE *out)
 	return ferror(out) ? SCRIBE_EIO : 0;
 }
 
-int pm_html(const char *md, size_t len, const char *title, FILE *out)
+int pm_html(const char *md, size_t len, const char *title, const char *picture,
+	    FILE *out)
 {
+	const char *svg = picture ? strstr(picture, "<svg") : NULL;
 	int rc;
 
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta "
@@ -171,8 +173,15 @@ int pm_html(const char *md, size_t len, const char *title, FILE *out)
 	fputs("</title>\n<style>body{font-family:sans-serif;max-width:60em;"
 	      "margin:2em auto;padding:0 1em;line-height:1.5}"
 	      "table{border-collapse:collapse}td,th{border:1px solid #ccc;"
-	      "padding:.2em .6em}</style>\n</head>\n<body>\n",
+	      "padding:.2em .6em}figure{margin:0}figure svg{max-width:100%;"
+	      "height:auto}</style>\n</head>\n<body>\n",
 	      out);
+	/* The picture without its XML declaration: an element of the page. */
+	if (svg) {
+		fputs("<figure>\n", out);
+		fputs(svg, out);
+		fputs("</figure>\n", out);
+	}
 	rc = html_of_markdown(md, len, out);
 	fputs("</body>\n</html>\n", out);
 	if (rc)

@@ -390,6 +390,20 @@ static void title(struct render *r, const struct pm_metrics *m)
 		" · times in %s · written by Scribe from the "
 		"incident channel\n\n",
 		when_zone_name());
+	if (r->pm->revision) {
+		char *svg = pm_file_name(inc, r->pm->revision, "svg");
+
+		/* Written beside this file, with the same name. */
+		fputs("The incident's picture — marks, hypotheses, playbook "
+		      "steps and key moments on one time axis — is ",
+		      r->out);
+		md(r, svg);
+		fprintf(r->out,
+			", written with this document (`scribe postmortem "
+			"INC-%lld --format svg`).\n\n",
+			(long long)inc->id);
+		free(svg);
+	}
 }
 
 static const char *sev_text(const struct config *cfg, int level)

@@ -102,8 +102,11 @@ int pm_markdown(const struct postmortem *pm, FILE *out);
 int pm_json(const struct postmortem *pm, FILE *out);
 /* The incident picture (pm_svg.c): an SVG of where the time went. */
 int pm_svg(const struct postmortem *pm, FILE *out);
-/* HTML through md4c from the Markdown in md (len bytes). */
-int pm_html(const char *md, size_t len, const char *title, FILE *out);
+/* HTML through md4c from the Markdown in md (len bytes), with the
+ * incident's picture (an SVG document from pm_svg(), or NULL) inlined at
+ * the top of the page. */
+int pm_html(const char *md, size_t len, const char *title, const char *picture,
+	    FILE *out);
 /* The same HTML without the page: an HTML fragment of md. */
 int html_of_markdown(const char *md, size_t len, FILE *out);
 /* Writes s as HTML text or attribute value: < > & " ' escaped. */

@@ -371,7 +371,7 @@ static void render(const struct config *cfg, const struct incident *inc,
 
 	f = open_memstream(&html, &htmllen);
 	FUZZ_CHECK(f);
-	rc = pm_html(md, mdlen, inc->title ? inc->title : "", f);
+	rc = pm_html(md, mdlen, inc->title ? inc->title : "", NULL, f);
 	FUZZ_CHECK(fclose(f) == 0);
 	FUZZ_CHECK(rc == 0);
 

@@ -345,7 +345,7 @@ static char *render_html(const char *md, const char *title)
 	FILE *f = open_memstream(&s, &n);
 
 	assert_non_null(f);
-	assert_int_equal(pm_html(md, strlen(md), title, f), 0);
+	assert_int_equal(pm_html(md, strlen(md), title, NULL, f), 0);
 	assert_int_equal(fclose(f), 0);
 	return s;
 }
@@ -2075,7 +2075,7 @@ static void test_write_errors(void **state)
 	clearerr(f);
 	assert_int_equal(pm_incident_json(&inc, f), SCRIBE_EIO);
 	clearerr(f);
-	assert_int_equal(pm_html("# x\n", 4, "x", f), SCRIBE_EIO);
+	assert_int_equal(pm_html("# x\n", 4, "x", NULL, f), SCRIBE_EIO);
 	fclose(f);
 	incident_release(&inc);
 }
